@@ -1,6 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const src = (file: string) => fileURLToPath(new URL(`./src/${file}`, import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    // Examples import the package by name, as users do; inside the repo that means the sources.
+    alias: [
+      { find: /^pagi$/, replacement: src('index.ts') },
+      { find: /^pagi\/server$/, replacement: src('server/index.ts') },
+      { find: /^pagi\/testing$/, replacement: src('testing/index.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     exclude: ['test/e2e/**', 'node_modules/**'],
