@@ -18,6 +18,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'] },
+    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.typetest.json' },
   },
 });
