@@ -240,3 +240,13 @@ export function expectStreamed(exchange: RawExchange, markers: string[], minGapM
     expect(gap, `${label} gap before ${JSON.stringify(markers[i])} (times ${times.map((t) => t.toFixed(0)).join(', ')} ms)`).toBeGreaterThanOrEqual(minGapMs);
   }
 }
+
+/**
+ * Waits until both probes are quiet, then asserts Express observed the same
+ * sequence of events on both sides; returns that sequence.
+ */
+export async function expectSameEvents(pair: Pair, quietMs = 150): Promise<string[]> {
+  const [native, bridged] = await Promise.all([pair.native.probe.settle(quietMs), pair.bridged.probe.settle(quietMs)]);
+  expect(bridged, `events seen by Express (native ${JSON.stringify(native)})`).toEqual(native);
+  return native;
+}

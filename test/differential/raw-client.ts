@@ -54,6 +54,8 @@ export interface RawExchange {
   end: EndKind;
   /** Body arrivals of the first response, in ms since the request was written. */
   arrivals: Arrival[];
+  /** When the head of the first final response had fully arrived (ms since the request was written). */
+  headAtMs: number | undefined;
   /** Whether the server closed the connection (observed within `observeCloseMs` after completion). */
   serverClosed: boolean;
   /** A socket error (e.g. ECONNRESET) if one occurred. */
@@ -322,6 +324,7 @@ export function rawExchange(options: RawRequestOptions): Promise<RawExchange> {
   let socketError: string | undefined;
   let serverClosed = false;
   let parseError: unknown;
+  let headAtMs: number | undefined;
 
   return new Promise<RawExchange>((resolve) => {
     const timers: NodeJS.Timeout[] = [];
@@ -341,6 +344,7 @@ export function rawExchange(options: RawRequestOptions): Promise<RawExchange> {
         responses: parser.responses,
         end,
         arrivals,
+        headAtMs,
         serverClosed,
         socketError,
         raw: Buffer.concat(received),
@@ -368,6 +372,7 @@ export function rawExchange(options: RawRequestOptions): Promise<RawExchange> {
         return;
       }
       if (parser.interimCount() > 0 || parser.headSeen()) continueSeen();
+      if (headAtMs === undefined && parser.headSeen()) headAtMs = performance.now() - startedAt;
       const after = parser.firstBodyLength();
       if (after > before) arrivals.push({ atMs: performance.now() - startedAt, bodyBytes: after });
       const abort = options.abort;
