@@ -1,0 +1,8 @@
+import { serve } from 'pagi/server';
+import { app } from './app.js';
+
+const server = await serve(app, {
+  host: process.env.HOST ?? '127.0.0.1',
+  port: Number(process.env.PORT ?? 3000),
+});
+console.log(`websocket-echo: listening on ${server.url}`);
