@@ -1,0 +1,147 @@
+/**
+ * Disconnects, native vs bridged: what Express observes when the client
+ * leaves mid-request, mid-response or before any answer, compared event by
+ * event (req/res events, `req.destroyed`, `writableFinished`, on-finished
+ * callbacks, the result of writes after the close); and what the client sees
+ * when the server side cuts the response.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import onFinished from 'on-finished';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { expectSame, expectSameEvents, startPair, type Pair, type Probe } from './harness.js';
+import { buildRequest } from './raw-client.js';
+
+/** Records, in order, everything Express-side code can observe about the end of an exchange. */
+function watch(probe: Probe, req: Request, res: Response): void {
+  req.on('aborted', () => probe.record('req aborted'));
+  req.on('error', (error: NodeJS.ErrnoException) => probe.record(`req error ${error.code ?? error.message}`));
+  req.on('close', () => probe.record(`req close complete=${req.complete}`));
+  res.on('finish', () => probe.record('res finish'));
+  res.on('close', () => {
+    probe.record(`res close writableFinished=${res.writableFinished} writableEnded=${res.writableEnded} reqDestroyed=${req.destroyed}`);
+  });
+  onFinished(res, (error) => probe.record(`on-finished ${error === null ? 'ok' : 'error'}`));
+}
+
+function disconnectsApp(probe: Probe): express.Express {
+  const app = express();
+  app.use((req, res, next) => {
+    watch(probe, req, res);
+    next();
+  });
+  app.get('/normal', (_req, res) => {
+    res.send('normal finish');
+  });
+  app.get('/stream-forever', (_req, res) => {
+    res.type('text/plain');
+    res.write('first;');
+    const timer = setInterval(() => {
+      const returned = res.write('more;');
+      if (res.destroyed || !returned) {
+        probe.record(`write after close returned ${String(returned)}`);
+        clearInterval(timer);
+      }
+    }, 50);
+    res.on('close', () => {
+      // Give the interval one more tick to observe a write after the close, then stop it for good.
+      setTimeout(() => clearInterval(timer), 200);
+    });
+  });
+  app.get('/hang', (_req, res) => {
+    res.on('close', () => {
+      try {
+        res.send('too late');
+        probe.record(`late send did not throw, headersSent=${res.headersSent}`);
+      } catch (error) {
+        probe.record(`late send threw ${(error as NodeJS.ErrnoException).code ?? ''}`);
+      }
+    });
+  });
+  app.get('/flushed-then-hang', (_req, res) => {
+    res.flushHeaders();
+  });
+  app.post('/read-body', (req, res) => {
+    let first = true;
+    req.on('data', () => {
+      if (first) probe.record('req first data');
+      first = false;
+    });
+    req.on('end', () => res.send('whole body read'));
+  });
+  app.post('/json-body', express.json(), (_req, res) => {
+    res.send('parsed');
+  });
+  app.use((error: Error & { type?: string }, _req: Request, res: Response, next: NextFunction) => {
+    probe.record(`error handler ${error.type ?? error.message} headersSent=${res.headersSent}`);
+    next(error);
+  });
+  return app;
+}
+
+describe('disconnects: what Express observes, native vs bridged', () => {
+  let pair: Pair;
+  beforeAll(async () => {
+    pair = await startPair(disconnectsApp);
+  });
+  afterAll(async () => {
+    await pair.close();
+  });
+  beforeEach(() => {
+    pair.reset();
+  });
+
+  it('a normal finish emits finish then close, on-finished once', async () => {
+    const result = await pair.request({ path: '/normal' });
+    expectSame(result);
+    const events = await expectSameEvents(pair);
+    expect(events.filter((e) => e.startsWith('on-finished'))).toEqual(['on-finished ok']);
+    expect(events.indexOf('res finish')).toBeLessThan(events.findIndex((e) => e.startsWith('res close')));
+  });
+
+  it('client leaves mid-response: close before finish, later writes return false', async () => {
+    const result = await pair.request({ path: '/stream-forever' }, { abort: { afterBodyBytes: 1 } });
+    expect(result.native.end).toBe('client-aborted');
+    expect(result.bridged.end).toBe('client-aborted');
+    const events = await expectSameEvents(pair, 400);
+    expect(events).toContain('res close writableFinished=false writableEnded=false reqDestroyed=true');
+    expect(events.filter((e) => e.startsWith('on-finished'))).toHaveLength(1);
+  });
+
+  it('client leaves before any response: close once, a late res.send does not throw', async () => {
+    const result = await pair.request({ path: '/hang' }, { abort: { afterMs: 200 } });
+    expect(result.bridged.end).toBe('client-aborted');
+    const events = await expectSameEvents(pair, 300);
+    expect(events.filter((e) => e.startsWith('res close'))).toHaveLength(1);
+  });
+
+  it('client leaves after the flushed head', async () => {
+    const result = await pair.request({ path: '/flushed-then-hang' }, { abort: { afterHead: true } });
+    expect(result.bridged.end).toBe('client-aborted');
+    await expectSameEvents(pair, 300);
+  });
+
+  it('client leaves mid-request-body while the handler reads it', async () => {
+    const request = buildRequest({ method: 'POST', path: '/read-body', headers: [['Content-Length', '10000']] });
+    const result = await pair.exchange({ request, body: 'x'.repeat(100), abort: { afterMs: 250 }, methods: ['POST'] });
+    expect(result.bridged.end).toBe('client-aborted');
+    const events = await expectSameEvents(pair, 300);
+    expect(events).toContain('req first data');
+  });
+
+  it('client leaves mid-request-body while express.json reads it', async () => {
+    const request = buildRequest({
+      method: 'POST',
+      path: '/json-body',
+      headers: [['Content-Type', 'application/json'], ['Content-Length', '5000']],
+    });
+    const result = await pair.exchange({ request, body: '{"partial":', abort: { afterMs: 250 }, methods: ['POST'] });
+    expect(result.bridged.end).toBe('client-aborted');
+    await expectSameEvents(pair, 300);
+  });
+
+  it('the server keeps serving after aborted exchanges', async () => {
+    await pair.request({ path: '/hang' }, { abort: { afterMs: 50 } });
+    const result = await pair.request({ path: '/normal' });
+    expectSame(result);
+  });
+});

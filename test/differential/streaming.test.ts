@@ -1,0 +1,189 @@
+/**
+ * Streaming and timing, native vs bridged: `res.write` chunks arrive one by
+ * one, `flushHeaders()` sends the head at once, hand-written SSE streams on
+ * both an `http` and an `sse` scope, a handler may answer seconds after it
+ * returned, and a slow reader gets every byte with backpressure on the way.
+ * Timing margins are generous (writes 200 ms apart, asserted >= 100 ms).
+ */
+import { Readable } from 'node:stream';
+import express from 'express';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { expectSame, expectSameEvents, expectStreamed, first, startPair, type Pair, type Probe } from './harness.js';
+import { buildRequest } from './raw-client.js';
+
+const GAP_MS = 200;
+const MIN_GAP_MS = 100;
+
+function later(ms: number, action: () => void): void {
+  setTimeout(action, ms);
+}
+
+function streamingApp(probe: Probe): express.Express {
+  const app = express();
+  app.get('/chunks', (_req, res) => {
+    res.type('text/plain');
+    res.write('chunk-1;');
+    later(GAP_MS, () => res.write('chunk-2;'));
+    later(2 * GAP_MS, () => res.write('chunk-3;'));
+    later(3 * GAP_MS, () => res.end('chunk-end;'));
+  });
+  app.get('/flush-headers', (_req, res) => {
+    res.setHeader('Content-Type', 'text/plain');
+    res.flushHeaders();
+    later(300, () => res.end('after the head'));
+  });
+  app.get('/sse', (_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+    res.write(': opening comment\n\n');
+    later(GAP_MS, () => res.write('event: tick\ndata: 1\n\n'));
+    later(2 * GAP_MS, () => res.write('id: 7\ndata: two\ndata: lines\n\n'));
+    later(3 * GAP_MS, () => res.end('data: bye\n\n'));
+  });
+  app.get('/slow-pipe', (_req, res) => {
+    res.type('text/plain');
+    let n = 0;
+    const source = new Readable({
+      read() {
+        n += 1;
+        later(n === 1 ? 0 : GAP_MS, () => this.push(n <= 3 ? `piece-${n};` : null));
+      },
+    });
+    source.pipe(res);
+  });
+  app.get('/late-answer', (_req, res) => {
+    probe.record('handler returned');
+    later(2000, () => res.send('answered two seconds later'));
+  });
+  app.get('/big-for-slow-reader', (_req, res) => {
+    res.type('application/octet-stream');
+    const chunk = Buffer.alloc(64 * 1024, 'z');
+    let written = 0;
+    let sawFalse = false;
+    const writeMore = (): void => {
+      while (written < 32) {
+        written += 1;
+        if (!res.write(chunk)) {
+          if (!sawFalse) probe.record('write returned false');
+          sawFalse = true;
+          res.once('drain', () => {
+            writeMore();
+          });
+          return;
+        }
+      }
+      res.end();
+    };
+    writeMore();
+  });
+  app.post('/echo-stream', (req, res) => {
+    res.type('text/plain');
+    req.on('data', (chunk: Buffer) => res.write(`got:${chunk.toString()};`));
+    req.on('end', () => res.end('end;'));
+  });
+  return app;
+}
+
+describe('streaming: native vs bridged', () => {
+  let pair: Pair;
+  beforeAll(async () => {
+    pair = await startPair(streamingApp);
+  });
+  afterAll(async () => {
+    await pair.close();
+  });
+  beforeEach(() => {
+    pair.reset();
+  });
+
+  it('res.write chunks 200 ms apart arrive as separate reads', async () => {
+    const result = await pair.request({ path: '/chunks' });
+    expectSame(result);
+    const markers = ['chunk-1;', 'chunk-2;', 'chunk-3;', 'chunk-end;'];
+    expectStreamed(result.native, markers, MIN_GAP_MS, 'native');
+    expectStreamed(result.bridged, markers, MIN_GAP_MS, 'bridged');
+    expect(result.bridged.arrivals.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('flushHeaders() sends the head before the body', async () => {
+    const result = await pair.request({ path: '/flush-headers' });
+    expectSame(result);
+    for (const side of [result.native, result.bridged]) {
+      expect(side.headAtMs).toBeDefined();
+      const bodyAt = side.arrivals[0]?.atMs ?? 0;
+      expect(bodyAt - (side.headAtMs ?? 0)).toBeGreaterThanOrEqual(150);
+    }
+  });
+
+  it('hand-written SSE streams event by event (http scope)', async () => {
+    const result = await pair.request({ path: '/sse', headers: [['Accept', '*/*']] });
+    expectSame(result);
+    const markers = [': opening comment', 'data: 1', 'data: lines', 'data: bye'];
+    expectStreamed(result.native, markers, MIN_GAP_MS, 'native');
+    expectStreamed(result.bridged, markers, MIN_GAP_MS, 'bridged');
+  });
+
+  it('hand-written SSE streams event by event (Accept: text/event-stream, an sse scope)', async () => {
+    const result = await pair.request({ path: '/sse', headers: [['Accept', 'text/event-stream']] });
+    expectSame(result);
+    const markers = [': opening comment', 'data: 1', 'data: lines', 'data: bye'];
+    expectStreamed(result.bridged, markers, MIN_GAP_MS, 'bridged');
+  });
+
+  it('a 404 for an Accept: text/event-stream request looks like the native one', async () => {
+    const result = await pair.request({ path: '/no-such-stream', headers: [['Accept', 'text/event-stream']] });
+    expectSame(result);
+    expect(first(result.native).status).toBe(404);
+  });
+
+  it('a slowly produced piped stream arrives piece by piece', async () => {
+    const result = await pair.request({ path: '/slow-pipe' });
+    expectSame(result);
+    expectStreamed(result.bridged, ['piece-1;', 'piece-2;', 'piece-3;'], MIN_GAP_MS, 'bridged');
+  });
+
+  it('HTTP/1.0 streaming is close-delimited and still streamed', async () => {
+    const result = await pair.request({ path: '/chunks', httpVersion: '1.0' });
+    expectSame(result);
+    expectStreamed(result.bridged, ['chunk-1;', 'chunk-2;', 'chunk-3;'], MIN_GAP_MS, 'bridged');
+  });
+
+  it('a handler that answers 2 s after it returned is awaited', async () => {
+    const result = await pair.request({ path: '/late-answer' });
+    expectSame(result);
+    expect(first(result.bridged).status).toBe(200);
+    await expectSameEvents(pair);
+  });
+
+  it('a slow reader gets every byte and the writer saw backpressure', async () => {
+    const result = await pair.request({ path: '/big-for-slow-reader' }, { pauseReadingMs: 400, timeoutMs: 8000 });
+    expectSame(result);
+    expect(first(result.bridged).body.length).toBe(32 * 64 * 1024);
+    expect(await expectSameEvents(pair)).toEqual(['write returned false']);
+  });
+
+  it('request chunks are echoed while the upload is still going', async () => {
+    const request = buildRequest({ method: 'POST', path: '/echo-stream', headers: [['Transfer-Encoding', 'chunked']] });
+    const chunk = (s: string): string => `${s.length.toString(16)}\r\n${s}\r\n`;
+    const result = await pair.exchange({
+      request,
+      body: [
+        { data: chunk('a') },
+        { data: chunk('b'), delayMs: GAP_MS },
+        { data: chunk('c'), delayMs: GAP_MS },
+        { data: '0\r\n\r\n', delayMs: GAP_MS },
+      ],
+      methods: ['POST'],
+    });
+    expectSame(result);
+    expectStreamed(result.bridged, ['got:a;', 'got:b;', 'got:c;'], MIN_GAP_MS, 'bridged');
+  });
+
+  it('slow requests progress in parallel', async () => {
+    const started = performance.now();
+    const results = await Promise.all([pair.request({ path: '/chunks' }), pair.request({ path: '/chunks' }), pair.request({ path: '/slow-pipe' })]);
+    const elapsed = performance.now() - started;
+    for (const result of results) expectSame(result);
+    // Each takes ~600 ms; serialised they would need ~1.8 s.
+    expect(elapsed).toBeLessThan(1500);
+  });
+});
