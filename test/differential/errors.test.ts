@@ -1,0 +1,163 @@
+/**
+ * Errors, native vs bridged: sync throws, rejected async handlers, next(err)
+ * with a status and headers, custom error handlers, errors after the head was
+ * sent (the connection is cut: the client must see the same truncation), a
+ * final next() with no response, and handlers that destroy the response.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import createError from 'http-errors';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runScenario, startPair, type Pair, type Scenario } from './harness.js';
+
+function errorsApp(): express.Express {
+  const app = express();
+  // 'production' keeps stack traces (which name bridge frames) out of finalhandler's pages.
+  app.set('env', 'production');
+  app.get('/sync-throw', () => {
+    throw new Error('sync boom');
+  });
+  app.get('/async-reject', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    throw new Error('async boom');
+  });
+  app.get('/next-status', (_req, _res, next) => {
+    next(Object.assign(new Error('forbidden here'), { status: 403 }));
+  });
+  app.get('/next-status-code', (_req, _res, next) => {
+    next(Object.assign(new Error('teapot'), { statusCode: 418 }));
+  });
+  app.get('/http-error', () => {
+    throw createError(429, 'slow down', { headers: { 'Retry-After': '30' } });
+  });
+  app.get('/exposed-error', (_req, _res, next) => {
+    next(createError(400, 'bad <input> & "quotes"'));
+  });
+  app.get('/throw-string', () => {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- deliberately not an Error
+    throw 'a string';
+  });
+  app.get('/error-after-headers', (_req, res, next) => {
+    res.type('text/plain');
+    res.write('partial body;');
+    setTimeout(() => next(new Error('after headers')), 20);
+  });
+  app.get('/async-error-after-headers', async (_req, res) => {
+    res.writeHead(200, { 'Content-Length': '100' });
+    res.write('only some of the promised bytes');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    throw new Error('async after headers');
+  });
+  app.get('/destroy-before-response', (_req, res) => {
+    res.destroy();
+  });
+  app.get('/destroy-mid-response', (_req, res) => {
+    res.write('some;');
+    setTimeout(() => res.destroy(), 50);
+  });
+  app.get('/socket-destroy', (req) => {
+    req.socket.destroy();
+  });
+  app.get('/fall-through', (_req, _res, next) => {
+    next();
+  });
+
+  const custom = express.Router();
+  custom.get('/boom', () => {
+    throw Object.assign(new Error('custom boom'), { status: 422 });
+  });
+  custom.get('/throws-in-handler', () => {
+    throw new Error('handler failure');
+  });
+  custom.use((error: Error & { status?: number }, req: Request, res: Response, next: NextFunction) => {
+    if (req.path === '/throws-in-handler') {
+      next(new Error('error handler re-raises'));
+      return;
+    }
+    res.status(error.status ?? 500).set('X-Error', 'custom').json({ message: error.message, path: req.originalUrl });
+  });
+  app.use('/custom', custom);
+
+  const declining = express();
+  declining.get('/only', (_req, res) => res.send('sub-app answered'));
+  app.use('/sub', declining);
+  app.use('/sub', (_req, res) => {
+    res.status(404).send('outer app after a sub-app declined');
+  });
+  return app;
+}
+
+const scenarios: Scenario[] = [
+  { name: 'sync throw gives 500', spec: { path: '/sync-throw' }, status: 500 },
+  { name: 'rejected async handler gives 500', spec: { path: '/async-reject' }, status: 500 },
+  { name: 'next(err) with status 403', spec: { path: '/next-status' }, status: 403 },
+  { name: 'next(err) with statusCode 418', spec: { path: '/next-status-code' }, status: 418 },
+  { name: 'http-errors with headers', spec: { path: '/http-error' }, status: 429 },
+  { name: 'exposed message is escaped', spec: { path: '/exposed-error' }, status: 400 },
+  { name: 'throwing a non-Error', spec: { path: '/throw-string' }, status: 500 },
+  {
+    name: 'error after headers cuts the connection (chunked)',
+    spec: { path: '/error-after-headers' },
+    status: 200,
+    check: ({ native, bridged }) => {
+      expect(native.end).toBe('truncated');
+      expect(bridged.end).toBe('truncated');
+    },
+  },
+  {
+    name: 'async error after headers cuts a content-length body short',
+    spec: { path: '/async-error-after-headers' },
+    status: 200,
+    check: ({ bridged }) => {
+      expect(bridged.end).toBe('truncated');
+    },
+  },
+  {
+    name: 'res.destroy() before a response: no response, connection closed',
+    spec: { path: '/destroy-before-response' },
+    check: ({ native, bridged }) => {
+      expect(native.responses).toHaveLength(0);
+      expect(bridged.responses).toHaveLength(0);
+      expect(bridged.end).toBe('truncated');
+    },
+  },
+  {
+    name: 'res.destroy() mid-response: truncated',
+    spec: { path: '/destroy-mid-response' },
+    status: 200,
+    check: ({ bridged }) => {
+      expect(bridged.end).toBe('truncated');
+    },
+  },
+  {
+    name: 'req.socket.destroy() in a handler',
+    spec: { path: '/socket-destroy' },
+    check: ({ bridged }) => {
+      expect(bridged.responses).toHaveLength(0);
+    },
+  },
+  { name: 'final next() with no response gives 404', spec: { path: '/fall-through' }, status: 404 },
+  { name: 'custom error handler answers', spec: { path: '/custom/boom?x=1' }, status: 422 },
+  { name: 'custom error handler passes on to finalhandler', spec: { path: '/custom/throws-in-handler' }, status: 500 },
+  { name: 'HEAD of an erroring route', spec: { method: 'HEAD', path: '/sync-throw' }, status: 500 },
+  { name: 'sub-app that declines falls through to the outer app', spec: { path: '/sub/other' }, status: 404 },
+  { name: 'sub-app that answers', spec: { path: '/sub/only' }, status: 200 },
+];
+
+describe('errors: native vs bridged', () => {
+  let pair: Pair;
+  beforeAll(async () => {
+    // Express logs every error it hands to finalhandler outside env 'test'; keep the output readable.
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    pair = await startPair(() => errorsApp());
+  });
+  afterAll(async () => {
+    await pair.close();
+    vi.restoreAllMocks();
+  });
+
+  for (const scenario of scenarios) {
+    it(scenario.name, async () => {
+      await runScenario(pair, scenario);
+    });
+  }
+});
