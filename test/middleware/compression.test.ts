@@ -1,0 +1,112 @@
+/**
+ * compression through the bridge, compared with native Express: gzip and
+ * deflate negotiation, the threshold, HEAD, streamed responses, and SSE with
+ * `res.flush()` after each event arriving event by event (compressed).
+ */
+import { gunzipSync } from 'node:zlib';
+import compression from 'compression';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectSame, first, header, runScenario, startPair, type Pair, type Scenario } from '../differential/harness.js';
+import type { RawExchange } from '../differential/raw-client.js';
+
+const big = 'compressible text '.repeat(500);
+
+function app(): express.Express {
+  const server = express();
+  server.use(compression({ threshold: 1024 }));
+  server.get('/big', (_req, res) => {
+    res.type('text').send(big);
+  });
+  server.get('/small', (_req, res) => {
+    res.type('text').send('tiny');
+  });
+  server.get('/json', (_req, res) => {
+    res.json({ items: Array.from({ length: 200 }, (_, i) => ({ i, name: `item-${i}` })) });
+  });
+  server.get('/binary', (_req, res) => {
+    res.type('image/png').send(Buffer.alloc(4096, 7));
+  });
+  server.get('/streamed', (_req, res) => {
+    res.type('text');
+    res.write(big);
+    setTimeout(() => res.end(big), 50);
+  });
+  server.get('/sse', (_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+    let n = 0;
+    const timer = setInterval(() => {
+      n += 1;
+      res.write(`data: event ${n}\n\n`);
+      (res as unknown as { flush(): void }).flush();
+      if (n === 3) {
+        clearInterval(timer);
+        setTimeout(() => res.end(), 50);
+      }
+    }, 200);
+  });
+  return server;
+}
+
+const gzip: [string, string] = ['Accept-Encoding', 'gzip'];
+
+const scenarios: Scenario[] = [
+  {
+    name: 'gzip above the threshold',
+    spec: { path: '/big', headers: [gzip] },
+    status: 200,
+    check: ({ bridged }) => {
+      expect(header(bridged, 'content-encoding')).toBe('gzip');
+      expect(gunzipSync(first(bridged).body).toString()).toBe(big);
+    },
+  },
+  { name: 'below the threshold stays identity', spec: { path: '/small', headers: [gzip] }, status: 200 },
+  { name: 'deflate when preferred', spec: { path: '/big', headers: [['Accept-Encoding', 'deflate']] }, status: 200 },
+  { name: 'identity without Accept-Encoding', spec: { path: '/big' }, status: 200 },
+  { name: 'JSON gzip', spec: { path: '/json', headers: [gzip] }, status: 200 },
+  { name: 'incompressible type is not compressed', spec: { path: '/binary', headers: [gzip] }, status: 200 },
+  { name: 'HEAD with gzip', spec: { method: 'HEAD', path: '/big', headers: [gzip] }, status: 200 },
+  { name: 'streamed response is gzip-chunked', spec: { path: '/streamed', headers: [gzip] }, status: 200 },
+  { name: 'Cache-Control: no-transform is honoured', spec: { path: '/big', headers: [gzip, ['Cache-Control', 'no-transform']] }, status: 200 },
+];
+
+/** Number of bursts of body bytes separated by at least `gapMs`. */
+function bursts(exchange: RawExchange, gapMs: number): number {
+  let count = 0;
+  let last = -Infinity;
+  for (const arrival of exchange.arrivals) {
+    if (arrival.atMs - last >= gapMs) count += 1;
+    last = arrival.atMs;
+  }
+  return count;
+}
+
+describe('compression through the bridge', () => {
+  let pair: Pair;
+  beforeAll(async () => {
+    pair = await startPair(() => app());
+  });
+  afterAll(async () => {
+    await pair.close();
+  });
+  for (const scenario of scenarios) {
+    it(scenario.name, async () => {
+      await runScenario(pair, scenario);
+    });
+  }
+
+  it('SSE with res.flush() arrives compressed, event by event', async () => {
+    const result = await pair.request({ path: '/sse', headers: [gzip] });
+    expectSame(result);
+    expect(header(result.bridged, 'content-encoding')).toBe('gzip');
+    expect(gunzipSync(first(result.bridged).body).toString()).toBe('data: event 1\n\ndata: event 2\n\ndata: event 3\n\n');
+    expect(bursts(result.native, 100)).toBeGreaterThanOrEqual(3);
+    expect(bursts(result.bridged, 100)).toBeGreaterThanOrEqual(3);
+  });
+
+  it('SSE with res.flush() on an sse scope (Accept: text/event-stream)', async () => {
+    const result = await pair.request({ path: '/sse', headers: [gzip, ['Accept', 'text/event-stream']] });
+    expectSame(result);
+    expect(bursts(result.bridged, 100)).toBeGreaterThanOrEqual(3);
+  });
+});
