@@ -1,0 +1,60 @@
+// Interleaved rounds: every target is measured once per round, in an order rotated each round, so
+// slow drift of the machine (thermal, other tenants) spreads over all targets instead of one.
+import { performance } from 'node:perf_hooks';
+import { median } from './stats.mjs';
+
+function rotated(list, by) {
+  const shift = by % list.length;
+  return [...list.slice(shift), ...list.slice(0, shift)];
+}
+
+/**
+ * `measure(target, seconds)` returns one sample (an object of numbers). Adds `serverCpu`: the
+ * fraction of one CPU the server used during the sample (near 1.0 means the server was the
+ * bottleneck, well below means the load generator or the network path was).
+ */
+export async function runInterleaved(targets, measure, { rounds, seconds, warmupSeconds, scenario }) {
+  for (const target of targets) {
+    console.error(`  warm-up ${scenario}/${target.name} (${warmupSeconds} s)`);
+    await measure(target, warmupSeconds);
+  }
+  const samples = new Map(targets.map((target) => [target.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const target of rotated(targets, round)) {
+      const cpuBefore = target.server.cpuSeconds();
+      const started = performance.now();
+      const sample = await measure(target, seconds);
+      const elapsed = (performance.now() - started) / 1000;
+      sample.serverCpu = (target.server.cpuSeconds() - cpuBefore) / elapsed;
+      samples.get(target.name).push(sample);
+      console.error(`  round ${round + 1}/${rounds} ${scenario}/${target.name}: ${describe(sample)}`);
+    }
+  }
+  return samples;
+}
+
+function describe(sample) {
+  return Object.entries(sample)
+    .map(([key, value]) => `${key}=${Number.isInteger(value) ? value : Number(value).toFixed(2)}`)
+    .join(' ');
+}
+
+/** Median of every numeric field over the rounds of one target. */
+export function medians(sampleList) {
+  const keys = new Set(sampleList.flatMap((sample) => Object.keys(sample)));
+  const result = {};
+  for (const key of keys) result[key] = median(sampleList.map((sample) => sample[key]));
+  return result;
+}
+
+/**
+ * Median over rounds of `metric(target) / metric(baseline)`, pairing samples of the same round:
+ * steadier than a ratio of medians when the machine drifts between rounds.
+ */
+export function pairedRatio(samples, targetName, baselineName, metric) {
+  const mine = samples.get(targetName) ?? [];
+  const base = samples.get(baselineName) ?? [];
+  const ratios = [];
+  for (let i = 0; i < Math.min(mine.length, base.length); i++) ratios.push(mine[i][metric] / base[i][metric]);
+  return median(ratios);
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// `npm run bench [-- <scenario>...] [-- --quick]`: runs the chosen scenarios (default: all), each in
+// its own process pinned to the client CPU, and stitches their sections into bench/results/latest.md.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { config } from './lib/config.mjs';
+import { machineInfo, machineMarkdown } from './lib/machine.mjs';
+import { ensureWrk } from './lib/http-load.mjs';
+import { resultsDir } from './lib/report.mjs';
+import { serverCommand } from './lib/target.mjs';
+
+const SCENARIOS = ['hello', 'json', 'stream', 'memory', 'websocket', 'sse'];
+
+const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+const unknown = requested.filter((name) => !SCENARIOS.includes(name));
+if (unknown.length > 0) {
+  console.error(`unknown scenario(s): ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
+  process.exit(2);
+}
+const chosen = requested.length > 0 ? requested : SCENARIOS;
+
+function runScenario(name) {
+  const script = fileURLToPath(new URL(`./scenarios/${name}.mjs`, import.meta.url));
+  const args = ['-c', config.clientCpu, process.execPath, script, ...(config.quick ? ['--quick'] : [])];
+  return new Promise((resolve) => {
+    const child = spawn('taskset', args, { stdio: 'inherit' });
+    child.on('exit', (code, signal) => resolve(code === 0 ? undefined : `exit ${code ?? signal}`));
+  });
+}
+
+if (process.env.BENCH_LOADGEN !== 'autocannon' && !ensureWrk()) {
+  console.error('wrk is not available; falling back to autocannon for HTTP load');
+}
+const info = machineInfo();
+console.error(`pagi benchmarks: ${chosen.join(', ')}${config.quick ? ' (quick)' : ''}`);
+console.error(machineMarkdown(info));
+const started = Date.now();
+const problems = [];
+for (const name of chosen) {
+  console.error(`\n== ${name}`);
+  const problem = await runScenario(name);
+  if (problem) problems.push(`${name}: ${problem}`);
+}
+const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+
+const sections = chosen.flatMap((name) =>
+  [name, `${name}-profile`]
+    .map((file) => `${resultsDir}${file}.md`)
+    .filter((path) => existsSync(path))
+    .map((path) => readFileSync(path, 'utf8')),
+);
+const command = `${config.quick ? 'BENCH_QUICK=1 ' : ''}${Object.entries(process.env)
+  .filter(([key]) => key.startsWith('BENCH_') && key !== 'BENCH_QUICK')
+  .map(([key, value]) => `${key}=${value} `)
+  .join('')}npm run bench${requested.length > 0 || config.quick ? ` --${requested.map((n) => ` ${n}`).join('')}${config.quick ? ' --quick' : ''}` : ''}`;
+const header = [
+  `## Results (${config.quick ? 'quick smoke run — not a measurement' : 'full run'}, ${minutes} min)`,
+  '',
+  machineMarkdown(info),
+  `- command: \`${command}\``,
+  `- servers: \`${serverCommand('<scenario>', '<target>').join(' ').replace(process.execPath, 'node')}\`; load generators and clients: \`taskset -c ${config.clientCpu}\``,
+  ...(problems.length > 0 ? [`- problems: ${problems.join('; ')}`] : []),
+].join('\n');
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(`${resultsDir}latest.md`, `${header}\n\n${sections.join('\n')}`);
+writeFileSync(`${resultsDir}latest-machine.json`, `${JSON.stringify(info, null, 2)}\n`);
+console.error(`\nwrote ${resultsDir}latest.md (${minutes} min)`);
+if (problems.length > 0) process.exitCode = 1;

@@ -1,0 +1,45 @@
+// Every benchmark target, by scenario and name. The scenario scripts (bench/scenarios) refer to
+// these names; bench/targets/server.ts builds one of them per child process.
+import { bigDownloadExpress, helloExpress, jsonEchoExpress, sseFanoutExpress, streamExpress } from './express-apps.js';
+import { bridge, hostListener, hostPagiListener, hostPagiServe } from './hosts.js';
+import type { Hosted } from './hosts.js';
+import { helloApp, jsonEchoApp, sseFanoutApp, streamApp, wsEchoApp } from './pagi-apps.js';
+import { hostFastifyHello, hostHonoHello, hostRawWebSocketEcho, rawHelloListener } from './third-party.js';
+
+type Builder = () => Promise<Hosted>;
+
+export const catalog: Record<string, Record<string, Builder>> = {
+  hello: {
+    raw: () => hostListener(rawHelloListener),
+    express: () => hostListener(helloExpress()),
+    'express-bridged': async () => hostPagiListener(await bridge(helloExpress())),
+    'pagi-listener': () => hostPagiListener(helloApp),
+    'pagi-serve': () => hostPagiServe(helloApp),
+    fastify: hostFastifyHello,
+    hono: hostHonoHello,
+  },
+  json: {
+    express: () => hostListener(jsonEchoExpress()),
+    'express-bridged': async () => hostPagiListener(await bridge(jsonEchoExpress())),
+    'pagi-listener': () => hostPagiListener(jsonEchoApp),
+    'pagi-serve': () => hostPagiServe(jsonEchoApp),
+  },
+  stream: {
+    express: () => hostListener(streamExpress()),
+    'express-bridged': async () => hostPagiListener(await bridge(streamExpress())),
+    'pagi-listener': () => hostPagiListener(streamApp),
+  },
+  memory: {
+    express: () => hostListener(bigDownloadExpress()),
+    'express-bridged': async () => hostPagiListener(await bridge(bigDownloadExpress())),
+  },
+  websocket: {
+    ws: hostRawWebSocketEcho,
+    'pagi-serve': () => hostPagiServe(wsEchoApp),
+  },
+  sse: {
+    express: () => hostListener(sseFanoutExpress()),
+    'pagi-serve': () => hostPagiServe(sseFanoutApp),
+    'express-bridged-serve': async () => hostPagiServe(await bridge(sseFanoutExpress())),
+  },
+};
