@@ -102,6 +102,8 @@ export interface Pair {
   tls: boolean;
   /** Sends the identical exchange to both sides concurrently. */
   exchange(options: Omit<RawRequestOptions, 'port' | 'tls'>): Promise<ExchangeResult>;
+  /** Like `exchange`, but each side's request may differ (e.g. carry the session cookie that side issued). */
+  exchangeEach(build: (side: Side) => Omit<RawRequestOptions, 'port' | 'tls'>): Promise<ExchangeResult>;
   /** Shorthand: build the request bytes from a spec, then `exchange`. */
   request(spec: RequestSpec, options?: Omit<RawRequestOptions, 'port' | 'tls' | 'request'>): Promise<ExchangeResult>;
   /** Clears both probes. */
@@ -148,11 +150,19 @@ export async function startPair(factory: AppFactory, options: PairOptions = {}):
     ]);
     return { native: a, bridged: b };
   };
+  const exchangeEach: Pair['exchangeEach'] = async (build) => {
+    const [a, b] = await Promise.all([
+      rawExchange({ ...build(native), port: native.port, tls }),
+      rawExchange({ ...build(bridged), port: bridged.port, tls }),
+    ]);
+    return { native: a, bridged: b };
+  };
   return {
     native,
     bridged,
     tls,
     exchange,
+    exchangeEach,
     request: (spec, extra = {}) => exchange({ ...extra, request: buildRequest(spec), methods: [spec.method ?? 'GET'] }),
     reset: () => {
       nativeProbe.clear();

@@ -1,0 +1,98 @@
+/**
+ * morgan and response-time through the bridge, compared with native
+ * Express: the log line carries the right status, length and a response
+ * time that covers the handler's work; X-Response-Time is set at writeHead.
+ */
+import { Writable } from 'node:stream';
+import express from 'express';
+import morgan from 'morgan';
+import responseTime from 'response-time';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { expectSame, expectSameEvents, header, startPair, type Pair, type Probe } from '../differential/harness.js';
+
+function app(probe: Probe): express.Express {
+  const server = express();
+  const stream = new Writable({
+    write(line: Buffer, _encoding, done) {
+      probe.record(line.toString().trim());
+      done();
+    },
+  });
+  server.use(morgan(':method :url :status :res[content-length] :response-time', { stream }));
+  server.use(responseTime({ digits: 3 }));
+  server.get('/fast', (_req, res) => {
+    res.send('fast response');
+  });
+  server.get('/slow', (_req, res) => {
+    setTimeout(() => res.status(201).send('slow response body'), 120);
+  });
+  server.get('/streamed', (_req, res) => {
+    res.write('a');
+    setTimeout(() => res.end('b'), 50);
+  });
+  server.get('/missing-thing', (_req, res) => {
+    res.sendStatus(404);
+  });
+  return server;
+}
+
+/** Splits a log line into its fixed part and the response time in ms. */
+function parseLine(line: string): { fixed: string; ms: number } {
+  const at = line.lastIndexOf(' ');
+  return { fixed: line.slice(0, at), ms: Number(line.slice(at + 1)) };
+}
+
+const maskTime = { normalizeHeader: { 'x-response-time': (v: string) => v.replace(/^\d+\.\d{3}ms$/, '<n>ms') } };
+
+describe('morgan and response-time through the bridge', () => {
+  let pair: Pair;
+  beforeAll(async () => {
+    pair = await startPair(app);
+  });
+  afterAll(async () => {
+    await pair.close();
+  });
+  beforeEach(() => {
+    pair.reset();
+  });
+
+  it('the log line has status and length, X-Response-Time is present', async () => {
+    const result = await pair.request({ path: '/fast' });
+    expectSame(result, maskTime);
+    expect(header(result.bridged, 'x-response-time')).toMatch(/^\d+\.\d{3}ms$/);
+    await pair.bridged.probe.waitFor((e) => e.length === 1);
+    await pair.native.probe.waitFor((e) => e.length === 1);
+    expect(parseLine(pair.bridged.probe.events[0] ?? '').fixed).toBe(parseLine(pair.native.probe.events[0] ?? '').fixed);
+    expect(parseLine(pair.bridged.probe.events[0] ?? '').fixed).toBe('GET /fast 200 13');
+  });
+
+  it('a slow handler: status 201 and a response time covering the wait', async () => {
+    const result = await pair.request({ path: '/slow' });
+    expectSame(result, maskTime);
+    for (const side of [pair.native, pair.bridged]) {
+      await side.probe.waitFor((e) => e.length === 1);
+      const line = parseLine(side.probe.events[0] ?? '');
+      expect(line.fixed).toBe('GET /slow 201 18');
+      expect(line.ms, `${side.name} response time`).toBeGreaterThanOrEqual(100);
+      expect(line.ms, `${side.name} response time`).toBeLessThan(2000);
+    }
+    expect(Number.parseFloat(header(result.bridged, 'x-response-time') ?? '0')).toBeGreaterThanOrEqual(100);
+  });
+
+  it('a streamed response logs without a length', async () => {
+    const result = await pair.request({ path: '/streamed' });
+    expectSame(result, maskTime);
+    const events = await Promise.all([pair.native.probe.settle(), pair.bridged.probe.settle()]);
+    expect(events.map((e) => e.map((l) => parseLine(l).fixed))).toEqual([['GET /streamed 200 -'], ['GET /streamed 200 -']]);
+  });
+
+  it('a 404 is logged with its status', async () => {
+    const result = await pair.request({ path: '/missing-thing?q=1' });
+    expectSame(result, maskTime);
+    await Promise.all([pair.native.probe.waitFor((e) => e.length === 1), pair.bridged.probe.waitFor((e) => e.length === 1)]);
+    expect(pair.native.probe.events.map((l) => parseLine(l).fixed)).toEqual(['GET /missing-thing?q=1 404 9']);
+    pair.native.probe.events[0] = parseLine(pair.native.probe.events[0] ?? '').fixed;
+    pair.bridged.probe.events[0] = parseLine(pair.bridged.probe.events[0] ?? '').fixed;
+    await expectSameEvents(pair);
+  });
+});
