@@ -1,0 +1,234 @@
+/**
+ * One request through the bridge: builds the fake socket, request and
+ * response, runs the Express handler, and settles the PAGI app's promise
+ * when the response has finished or closed — never when the handler
+ * returns, since handlers may answer long after that.
+ *
+ * This file plays the part Node's http server plays for a real response:
+ * it links the response to its socket, turns a client disconnect into the
+ * modern Node shape (request destroyed with 'aborted', response 'close'
+ * before 'finish'), and emits 'close' after 'finish' on a clean end.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Disconnected } from '../protocol/errors.js';
+import type { ConnectionState, Receive, Send } from '../protocol/types.js';
+import { createFakeRequest } from './fake-request.js';
+import { createFakeResponse, type FakeResponse } from './fake-response.js';
+import { StubSocket } from './fake-socket.js';
+import { finalResponse, type FinalResponseOptions } from './final-response.js';
+import { connectionReset, streamDestroyed } from './node-errors.js';
+import { Outbox } from './outbox.js';
+import { scopeToRequestLine, type RequestLine, type RequestScope } from './scope-to-request.js';
+
+/** The final `next` handed to bare routers and middleware. */
+export type NextFunction = (err?: unknown) => void;
+
+/**
+ * Any Connect-style handler: an Express or Connect app, a Router, or one
+ * middleware. Declared as a method so that handlers typed with Express's
+ * own `Request`/`Response` subtypes are accepted.
+ */
+export type NodeHandler = {
+  bivariant(req: IncomingMessage, res: ServerResponse, next: NextFunction): unknown;
+}['bivariant'];
+
+export interface ExchangeOptions {
+  highWaterMark: number;
+  final: FinalResponseOptions;
+}
+
+/** Serves one `http` or `sse` scope through `handler`. */
+export async function serveExchange(
+  handler: NodeHandler,
+  scope: RequestScope,
+  receive: Receive,
+  send: Send,
+  options: ExchangeOptions,
+): Promise<void> {
+  const line = scopeToRequestLine(scope);
+  let primed: { body: Uint8Array; more: boolean } | undefined;
+  if (line.framing === 'unknown') {
+    // HTTP/2 without content-length: only the first body event tells whether
+    // a body exists, which decides if Express sees `transfer-encoding: chunked`.
+    const first = await receive();
+    if (first.type !== 'http.request' && first.type !== 'sse.request') return; // the client left first
+    primed = { body: first.body, more: Boolean(first.more) };
+  }
+  return new Exchange(handler, scope, line, receive, send, options, primed).run();
+}
+
+/** Express and Connect applications run their own finalhandler when called without `next`. */
+function isApplication(handler: NodeHandler): boolean {
+  const h = handler as unknown as { handle?: unknown; listen?: unknown };
+  return typeof h.handle === 'function' && typeof h.listen === 'function';
+}
+
+class Exchange {
+  private readonly handler: NodeHandler;
+  private readonly options: ExchangeOptions;
+  private readonly connection: ConnectionState | undefined;
+  private readonly outbox: Outbox;
+  private readonly socket: StubSocket;
+  private readonly req: IncomingMessage;
+  private readonly response: FakeResponse;
+  private readonly res: ServerResponse;
+  /** 'finish' was emitted: the terminal send was accepted. */
+  private responseFinished = false;
+  /** The promise is being settled: tearing the socket down is housekeeping, not an abort. */
+  private settling = false;
+  private failure: { error: unknown } | undefined;
+  private resolve: () => void = noop;
+  private reject: (error: unknown) => void = noop;
+
+  constructor(
+    handler: NodeHandler,
+    scope: RequestScope,
+    line: RequestLine,
+    receive: Receive,
+    send: Send,
+    options: ExchangeOptions,
+    primed: { body: Uint8Array; more: boolean } | undefined,
+  ) {
+    this.handler = handler;
+    this.options = options;
+    this.connection = scope['pagi.connection'];
+    this.outbox = new Outbox(send, {
+      onDisconnected: (reason) => this.peerGone(reason),
+      onFailed: (error) => this.fail(error),
+      onDrained: () => this.response.drained(),
+    });
+    this.socket = new StubSocket(scope, this.onSocketDestroy);
+    // Registered before the response's own listener, like Node's server
+    // listener, so the request is torn down before the response says 'close'.
+    this.socket.on('close', this.onSocketClose);
+    this.socket.on('timeout', this.onSocketTimeout);
+    this.req = createFakeRequest(
+      line,
+      this.socket,
+      scope,
+      receive,
+      { onDisconnect: (reason) => this.peerGone(reason ?? 'client_closed'), onActivity: () => this.socket.touch() },
+      primed,
+    );
+    this.response = createFakeResponse(this.req, {
+      outbox: this.outbox,
+      socket: this.socket,
+      fullflush: scope.extensions !== undefined && 'fullflush' in scope.extensions,
+      highWaterMark: options.highWaterMark,
+    });
+    this.res = this.response.res;
+    if (line.httpVersionMajor === 2) {
+      // ServerResponse treats any x.0 version like HTTP/1.0; HTTP/2 streams
+      // do frame bodies (and allow trailers) like chunked HTTP/1.1.
+      const internals = this.res as unknown as { useChunkedEncodingByDefault: boolean };
+      internals.useChunkedEncodingByDefault = true;
+      this.res.shouldKeepAlive = true;
+    }
+    this.res.assignSocket(this.socket as never);
+    this.res.on('finish', this.onResponseFinish);
+    this.res.once('close', this.onResponseClose);
+    this.connection?.on_disconnect(this.onConnectionDisconnect);
+  }
+
+  run(): Promise<void> {
+    const settled = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.invoke();
+    return settled;
+  }
+
+  private invoke(): void {
+    const next: NextFunction = (err) => this.finalNext(err);
+    try {
+      const result: unknown = isApplication(this.handler)
+        ? (this.handler as unknown as (req: IncomingMessage, res: ServerResponse) => unknown)(this.req, this.res)
+        : this.handler(this.req, this.res, next);
+      // A bare async middleware that rejects is treated like next(err), as Express 5 does.
+      if (result && typeof (result as PromiseLike<unknown>).then === 'function') {
+        (result as PromiseLike<unknown>).then(undefined, next);
+      }
+    } catch (error) {
+      next(error);
+    }
+  }
+
+  private finalNext(err: unknown): void {
+    // `next('route')`/`next('router')` out of the outermost layer mean "no match".
+    const error = err === 'route' || err === 'router' ? undefined : err;
+    finalResponse(this.req, this.res, error, this.options.final);
+  }
+
+  /** The client side is gone (disconnect event, on_disconnect, or a send rejected). */
+  private peerGone(reason: string): void {
+    if (this.responseFinished || this.settling) return;
+    this.outbox.stop(new Disconnected(reason));
+    this.socket.destroy();
+  }
+
+  /** A send failed for a reason other than a disconnect: the app promise rejects with it. */
+  private fail(error: unknown): void {
+    if (this.failure || this.settling) return;
+    this.failure = { error };
+    this.socket.destroy();
+  }
+
+  private readonly onConnectionDisconnect = (reason: string): void => {
+    this.peerGone(reason);
+  };
+
+  /** Something on the Express side destroyed the socket (`req.socket.destroy()`, `res.destroy()`). */
+  private readonly onSocketDestroy = (error: Error | null): void => {
+    if (this.settling || this.responseFinished || this.failure) return;
+    this.outbox.stop(streamDestroyed('write'));
+    // Before a clean end this makes the truncation visible (§4.6); after the
+    // client left it is a no-op.
+    if (this.connection?.is_connected()) this.connection.abort(error?.message);
+  };
+
+  private readonly onSocketClose = (): void => {
+    // Node's server destroys every request whose response has not finished
+    // when its socket closes: 'aborted' if the body was incomplete, then 'close'.
+    if (!this.responseFinished && !this.req.destroyed) this.req.destroy(connectionReset());
+  };
+
+  private readonly onSocketTimeout = (): void => {
+    // Node's socketOnTimeout: tell the request (if still reading) and the
+    // response; destroy the socket if nobody listened.
+    const reqHandled = !this.req.complete && this.req.emit('timeout', this.socket);
+    const resHandled = this.res.socket !== null && this.res.emit('timeout', this.socket);
+    if (!reqHandled && !resHandled) this.socket.destroy();
+  };
+
+  private readonly onResponseFinish = (): void => {
+    this.responseFinished = true;
+    // Node detaches the socket from a finished response before user
+    // 'finish' listeners run, then says 'close' on the next tick.
+    this.res.detachSocket(this.socket as never);
+    process.nextTick(emitResponseClose, this.res);
+  };
+
+  private readonly onResponseClose = (): void => {
+    void this.outbox.idle().then(this.settle);
+  };
+
+  private readonly settle = (): void => {
+    this.settling = true;
+    // Housekeeping: the stub socket's 'close' releases listeners and timers
+    // that handlers attached to it.
+    if (!this.socket.destroyed) this.socket.destroy();
+    if (this.failure) this.reject(this.failure.error);
+    else this.resolve();
+  };
+}
+
+function emitResponseClose(res: ServerResponse): void {
+  const internals = res as unknown as { _closed: boolean; destroyed: boolean };
+  if (internals._closed) return;
+  internals.destroyed = true;
+  internals._closed = true;
+  res.emit('close');
+}
+
+function noop(): void {}

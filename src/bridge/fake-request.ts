@@ -1,0 +1,145 @@
+/**
+ * The fake request: a real `http.IncomingMessage` over the stub socket whose
+ * body is pulled from PAGI `receive()` on demand (PROTOCOL.md §12.1).
+ *
+ * Express re-parents the request onto its own prototype on entry, so every
+ * hook (`_read`, `pagi`) is an own property of the instance.
+ */
+import { IncomingMessage } from 'node:http';
+import type { ReceiveEvent, Scope } from '../protocol/types.js';
+import type { StubSocket } from './fake-socket.js';
+import type { RequestLine } from './scope-to-request.js';
+
+/** What the body puller reports back to the exchange. */
+export interface BodyHooks {
+  /** The scope ended abnormally while the body was being read. */
+  onDisconnect(reason: string | undefined): void;
+  /** A body chunk arrived (restarts the socket's idle timer). */
+  onActivity(): void;
+}
+
+/** The one documented name under which Express handlers reach PAGI: `req.pagi`. */
+export interface PagiRequestContext {
+  /** The scope this request was built from (`http` or `sse`). */
+  readonly scope: Scope;
+  /** `scope.state`: this request's shallow copy of the lifespan state. */
+  readonly state: Record<string, unknown>;
+}
+
+// Fields of IncomingMessage that @types/node does not declare but Node uses.
+interface IncomingInternals {
+  _consuming: boolean;
+  _readableState: { readingMore: boolean };
+  _addHeaderLines(headers: string[], n: number): void;
+}
+
+/**
+ * Builds the request. `primed` is a body event already read to decide the
+ * framing (HTTP/2 without `content-length`); it is replayed first.
+ */
+export function createFakeRequest(
+  line: RequestLine,
+  socket: StubSocket,
+  scope: Scope,
+  receive: () => Promise<ReceiveEvent>,
+  hooks: BodyHooks,
+  primed?: { body: Uint8Array; more: boolean },
+): IncomingMessage {
+  const req = new IncomingMessage(socket as never);
+  const internals = req as unknown as IncomingInternals;
+  req.method = line.method;
+  req.url = line.url;
+  req.httpVersion = line.httpVersion;
+  req.httpVersionMajor = line.httpVersionMajor;
+  req.httpVersionMinor = line.httpVersionMinor;
+  const rawHeaders =
+    primed && (primed.more || primed.body.length > 0)
+      ? [...line.rawHeaders, 'transfer-encoding', 'chunked']
+      : line.rawHeaders;
+  // Node's own folding (set-cookie array, first-wins list, ', ' joins,
+  // joinDuplicateHeaders...) applied lazily by the `headers` getter.
+  internals._addHeaderLines(rawHeaders, rawHeaders.length);
+  Object.assign(req, { originalUrl: line.originalUrl, baseUrl: line.baseUrl });
+  const context: PagiRequestContext = { scope, state: ('state' in scope ? scope.state : {}) as Record<string, unknown> };
+  Object.defineProperty(req, 'pagi', { value: context, writable: true, configurable: true, enumerable: false });
+
+  const puller = new BodyPuller(req, receive, hooks);
+  req._read = function readFromReceive(this: IncomingMessage): void {
+    const self = this as unknown as IncomingInternals;
+    if (!self._consuming) {
+      self._readableState.readingMore = false;
+      self._consuming = true;
+    }
+    puller.pull();
+  };
+
+  if (primed) {
+    puller.deliver(primed.body, primed.more);
+  } else if (line.framing === 'none') {
+    // Like Node's parser for a bodiless request: complete at once, without
+    // asking receive() for the empty event.
+    puller.finish();
+  }
+  return req;
+}
+
+/** Pulls one `receive()` at a time, only when the stream asks for data. */
+class BodyPuller {
+  private pulling = false;
+  private done = false;
+  private readonly req: IncomingMessage;
+  private readonly receive: () => Promise<ReceiveEvent>;
+  private readonly hooks: BodyHooks;
+
+  constructor(req: IncomingMessage, receive: () => Promise<ReceiveEvent>, hooks: BodyHooks) {
+    this.req = req;
+    this.receive = receive;
+    this.hooks = hooks;
+  }
+
+  pull(): void {
+    if (this.pulling || this.done) return;
+    this.pulling = true;
+    this.receive().then(this.onEvent, this.onFailure);
+  }
+
+  /** Pushes one body fragment; returns nothing, the stream asks again when it wants more. */
+  deliver(body: Uint8Array, more: boolean): void {
+    const chunk = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    if (!more) {
+      if (chunk.length > 0) this.req.push(chunk);
+      this.finish();
+      return;
+    }
+    // An empty push would leave the stream waiting for a push that never
+    // comes (its `reading` flag stays set), so ask for the next event instead.
+    if (chunk.length === 0) this.pull();
+    else this.req.push(chunk);
+  }
+
+  finish(): void {
+    this.done = true;
+    this.req.complete = true;
+    this.req.push(null);
+  }
+
+  private readonly onEvent = (event: ReceiveEvent): void => {
+    this.pulling = false;
+    if (this.done || this.req.destroyed) return;
+    if (event.type === 'http.request' || event.type === 'sse.request') {
+      this.hooks.onActivity();
+      this.deliver(event.body, Boolean(event.more));
+      return;
+    }
+    this.done = true;
+    const reason = event.type === 'sse.disconnect' ? event.reason : undefined;
+    this.hooks.onDisconnect(reason);
+  };
+
+  private readonly onFailure = (error: unknown): void => {
+    // receive() never rejects under a conforming server; treat it as the end.
+    this.pulling = false;
+    this.done = true;
+    this.hooks.onDisconnect(error instanceof Error ? `x-receive-error: ${error.message}` : undefined);
+  };
+}

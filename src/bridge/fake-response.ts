@@ -1,0 +1,441 @@
+/**
+ * The fake response: a real `http.ServerResponse` whose head and body are
+ * captured before Node would serialise them (PROTOCOL.md §12.2).
+ *
+ * Node's own code still runs wherever it decides *what* the response is —
+ * `writeHead` (and every `on-headers` hook wrapped around it), `_storeHeader`
+ * with its validation and its implicit `Content-Length`, the header getters
+ * and setters, `ERR_HTTP_HEADERS_SENT` — while the methods that would put
+ * bytes on a socket (`write`, `end`, `flushHeaders`, `_send`, `_writeRaw`,
+ * `addTrailers`) are replaced by own properties that emit PAGI events.
+ * Own properties survive Express's `Object.setPrototypeOf(res, app.response)`.
+ */
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { HeaderPair, SendEvent } from '../protocol/types.js';
+import type { StubSocket } from './fake-socket.js';
+import { alreadyFinished, invalidChunk, nullValues, streamDestroyed, writeAfterEnd } from './node-errors.js';
+import type { Outbox } from './outbox.js';
+
+/** What the response needs from the exchange that owns it. */
+export interface ResponseChannel {
+  readonly outbox: Outbox;
+  readonly socket: StubSocket;
+  /** `scope.extensions.fullflush` is advertised, so `http.fullflush` may be sent. */
+  readonly fullflush: boolean;
+  readonly highWaterMark: number;
+}
+
+type WriteCallback = (error?: Error | null) => void;
+type Chunk = string | Uint8Array;
+
+// Fields of OutgoingMessage/ServerResponse that @types/node does not declare.
+interface ResponseInternals {
+  _header: string | null;
+  _headerSent: boolean;
+  _hasBody: boolean;
+  _contentLength: number | null;
+  _removedContLen: boolean;
+  _closed: boolean;
+  finished: boolean;
+  useChunkedEncodingByDefault: boolean;
+  chunkedEncoding: boolean;
+  _implicitHeader(): void;
+}
+
+const proto = ServerResponse.prototype as unknown as {
+  _storeHeader(this: ServerResponse, firstLine: string, headers: unknown): void;
+  addTrailers(this: ServerResponse, headers: unknown): void;
+};
+
+// writeHead hands `_storeHeader` either this private map (after setHeader
+// calls) or the caller's own object/array; only the former holds
+// `[originalName, value]` entries, so it must be recognised by identity.
+const kOutHeaders = findOutHeadersSymbol();
+
+function findOutHeadersSymbol(): symbol | undefined {
+  const probe = new ServerResponse({ method: 'GET', httpVersionMajor: 1, httpVersionMinor: 1, headers: {} } as IncomingMessage);
+  return Object.getOwnPropertySymbols(probe).find((s) => s.description === 'kOutHeaders');
+}
+
+function nop(): void {}
+
+/** The response plus the one signal the exchange feeds back into it. */
+export interface FakeResponse {
+  readonly res: ServerResponse;
+  /** Every queued byte was accepted: emits `'drain'` if a write returned false. */
+  drained(): void;
+}
+
+/** Builds the response for `req` and installs the capturing hooks. */
+export function createFakeResponse(req: IncomingMessage, channel: ResponseChannel): FakeResponse {
+  // @types/node omits the options argument Node 20 accepts.
+  const Response = ServerResponse as unknown as new (req: IncomingMessage, options: object) => ServerResponse;
+  const res = new Response(req, { highWaterMark: channel.highWaterMark });
+  const capture = new ResponseCapture(res, channel);
+  capture.install();
+  return { res, drained: () => capture.drained() };
+}
+
+/** The per-response state behind the own-property hooks. */
+class ResponseCapture {
+  private readonly res: ServerResponse;
+  private readonly internals: ResponseInternals;
+  private readonly channel: ResponseChannel;
+  /** The start event has been queued. */
+  private started = false;
+  /** Bytes (possibly zero) followed the start, so the head is on its way to the client. */
+  private headFlushed = false;
+  private trailersPromised = false;
+  private trailers: HeaderPair[] = [];
+  private terminalResolved = false;
+  private needDrain = false;
+  private userFlush: ((...args: unknown[]) => unknown) | undefined;
+
+  constructor(res: ServerResponse, channel: ResponseChannel) {
+    this.res = res;
+    this.internals = res as unknown as ResponseInternals;
+    this.channel = channel;
+  }
+
+  install(): void {
+    const res = this.res;
+    const self = this;
+    const hooks: Record<string, unknown> = {
+      _storeHeader(firstLine: string, headers: unknown): void {
+        self.storeHeader(firstLine, headers);
+      },
+      write(chunk: Chunk, encoding?: BufferEncoding | WriteCallback, callback?: WriteCallback): boolean {
+        return self.write(chunk, encoding, callback);
+      },
+      end(chunk?: Chunk | (() => void), encoding?: BufferEncoding | (() => void), callback?: () => void): ServerResponse {
+        return self.end(chunk, encoding, callback);
+      },
+      flushHeaders(): void {
+        self.flushHeaders();
+      },
+      addTrailers(headers: unknown): void {
+        self.addTrailers(headers);
+      },
+      // Nothing else in Node writes through these once write/end/flushHeaders
+      // are replaced; they stay harmless for code that calls them directly.
+      _send(data: Chunk, encoding?: BufferEncoding, callback?: WriteCallback): boolean {
+        return self.rawWrite(data, encoding, callback);
+      },
+      _writeRaw(data: Chunk, encoding?: BufferEncoding, callback?: WriteCallback): boolean {
+        return self.rawWrite(data, encoding, callback);
+      },
+      // PAGI has no interim responses: the serving side sends 100 Continue
+      // itself when the body is read.
+      writeContinue(callback?: () => void): void {
+        if (typeof callback === 'function') process.nextTick(callback);
+      },
+      writeProcessing(callback?: () => void): void {
+        if (typeof callback === 'function') process.nextTick(callback);
+      },
+      writeEarlyHints(_hints: unknown, callback?: () => void): void {
+        if (typeof callback === 'function') process.nextTick(callback);
+      },
+    };
+    for (const [name, value] of Object.entries(hooks)) {
+      Object.defineProperty(res, name, { value, writable: true, configurable: true, enumerable: false });
+    }
+    Object.defineProperties(res, {
+      writableFinished: { get: () => this.internals.finished && this.terminalResolved, configurable: true },
+      writableLength: { get: () => this.channel.outbox.pendingBytes, configurable: true },
+      writableNeedDrain: {
+        get: () => !res.destroyed && !this.internals.finished && this.needDrain,
+        configurable: true,
+      },
+      writableHighWaterMark: { get: () => this.channel.highWaterMark, configurable: true },
+      // compression assigns `res.flush`; the accessor keeps its function and
+      // adds an `http.fullflush` after it when the server offers one.
+      flush: {
+        get: () => (this.userFlush ? this.flushWrapper : undefined),
+        set: (fn: unknown) => {
+          this.userFlush = typeof fn === 'function' ? (fn as (...args: unknown[]) => unknown) : undefined;
+        },
+        configurable: true,
+      },
+    });
+  }
+
+  /** Called by the exchange when the outbox drained. */
+  drained(): void {
+    if (this.needDrain && !this.internals.finished && !this.res.destroyed) {
+      this.needDrain = false;
+      this.res.emit('drain');
+    }
+  }
+
+  private readonly flushWrapper = (...args: unknown[]): unknown => {
+    const result = this.userFlush?.apply(this.res, args);
+    if (this.channel.fullflush && this.started && !this.isGone()) {
+      this.channel.outbox.enqueue({ type: 'http.fullflush' });
+    }
+    return result;
+  };
+
+  private isGone(): boolean {
+    return this.res.destroyed || this.channel.socket.destroyed;
+  }
+
+  // ------------------------------------------------------------------ head
+
+  private storeHeader(firstLine: string, headers: unknown): void {
+    // Node validates, decides framing and sets `_header` (so `headersSent`
+    // and ERR_HTTP_HEADERS_SENT behave natively). The string is never read.
+    proto._storeHeader.call(this.res, firstLine, headers);
+    const res = this.internals;
+    const pairs = headerPairs(this.res, headers);
+    let contentLength = false;
+    let transferEncoding = false;
+    let trailer = false;
+    for (const [name] of pairs) {
+      if (name === 'content-length') contentLength = true;
+      else if (name === 'transfer-encoding') transferEncoding = true;
+      else if (name === 'trailer') trailer = true;
+    }
+    // The same condition under which Node appends `Content-Length` itself
+    // (`res.end(body)` before any head was stored).
+    if (
+      !contentLength &&
+      !transferEncoding &&
+      !trailer &&
+      res._hasBody &&
+      res.useChunkedEncodingByDefault &&
+      !res._removedContLen &&
+      typeof res._contentLength === 'number'
+    ) {
+      pairs.push(['content-length', String(res._contentLength)]);
+    }
+    // Node only accepts a Trailer header on a chunked response (it throws
+    // ERR_HTTP_TRAILER_INVALID otherwise), so this is exactly "trailer set
+    // and no content-length".
+    this.trailersPromised = trailer && res.chunkedEncoding === true && res._hasBody;
+    this.started = true;
+    if (this.isGone()) return;
+    const start: SendEvent = { type: 'http.response.start', status: this.res.statusCode, headers: pairs };
+    if (this.trailersPromised) start.trailers = true;
+    this.channel.outbox.enqueue(start);
+  }
+
+  private flushHeaders(): void {
+    if (!this.internals._header) this.internals._implicitHeader();
+    this.flushHead();
+  }
+
+  /** Pushes the head out now, as Node's `_send('')` does, with an empty body chunk. */
+  private flushHead(): void {
+    this.internals._headerSent = true;
+    if (this.headFlushed || this.isGone() || this.internals.finished) return;
+    this.headFlushed = true;
+    this.channel.outbox.enqueue({ type: 'http.response.body', body: EMPTY, more: true });
+  }
+
+  // ------------------------------------------------------------------ body
+
+  /**
+   * Node's `write_()` checks, in Node's order; returns the bytes to send, or
+   * `undefined` when the call ends here with `result`.
+   */
+  private prepare(
+    chunk: unknown,
+    encoding: BufferEncoding | undefined,
+    callback: WriteCallback,
+    fromEnd: boolean,
+  ): { bytes: Buffer } | { result: boolean } {
+    if (chunk === null) throw nullValues();
+    if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) throw invalidChunk(chunk);
+    const res = this.internals;
+    let error: Error | undefined;
+    if (res.finished) error = writeAfterEnd();
+    else if (this.res.destroyed) error = streamDestroyed('write');
+    if (error) {
+      if (!this.res.destroyed) process.nextTick(emitErrorAfter, this.res, error, callback);
+      else process.nextTick(callback, error);
+      return { result: false };
+    }
+    const bytes = toBuffer(chunk, encoding);
+    if (!res._header) {
+      if (fromEnd) res._contentLength = bytes.length;
+      res._implicitHeader();
+    }
+    if (!res._hasBody) {
+      // HEAD, 204, 304: Node drops the body and says all is well.
+      process.nextTick(callback);
+      return { result: true };
+    }
+    return { bytes };
+  }
+
+  private write(chunk: Chunk, encoding: BufferEncoding | WriteCallback | undefined, callback?: WriteCallback): boolean {
+    if (typeof encoding === 'function') {
+      callback = encoding;
+      encoding = undefined;
+    }
+    const cb = typeof callback === 'function' ? callback : nop;
+    const prepared = this.prepare(chunk, encoding, cb, false);
+    const ok = 'result' in prepared ? prepared.result : this.sendBody(prepared.bytes, cb);
+    if (!ok) this.needDrain = true;
+    return ok;
+  }
+
+  private rawWrite(data: Chunk, encoding: BufferEncoding | undefined, callback?: WriteCallback): boolean {
+    const cb = typeof callback === 'function' ? callback : nop;
+    if (!this.internals._header) this.internals._implicitHeader();
+    return this.sendBody(toBuffer(data, encoding), cb);
+  }
+
+  /** One `res.write()` → one `http.response.body { more: true }`; empty chunks only flush the head. */
+  private sendBody(bytes: Buffer, callback: WriteCallback): boolean {
+    if (this.isGone()) {
+      // Node's `_writeRaw` on a destroyed socket: refused, callback never called.
+      return false;
+    }
+    if (bytes.length === 0) {
+      this.flushHead();
+      process.nextTick(callback);
+      return this.channel.outbox.pendingBytes < this.channel.highWaterMark;
+    }
+    this.headFlushed = true;
+    this.internals._headerSent = true;
+    this.channel.socket.touch();
+    this.channel.outbox.enqueue({ type: 'http.response.body', body: bytes, more: true }, bytes.length, (error) =>
+      error ? callback(streamDestroyed('write')) : callback(),
+    );
+    return this.channel.outbox.pendingBytes < this.channel.highWaterMark;
+  }
+
+  private end(
+    chunk?: Chunk | (() => void),
+    encoding?: BufferEncoding | (() => void),
+    callback?: (error?: Error) => void,
+  ): ServerResponse {
+    const res = this.internals;
+    if (typeof chunk === 'function') {
+      callback = chunk;
+      chunk = undefined;
+      encoding = undefined;
+    } else if (typeof encoding === 'function') {
+      callback = encoding;
+      encoding = undefined;
+    }
+    let last: Buffer | undefined;
+    if (chunk) {
+      if (res.finished) {
+        process.nextTick(emitErrorAfter, this.res, writeAfterEnd(), typeof callback === 'function' ? callback : nop);
+        return this.res;
+      }
+      const prepared = this.prepare(chunk, encoding, nop, true);
+      if ('bytes' in prepared) last = prepared.bytes;
+    } else if (res.finished) {
+      if (typeof callback === 'function') {
+        if (!this.res.writableFinished) this.res.on('finish', callback);
+        else callback(alreadyFinished('end'));
+      }
+      return this.res;
+    } else if (!res._header) {
+      res._contentLength = 0;
+      res._implicitHeader();
+    }
+    if (typeof callback === 'function') this.res.once('finish', callback);
+    res.finished = true;
+    if (this.isGone()) return this.res;
+    this.sendTerminal(last);
+    // Node emits 'prefinish' from end() once everything sits in the socket.
+    this.res.emit('prefinish');
+    return this.res;
+  }
+
+  private sendTerminal(last: Buffer | undefined): void {
+    const outbox = this.channel.outbox;
+    const body = last ?? EMPTY;
+    this.internals._headerSent = true;
+    this.channel.socket.touch();
+    if (this.trailersPromised) {
+      if (body.length > 0) outbox.enqueue({ type: 'http.response.body', body, more: true }, body.length);
+      outbox.enqueue({ type: 'http.response.trailers', headers: this.trailers }, 0, this.onTerminalSettled);
+    } else {
+      outbox.enqueue({ type: 'http.response.body', body, more: false }, body.length, this.onTerminalSettled);
+    }
+  }
+
+  private readonly onTerminalSettled = (error?: Error): void => {
+    if (error) return;
+    this.terminalResolved = true;
+    this.res.emit('finish');
+  };
+
+  private addTrailers(headers: unknown): void {
+    // Node's own validation (ERR_INVALID_CHAR...), then the pairs it would write.
+    proto.addTrailers.call(this.res, headers);
+    this.trailers = trailerPairs(headers);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function emitErrorAfter(res: ServerResponse, error: Error, callback: WriteCallback): void {
+  callback(error);
+  if (!res.destroyed) res.emit('error', error);
+}
+
+function toBuffer(chunk: Chunk, encoding: BufferEncoding | undefined): Buffer {
+  if (typeof chunk === 'string') return Buffer.from(chunk, encoding ?? 'utf8');
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+/** The headers `_storeHeader` received, as PAGI pairs in Node's order: one pair per array element. */
+function headerPairs(res: ServerResponse, headers: unknown): HeaderPair[] {
+  const out: HeaderPair[] = [];
+  if (headers === null || headers === undefined) return out;
+  if (Array.isArray(headers)) {
+    if (headers.length > 0 && Array.isArray(headers[0])) {
+      for (const entry of headers as Array<[string, unknown]>) addPairs(out, entry[0], entry[1]);
+    } else {
+      for (let i = 0; i + 1 < headers.length; i += 2) addPairs(out, headers[i] as string, headers[i + 1]);
+    }
+  } else if (kOutHeaders !== undefined && headers === (res as unknown as Record<symbol, unknown>)[kOutHeaders]) {
+    const map = headers as Record<string, [string, unknown]>;
+    for (const key in map) {
+      const entry = map[key] as [string, unknown];
+      addPairs(out, entry[0], entry[1]);
+    }
+  } else {
+    const map = headers as Record<string, unknown>;
+    for (const key of Object.keys(map)) addPairs(out, key, map[key]);
+  }
+  return out;
+}
+
+function addPairs(out: HeaderPair[], name: string, value: unknown): void {
+  const lower = String(name).toLowerCase();
+  if (Array.isArray(value)) {
+    // Node writes one line per element, except a multi-valued `cookie`.
+    if (value.length < 2 || lower !== 'cookie') {
+      for (const item of value) out.push([lower, String(item)]);
+      return;
+    }
+    out.push([lower, value.join('; ')]);
+    return;
+  }
+  out.push([lower, String(value)]);
+}
+
+/** `addTrailers` input (object or array of pairs) as PAGI pairs, the way Node writes them. */
+function trailerPairs(headers: unknown): HeaderPair[] {
+  const out: HeaderPair[] = [];
+  if (headers === null || typeof headers !== 'object') return out;
+  const entries: Array<[string, unknown]> = Array.isArray(headers)
+    ? (headers as Array<[string, unknown]>).map((e) => [e[0], e[1]])
+    : Object.entries(headers as Record<string, unknown>);
+  for (const [name, value] of entries) {
+    const lower = String(name).toLowerCase();
+    if (Array.isArray(value) && value.length > 1) {
+      for (const item of value) out.push([lower, String(item)]);
+    } else {
+      out.push([lower, Array.isArray(value) ? value.join('; ') : String(value)]);
+    }
+  }
+  return out;
+}

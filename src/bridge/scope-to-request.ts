@@ -1,0 +1,151 @@
+/**
+ * Pure mapping from a PAGI `http`/`sse` scope to the request-line facts of a
+ * Node `IncomingMessage` (PROTOCOL.md §12.1). No Node objects are built here,
+ * so every rule is table-testable.
+ */
+import type { HTTPScope, SSEScope } from '../protocol/types.js';
+
+/** What the fake request needs from a scope, before any body is read. */
+export interface RequestLine {
+  method: string;
+  /** `raw_path` minus the encoded `root_path` prefix (`'/'` if empty), plus `?query_string`. */
+  url: string;
+  /** The full raw path plus query: what the client asked for, above every mount. */
+  originalUrl: string;
+  /** The encoded form of `root_path` as it appears at the front of `raw_path` (`''` at top level). */
+  baseUrl: string;
+  /** Flat `[name, value, ...]` list in scope order, names lower-case. */
+  rawHeaders: string[];
+  httpVersion: string;
+  httpVersionMajor: number;
+  httpVersionMinor: number;
+  /** How Node's parser would frame the body of this request (see `bodyFraming`). */
+  framing: BodyFraming;
+}
+
+/**
+ * `none`: the request has no body (Node ends the stream at once).
+ * `declared`: `content-length` > 0 or `transfer-encoding` says a body follows.
+ * `unknown`: neither header on HTTP/2, where a body may still come; the
+ * bridge reads the first `http.request` event to decide.
+ */
+export type BodyFraming = 'none' | 'declared' | 'unknown';
+
+export type RequestScope = HTTPScope | SSEScope;
+
+/** Builds the request-line facts for `scope`. */
+export function scopeToRequestLine(scope: RequestScope): RequestLine {
+  const rawPath = scope.raw_path;
+  const query = scope.query_string ? `?${scope.query_string}` : '';
+  const baseUrl = encodedRootPrefix(rawPath, scope.root_path);
+  let rest: string;
+  if (baseUrl === undefined) {
+    // The scope's raw_path does not start with its root_path (a hand-built or
+    // rewritten scope): fall back to re-encoding the decoded parts.
+    rest = encodePath(scope.path);
+  } else {
+    rest = rawPath.slice(baseUrl.length);
+  }
+  if (rest === '') rest = '/';
+  const version = versionOf(scope.http_version);
+  return {
+    method: scope.method,
+    url: rest + query,
+    originalUrl: (rawPath === '' ? '/' : rawPath) + query,
+    baseUrl: baseUrl ?? encodePath(scope.root_path),
+    rawHeaders: flattenHeaders(scope.headers),
+    httpVersion: version.text,
+    httpVersionMajor: version.major,
+    httpVersionMinor: version.minor,
+    framing: bodyFraming(scope.headers, scope.http_version),
+  };
+}
+
+/** `'1.0'`, `'1.1'`, `'2'` → Node's `httpVersion` text and numbers. */
+export function versionOf(httpVersion: string): { text: string; major: number; minor: number } {
+  if (httpVersion === '2') return { text: '2.0', major: 2, minor: 0 };
+  if (httpVersion === '1.0') return { text: '1.0', major: 1, minor: 0 };
+  return { text: '1.1', major: 1, minor: 1 };
+}
+
+/** Flat raw-header list as Node's parser delivers it (names already lower-case in PAGI). */
+export function flattenHeaders(headers: ReadonlyArray<readonly [string, string]>): string[] {
+  const out: string[] = new Array(headers.length * 2);
+  for (let i = 0; i < headers.length; i++) {
+    const pair = headers[i] as readonly [string, string];
+    out[2 * i] = pair[0];
+    out[2 * i + 1] = pair[1];
+  }
+  return out;
+}
+
+/**
+ * Decides how Node would frame the request body. On HTTP/1.x a request with
+ * neither `content-length` nor `transfer-encoding` has no body (RFC 9112
+ * §6.3), which is also what Node's parser assumes; `content-length: 0` ends it
+ * at once too. HTTP/2 carries no framing headers, so absence proves nothing.
+ */
+export function bodyFraming(headers: ReadonlyArray<readonly [string, string]>, httpVersion: string): BodyFraming {
+  let contentLength: string | undefined;
+  let transferEncoding = false;
+  for (const [name, value] of headers) {
+    if (name === 'content-length' && contentLength === undefined) contentLength = value;
+    else if (name === 'transfer-encoding') transferEncoding = true;
+  }
+  if (transferEncoding) return 'declared';
+  if (contentLength !== undefined) return /^\s*0+\s*$/.test(contentLength) ? 'none' : 'declared';
+  return httpVersion === '2' ? 'unknown' : 'none';
+}
+
+/**
+ * Finds the prefix of `rawPath` whose decoded form is `rootPath`, ending at a
+ * segment boundary (`/` or the end). Returns `''` at top level and
+ * `undefined` when no such prefix exists. Comparing decoded prefixes (rather
+ * than counting `/`) keeps `%2F` inside a mounted segment correct.
+ */
+export function encodedRootPrefix(rawPath: string, rootPath: string): string | undefined {
+  if (rootPath === '' || rootPath === '/') return '';
+  for (let i = 1; i <= rawPath.length; i++) {
+    if (i < rawPath.length && rawPath[i] !== '/') continue;
+    const candidate = rawPath.slice(0, i);
+    if (decodePath(candidate) === rootPath) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * Percent-decodes to bytes, then UTF-8; invalid UTF-8 falls back to one
+ * character per byte (PROTOCOL.md §3.3 and §1 item 6).
+ */
+export function decodePath(raw: string): string {
+  if (!raw.includes('%')) return raw;
+  const bytes: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw.charCodeAt(i);
+    if (ch === 0x25 && i + 2 < raw.length && isHex(raw.charCodeAt(i + 1)) && isHex(raw.charCodeAt(i + 2))) {
+      bytes.push(parseInt(raw.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (ch < 0x80) {
+      bytes.push(ch);
+    } else {
+      for (const b of Buffer.from(raw[i] as string, 'utf8')) bytes.push(b);
+    }
+  }
+  const buf = Buffer.from(bytes);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(buf);
+  } catch {
+    return buf.toString('latin1');
+  }
+}
+
+function isHex(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x46) || (code >= 0x61 && code <= 0x66);
+}
+
+/** Encodes a decoded path for a URL, keeping `/` and the characters URLs allow as they are. */
+export function encodePath(path: string): string {
+  // A UTF-8 round trip replaces lone surrogates, on which encodeURI would throw.
+  const wellFormed = Buffer.from(path, 'utf8').toString('utf8');
+  return encodeURI(wellFormed).replace(/[?#]/g, (c) => (c === '?' ? '%3F' : '%23'));
+}
