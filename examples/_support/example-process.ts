@@ -24,10 +24,10 @@ const LISTENING = /listening on (https?:\/\/\S+)/;
 /** Starts an example and resolves when it prints `listening on <url>`. */
 export async function startExample(
   name: string,
-  options: { env?: Record<string, string>; entry?: string; timeoutMs?: number } = {},
+  options: { env?: Record<string, string>; entry?: string; args?: string[]; timeoutMs?: number } = {},
 ): Promise<ExampleProcess> {
   const entry = options.entry ?? `examples/${name}/server.ts`;
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...(options.args ?? [])], {
     cwd: repoRoot,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
