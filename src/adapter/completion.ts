@@ -1,0 +1,77 @@
+/**
+ * What the server does when the app's promise settles (PROTOCOL.md §2.2,
+ * §4.6): the 500 backstop, the incomplete-response abort, and the logging
+ * rules (each failure logged once; a `Disconnected` after the client left is
+ * silent).
+ */
+import { Disconnected } from '../protocol/errors.js';
+import type { App } from '../protocol/types.js';
+import type { Exchange } from './exchange.js';
+import { log } from './options.js';
+
+/** Calls the app and applies the completion rule when it settles. Never throws. */
+export function runApp(app: App, exchange: Exchange): void {
+  let result: unknown;
+  try {
+    result = app(exchange.scope, exchange.receive, exchange.send);
+  } catch (error) {
+    settle(exchange, true, error);
+    return;
+  }
+  if (result !== null && typeof result === 'object' && typeof (result as Promise<void>).then === 'function') {
+    (result as Promise<void>).then(
+      () => settle(exchange, false, undefined),
+      (error: unknown) => settle(exchange, true, error),
+    );
+  } else {
+    settle(exchange, false, undefined);
+  }
+}
+
+/** Applies the §2.2 table once the app is finished with the scope. */
+export function settle(exchange: Exchange, failed: boolean, error: unknown): void {
+  if (exchange.appSettled) return;
+  exchange.appSettled = true;
+  const { connection, validator, options } = exchange;
+  const logger = options.logger;
+  const where = describeRequest(exchange);
+
+  if (connection.reason !== undefined) {
+    // The client side was already gone (or the app aborted): nothing to answer.
+    if (failed && !(error instanceof Disconnected)) {
+      if (!validator.started) log(logger, 'error', `app failed after the client left (${where})`, error);
+      else log(logger, 'debug', `app failed after the client left (${where})`, error);
+    }
+  } else if (!validator.started) {
+    if (failed && exchange.hooks?.failBeforeStart?.(error) === true) {
+      connection.disconnect('server_error', errorText(error));
+    } else {
+      if (failed) log(logger, 'error', `app failed before starting a response (${where})`, error);
+      else log(logger, 'error', `app returned without starting a response (${where})`);
+      connection.markStarted();
+      exchange.respondGenerated(500);
+      connection.disconnect('server_error', failed ? errorText(error) : 'app returned without starting a response');
+    }
+  } else if (!validator.complete) {
+    if (failed) log(logger, 'error', `app failed after starting the response; response aborted (${where})`, error);
+    else log(logger, 'error', `app returned before completing the response; response aborted (${where})`);
+    exchange.abortIncomplete();
+    connection.disconnect('server_error', failed ? errorText(error) : 'incomplete response');
+  } else if (failed) {
+    log(logger, 'error', `app failed after completing the response (${where})`, error);
+  }
+
+  exchange.transportGone();
+  // Node only parses the next request on a keep-alive connection once this body is consumed.
+  exchange.reader.discardRest();
+}
+
+function describeRequest(exchange: Exchange): string {
+  const scope = exchange.scope;
+  const query = scope.query_string === '' ? '' : `?${scope.query_string}`;
+  return `${scope.method} ${scope.raw_path}${query}`;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,136 @@
+/**
+ * `receive()` for `http` and `sse` scopes (PROTOCOL.md §4.2, §6.3, §7.5):
+ * pulls the request body from the `IncomingMessage` only when the app asks,
+ * so an app that does not read leaves the socket paused (TCP backpressure).
+ *
+ * Order: body chunks (`more: true`)*, one empty `more: false`, then pending
+ * until the response is complete or the scope ends, then the disconnect event
+ * forever. An abnormal end discards unread body.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HTTPReceiveEvent, SSEReceiveEvent } from '../protocol/types.js';
+
+type BodyEvent = HTTPReceiveEvent | SSEReceiveEvent;
+
+/** What the reader needs to know about the rest of the exchange. */
+export interface ReaderHost {
+  /** The disconnect event when the scope is over for reading purposes, else undefined. */
+  endEvent(bodyDone: boolean): BodyEvent | undefined;
+  /** Called when the body crossed `maxBodySize`; the host ends the scope. */
+  bodyTooLarge(received: number): void;
+}
+
+const EMPTY = Buffer.alloc(0);
+const kReader = Symbol('pagi.bodyReader');
+
+type ReadableRequest = IncomingMessage & { [kReader]?: BodyReader };
+// Node's private 100-continue bookkeeping on ServerResponse (lib/_http_server.js):
+// `_expect_continue` is set for `Expect: 100-continue` requests, `_sent100` once
+// the interim response went out (automatically when the server has no
+// 'checkContinue' listener).
+type ContinueResponse = ServerResponse & { _expect_continue?: boolean; _sent100?: boolean };
+
+export class BodyReader {
+  /** The final (`more: false`) body event has been handed out. */
+  bodyDone = false;
+  private received = 0;
+  private waiters: Array<(event: BodyEvent) => void> | undefined;
+  private listening = false;
+  private continueChecked = false;
+  private readonly req: ReadableRequest;
+  private readonly res: ContinueResponse;
+  private readonly host: ReaderHost;
+  private readonly requestType: 'http.request' | 'sse.request';
+  private readonly maxBodySize: number;
+
+  constructor(req: IncomingMessage, res: ServerResponse, host: ReaderHost, sse: boolean, maxBodySize: number) {
+    this.req = req;
+    this.res = res;
+    this.host = host;
+    this.requestType = sse ? 'sse.request' : 'http.request';
+    this.maxBodySize = maxBodySize;
+  }
+
+  /** The app's `receive()`. Never rejects. */
+  receive(): Promise<BodyEvent> {
+    if (this.waiters === undefined) {
+      const event = this.next();
+      if (event !== undefined) return Promise.resolve(event);
+    }
+    return new Promise<BodyEvent>((resolve) => {
+      (this.waiters ??= []).push(resolve);
+      this.waitForData();
+    });
+  }
+
+  /** Serves waiting `receive()` calls in call order; called whenever something changed. */
+  pump(): void {
+    const waiters = this.waiters;
+    if (waiters === undefined) return;
+    while (waiters.length > 0) {
+      const event = this.next();
+      if (event === undefined) return;
+      (waiters.shift() as (event: BodyEvent) => void)(event);
+    }
+    this.waiters = undefined;
+  }
+
+  /**
+   * Stops reading for good: unread body is discarded (Node keeps parsing the
+   * connection only once the body is consumed) and the listener is removed.
+   */
+  discardRest(): void {
+    this.stopReading();
+    if (!this.bodyDone && !this.req.destroyed && !this.req.readableEnded) this.req.resume();
+  }
+
+  private next(): BodyEvent | undefined {
+    const end = this.host.endEvent(this.bodyDone);
+    if (end !== undefined) return end;
+    if (this.bodyDone) return undefined;
+    if (!this.continueChecked) this.sendContinue();
+    const req = this.req;
+    const chunk = req.read() as Buffer | null;
+    if (chunk !== null) {
+      if (this.maxBodySize > 0) {
+        this.received += chunk.length;
+        if (this.received > this.maxBodySize) {
+          this.host.bodyTooLarge(this.received);
+          return this.host.endEvent(false);
+        }
+      }
+      return { type: this.requestType, body: chunk, more: true };
+    }
+    if (req.complete && req.readableLength === 0) {
+      this.bodyDone = true;
+      this.stopReading();
+      return { type: this.requestType, body: EMPTY, more: false };
+    }
+    return undefined;
+  }
+
+  /** `Expect: 100-continue`: the interim response goes out when the app first reads the body. */
+  private sendContinue(): void {
+    this.continueChecked = true;
+    const res = this.res;
+    if (res._expect_continue === true && res._sent100 !== true && !res.headersSent) res.writeContinue();
+  }
+
+  private waitForData(): void {
+    if (this.listening || this.bodyDone) return;
+    this.listening = true;
+    this.req[kReader] = this;
+    this.req.on('readable', onRequestReadable);
+  }
+
+  /** Removes the `'readable'` listener (the response closed, or the body is done). */
+  stopReading(): void {
+    if (!this.listening) return;
+    this.listening = false;
+    this.req.removeListener('readable', onRequestReadable);
+  }
+}
+
+function onRequestReadable(this: ReadableRequest): void {
+  this[kReader]?.pump();
+}

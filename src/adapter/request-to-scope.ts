@@ -1,0 +1,101 @@
+/**
+ * `requestToScope`: the pure mapping from a Node request to an `http` or
+ * `sse` scope (PROTOCOL.md §3, §4.1, §6.1, §12.3). It reads only the fields
+ * named in `IncomingLike`, so tests can feed it literal objects.
+ */
+import type { TLSSocket } from 'node:tls';
+import { pairsFromRawHeaders } from '../protocol/headers.js';
+import type { ConnectionState, Extensions, HTTPScope, SSEScope } from '../protocol/types.js';
+import { decodePath, encodePathPrefix, splitTarget } from './paths.js';
+import { wantsEventStream } from './sse-detect.js';
+import { tlsExtensionFor } from './tls-extension.js';
+
+/** The parts of a `net.Socket`/`tls.TLSSocket` the scope is built from. */
+export interface SocketLike {
+  encrypted?: boolean;
+  remoteAddress?: string | undefined;
+  remotePort?: number | undefined;
+  localAddress?: string | undefined;
+  localPort?: number | undefined;
+  /** Set by `net.Server` on accepted sockets; used to find a Unix socket's path. */
+  server?: { address(): unknown } | null;
+}
+
+/** The parts of an `http.IncomingMessage` the scope is built from. */
+export interface IncomingLike {
+  method?: string | undefined;
+  url?: string | undefined;
+  httpVersion: string;
+  rawHeaders: string[];
+  socket: SocketLike | null;
+}
+
+export interface ScopeOptions {
+  /** Decoded mount prefix (`root_path`); default `''`. */
+  rootPath?: string;
+  /** Encoded form of `rootPath`, prepended to `raw_path`; derived when omitted. */
+  rawRootPath?: string;
+  /** Shallow-copied into `scope.state`. */
+  state?: Record<string, unknown> | undefined;
+  /** Advertise `fullflush`; default true. */
+  fullflush?: boolean;
+}
+
+const PAGI_VERSION = '0.5';
+const SPEC_VERSION = '0.6';
+
+/** Builds the scope for one request. `connection` becomes `scope['pagi.connection']`. */
+export function requestToScope(
+  incoming: IncomingLike,
+  connection: ConnectionState,
+  options: ScopeOptions = {},
+): HTTPScope | SSEScope {
+  const { rawPath, queryString } = splitTarget(incoming.url ?? '/');
+  const rootPath = options.rootPath ?? '';
+  const headers = pairsFromRawHeaders(incoming.rawHeaders);
+  const socket = incoming.socket;
+  const encrypted = socket?.encrypted === true;
+  const extensions: Extensions = {};
+  if (options.fullflush !== false) extensions.fullflush = {};
+  if (encrypted) extensions.tls = tlsExtensionFor(socket as unknown as TLSSocket);
+
+  const scope: HTTPScope | SSEScope = {
+    type: wantsEventStream(headers) ? 'sse' : 'http',
+    pagi: { version: PAGI_VERSION, spec_version: SPEC_VERSION },
+    http_version: httpVersionOf(incoming.httpVersion),
+    method: (incoming.method ?? 'GET').toUpperCase(),
+    scheme: encrypted ? 'https' : 'http',
+    path: rawPath === '*' ? '*' : decodePath(rawPath),
+    raw_path: rootPath === '' ? rawPath : (options.rawRootPath ?? encodePathPrefix(rootPath)) + rawPath,
+    query_string: queryString,
+    root_path: rootPath,
+    headers,
+    state: options.state === undefined ? {} : { ...options.state },
+    extensions,
+    'pagi.connection': connection,
+  };
+  if (socket) addAddresses(scope, socket);
+  return scope;
+}
+
+/** `req.httpVersion` → the scope's spelling (`'2.0'` → `'2'`). */
+export function httpVersionOf(version: string): '1.0' | '1.1' | '2' {
+  if (version === '1.1') return '1.1';
+  if (version === '1.0') return '1.0';
+  if (version.charAt(0) === '2') return '2';
+  // HTTP/0.9 and oddities: the closest version with the same framing rules.
+  return '1.0';
+}
+
+function addAddresses(scope: HTTPScope | SSEScope, socket: SocketLike): void {
+  if (socket.remoteAddress !== undefined && socket.remotePort !== undefined) {
+    scope.client = [socket.remoteAddress, socket.remotePort];
+  }
+  if (socket.localAddress !== undefined && socket.localPort !== undefined) {
+    scope.server = [socket.localAddress, socket.localPort];
+    return;
+  }
+  // A Unix-domain socket has no local address; the listening server knows its path.
+  const address = socket.server?.address();
+  if (typeof address === 'string') scope.server = [address, null];
+}

@@ -1,0 +1,49 @@
+/**
+ * Turning a validated start (`http.response.start`/`sse.start`) into the
+ * flat `[name, value, ...]` list `res.writeHead()` takes (PROTOCOL.md §3.2,
+ * §4.5): framing headers from the app are dropped (the server owns them),
+ * `connection: upgrade` accompanies an `upgrade` header, and a
+ * `content-length` the server knows is added when the app gave none.
+ */
+import type { HeaderPair } from '../protocol/types.js';
+
+export interface HeadInfo {
+  /** Flat list for `writeHead`. */
+  flat: string[];
+  /** The app set `content-length` itself. */
+  hasContentLength: boolean;
+  /** Names of the framing headers that were dropped (for a debug log). */
+  dropped: string[] | undefined;
+}
+
+/**
+ * Flattens `headers`. `knownLength` (the whole body's size, when the server
+ * knows it) becomes `content-length` unless the app set one or trailers are
+ * promised (those need chunked framing).
+ */
+export function buildHead(headers: readonly HeaderPair[], knownLength: number | undefined, trailers: boolean): HeadInfo {
+  const flat: string[] = [];
+  let hasContentLength = false;
+  let upgrade = false;
+  let dropped: string[] | undefined;
+  for (let i = 0; i < headers.length; i++) {
+    const pair = headers[i] as HeaderPair;
+    const name = pair[0];
+    if (name === 'transfer-encoding' || name === 'connection') {
+      (dropped ??= []).push(name);
+      continue;
+    }
+    if (name === 'content-length') hasContentLength = true;
+    else if (name === 'upgrade') upgrade = true;
+    flat.push(name, pair[1]);
+  }
+  if (upgrade) flat.push('connection', 'upgrade');
+  if (knownLength !== undefined && !hasContentLength && !trailers) flat.push('content-length', String(knownLength));
+  return { flat, hasContentLength, dropped };
+}
+
+/** True when `headers` has `name` (already lower-case). */
+export function hasHeader(headers: readonly HeaderPair[], name: string): boolean {
+  for (let i = 0; i < headers.length; i++) if ((headers[i] as HeaderPair)[0] === name) return true;
+  return false;
+}
