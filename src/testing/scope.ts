@@ -1,0 +1,136 @@
+/**
+ * Scope construction for the test client (PROTOCOL.md §3, §4.1, §5.1, §6).
+ * Pure functions of the request description, tested with literal inputs.
+ */
+import type { HeaderPair } from '../protocol/types.js';
+
+/** Request headers as a record (arrays repeat a name) or as pairs. */
+export type HeadersInit = Readonly<Record<string, string | readonly string[]>> | ReadonlyArray<readonly [string, string]>;
+
+/** A query as a raw string (no `?`), a record, or `URLSearchParams`. */
+export type QueryInit =
+  | string
+  | URLSearchParams
+  | Readonly<Record<string, string | number | boolean | ReadonlyArray<string | number | boolean>>>;
+
+/**
+ * Splits a request target into `raw_path` and `query_string`. Characters a
+ * client would have to escape (non-ASCII, spaces) are percent-encoded, as
+ * `fetch` does; existing escapes are kept. A `query` is appended after any
+ * query already in the target.
+ */
+export function splitTarget(target: string, query?: QueryInit): { raw_path: string; query_string: string } {
+  const q = target.indexOf('?');
+  const rawPath = escapeTarget(q === -1 ? target : target.slice(0, q)) || '/';
+  let queryString = q === -1 ? '' : escapeTarget(target.slice(q + 1));
+  const extra = query === undefined ? '' : encodeQuery(query);
+  if (extra) queryString = queryString ? `${queryString}&${extra}` : extra;
+  return { raw_path: rawPath.startsWith('/') || rawPath === '*' ? rawPath : `/${rawPath}`, query_string: queryString };
+}
+
+function escapeTarget(text: string): string {
+  return text.replace(/[^\x21-\x7e]/gu, (c) => encodeURIComponent(c));
+}
+
+function encodeQuery(query: QueryInit): string {
+  if (typeof query === 'string') return escapeTarget(query.startsWith('?') ? query.slice(1) : query);
+  if (query instanceof URLSearchParams) return query.toString();
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    const values = Array.isArray(value) ? value : [value];
+    for (const v of values as ReadonlyArray<string | number | boolean>) params.append(name, String(v));
+  }
+  return params.toString();
+}
+
+/**
+ * `raw_path` percent-decoded to bytes, then UTF-8; invalid UTF-8 falls back to
+ * one character per byte (§3.3, §1 item 6). `+` stays `+`, `%2F` becomes `/`.
+ */
+export function decodePath(rawPath: string): string {
+  if (!rawPath.includes('%')) return rawPath;
+  const bytes: number[] = [];
+  for (let i = 0; i < rawPath.length; i++) {
+    const c = rawPath.charCodeAt(i);
+    if (c === 0x25 && /^[0-9A-Fa-f]{2}$/.test(rawPath.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(rawPath.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else {
+      bytes.push(c & 0xff);
+    }
+  }
+  const buffer = Uint8Array.from(bytes);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(buffer);
+  } catch {
+    return Buffer.from(buffer).toString('latin1');
+  }
+}
+
+/**
+ * Header pairs: names lower-cased, duplicates kept in order, every `cookie`
+ * merged into one pair at the position of the first (§3.1). Later sources
+ * replace earlier ones name by name (defaults < per-request headers).
+ */
+export function buildHeaders(...sources: Array<HeadersInit | undefined>): HeaderPair[] {
+  let pairs: HeaderPair[] = [];
+  for (const source of sources) {
+    if (!source) continue;
+    const incoming = toPairs(source);
+    const replaced = new Set(incoming.map(([name]) => name));
+    pairs = pairs.filter(([name]) => !replaced.has(name)).concat(incoming);
+  }
+  const out: HeaderPair[] = [];
+  let cookie = -1;
+  for (const [name, value] of pairs) {
+    if (name === 'cookie' && cookie !== -1) {
+      const first = out[cookie] as HeaderPair;
+      first[1] = `${first[1]}; ${value}`;
+      continue;
+    }
+    if (name === 'cookie') cookie = out.length;
+    out.push([name, value]);
+  }
+  return out;
+}
+
+function toPairs(source: HeadersInit): HeaderPair[] {
+  if (Array.isArray(source)) {
+    return (source as ReadonlyArray<readonly [string, string]>).map(([n, v]) => [n.toLowerCase(), String(v)]);
+  }
+  const out: HeaderPair[] = [];
+  for (const [name, value] of Object.entries(source as Record<string, string | readonly string[]>)) {
+    const values = Array.isArray(value) ? value : [value as string];
+    for (const v of values) out.push([name.toLowerCase(), String(v)]);
+  }
+  return out;
+}
+
+/**
+ * §6.1: `sse` when the combined `Accept` headers list exactly
+ * `text/event-stream` with q > 0 (`*\/*` and `text/*` never count).
+ */
+export function acceptsEventStream(headers: ReadonlyArray<readonly [string, string]>): boolean {
+  const accept = headers
+    .filter(([name]) => name === 'accept')
+    .map(([, value]) => value)
+    .join(',');
+  for (const range of accept.split(',')) {
+    const [type = '', ...params] = range.split(';').map((part) => part.trim());
+    if (type.toLowerCase() !== 'text/event-stream') continue;
+    const q = params.find((p) => /^q\s*=/i.test(p));
+    if (q === undefined) return true;
+    const value = Number(q.slice(q.indexOf('=') + 1).trim());
+    if (value > 0) return true;
+  }
+  return false;
+}
+
+/** Splits `sec-websocket-protocol` values into the scope's `subprotocols` (§5.1). */
+export function subprotocolsFrom(headers: ReadonlyArray<readonly [string, string]>): string[] {
+  return headers
+    .filter(([name]) => name === 'sec-websocket-protocol')
+    .flatMap(([, value]) => value.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
