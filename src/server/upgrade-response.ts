@@ -1,0 +1,122 @@
+/**
+ * Plain HTTP answers on an upgrade socket: WebSocket refusals (§5.3), the 403
+ * for a close before accept, and the server's own 500/503.
+ *
+ * Node hands an upgrade request over without a `ServerResponse`, so we attach
+ * one to the raw socket ourselves: that gives us Node's own status line,
+ * header and chunked framing instead of a hand-written serialiser. Every
+ * answer here closes the connection (`connection: close`), as the spec asks.
+ */
+import { once } from 'node:events';
+import { open, type FileHandle } from 'node:fs/promises';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Socket } from 'node:net';
+import type { NormalizedSendEvent } from '../protocol/validate.js';
+
+type HttpEvent = Extract<
+  NormalizedSendEvent,
+  { type: 'http.response.start' | 'http.response.body' | 'http.response.trailers' }
+>;
+
+/** Header names the server owns on an answer that always closes the connection. */
+const SERVER_OWNED = new Set(['connection', 'transfer-encoding', 'keep-alive', 'upgrade']);
+
+export class UpgradeResponse {
+  private readonly res: ServerResponse;
+  private readonly socket: Duplex;
+
+  constructor(req: IncomingMessage, socket: Duplex) {
+    this.socket = socket;
+    this.res = new ServerResponse(req);
+    this.res.assignSocket(socket as Socket);
+    this.res.shouldKeepAlive = false;
+  }
+
+  /** Writes one validated `http.response.*` event; resolves when Node can take more. */
+  async write(event: HttpEvent): Promise<void> {
+    const res = this.res;
+    switch (event.type) {
+      case 'http.response.start': {
+        const flat: string[] = [];
+        for (const [name, value] of event.headers) {
+          if (!SERVER_OWNED.has(name)) flat.push(name, value);
+        }
+        flat.push('connection', 'close');
+        res.writeHead(event.status, flat);
+        return;
+      }
+      case 'http.response.trailers': {
+        const trailers: Array<[string, string]> = event.headers.map(([n, v]) => [n, v]);
+        res.addTrailers(trailers);
+        await this.end();
+        return;
+      }
+      case 'http.response.body':
+        if (event.kind === 'inline') {
+          if (event.body.length > 0 && !res.write(event.body)) await drained(res);
+          if (!event.more) await this.end();
+          return;
+        }
+        await this.streamFile(event);
+        return;
+    }
+  }
+
+  /** A complete short `text/plain` answer (403, 500, 503). */
+  async plain(status: number, text: string): Promise<void> {
+    const body = Buffer.from(text);
+    this.res.writeHead(status, [
+      'content-type',
+      'text/plain; charset=utf-8',
+      'content-length',
+      String(body.length),
+      'connection',
+      'close',
+    ]);
+    this.res.end(body);
+    await this.finished();
+  }
+
+  /** Aborts the answer without its terminator (an incomplete refusal, §4.6). */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private async end(): Promise<void> {
+    this.res.end();
+    await this.finished();
+  }
+
+  private async finished(): Promise<void> {
+    if (!this.res.writableFinished) {
+      await Promise.race([once(this.res, 'finish'), once(this.socket, 'close')]);
+    }
+    this.res.detachSocket(this.socket as Socket);
+    // Half-close after the last byte so the client reads the whole answer, then let go.
+    (this.socket as Socket).destroySoon?.();
+  }
+
+  private async streamFile(event: Extract<HttpEvent, { kind: 'file' | 'fh' }>): Promise<void> {
+    let handle: FileHandle;
+    if (event.kind === 'file') handle = await open(event.file, 'r');
+    else handle = event.fh;
+    try {
+      const { size } = await handle.stat();
+      const available = Math.max(0, size - event.offset);
+      const length = event.length === undefined ? available : Math.min(event.length, available);
+      if (length > 0) {
+        const stream = handle.createReadStream({ start: event.offset, end: event.offset + length - 1, autoClose: false });
+        await pipeline(stream, this.res, { end: false });
+      }
+    } finally {
+      if (event.kind === 'file') await handle.close();
+    }
+    await this.end();
+  }
+}
+
+function drained(res: ServerResponse): Promise<unknown> {
+  return Promise.race([once(res, 'drain'), once(res, 'close')]);
+}

@@ -1,0 +1,474 @@
+/**
+ * One WebSocket scope from the upgrade request to the closed socket
+ * (PROTOCOL.md §5): the delayed handshake, refusals, the receive queue, sends
+ * with backpressure, keepalive, the closing handshake and the end reasons.
+ *
+ * Phases: `connecting` (the app has not answered; the socket sits paused with
+ * whatever the client already sent buffered in it), `refusing` (an HTTP answer
+ * is being written), `open` (a `ws` WebSocket owns the socket), `closed`.
+ * The scope's outcome (clean/abnormal, via `pagi.connection`) and the event
+ * `receive()` repeats forever (`endEvent`) are recorded once, by `end()`;
+ * the transport may take longer to close than that.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, type WebSocketServer } from 'ws';
+import { createConnection, type ConnectionController } from '../protocol/connection.js';
+import { Disconnected, OutOfOrder } from '../protocol/errors.js';
+import type { App, HeaderPair, ReceiveEvent, SendEvent, WebSocketScope } from '../protocol/types.js';
+import { createSendValidator, type NormalizedSendEvent, type SendValidator } from '../protocol/validate.js';
+import type { Logger } from './logger.js';
+import { UpgradeResponse } from './upgrade-response.js';
+import { websocketScope } from './websocket-scope.js';
+
+export interface WebSocketSettings {
+  /** Largest inbound message in bytes (`ws` maxPayload; above it the peer gets 1009). */
+  maxMessageSize: number;
+  /** Inbound messages queued for an app that is not reading; overflow closes with 1008. */
+  maxQueue: number;
+  /** Seconds to wait for the peer's Close after ours. */
+  closeTimeout: number;
+  /** Seconds a send may wait for the socket to take its bytes (0 = forever). */
+  sendTimeout: number;
+}
+
+/** What the app chose in `websocket.accept`, read back by `ws` while it writes the 101. */
+export interface AcceptedHandshake {
+  subprotocol: string | undefined;
+  headers: HeaderPair[];
+}
+
+export interface SessionContext {
+  app: App;
+  logger: Logger;
+  wss: WebSocketServer;
+  accepted: WeakMap<IncomingMessage, AcceptedHandshake>;
+  settings: WebSocketSettings;
+  rootPath: string;
+  state: Record<string, unknown>;
+}
+
+type Phase = 'connecting' | 'refusing' | 'open' | 'closed';
+
+/** Sends resolve at once while `ws` holds less than this; above it they wait for the write callback. */
+const SEND_HIGH_WATER = 64 * 1024;
+
+const CONNECT_EVENT: ReceiveEvent = { type: 'websocket.connect' };
+const HTTP_DISCONNECT: ReceiveEvent = { type: 'http.disconnect' };
+
+export class WebSocketSession {
+  /** Resolves once the socket is closed, whatever the outcome. */
+  readonly closed: Promise<void>;
+  private phase: Phase = 'connecting';
+  private readonly connection: ConnectionController;
+  private readonly validator: SendValidator;
+  private readonly scope: WebSocketScope;
+  private ws: WebSocket | undefined;
+  private refusal: UpgradeResponse | undefined;
+  private readonly queue: ReceiveEvent[] = [];
+  private readonly waiters: Array<(event: ReceiveEvent) => void> = [];
+  private connectDelivered = false;
+  private endEvent: ReceiveEvent | undefined;
+  private sendTail: Promise<unknown> = Promise.resolve();
+  private readonly pendingSends = new Set<(err: Error) => void>();
+  private appSentClose = false;
+  private appDone = false;
+  private closeTimedOut = false;
+  private closeTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private pongTimer: NodeJS.Timeout | undefined;
+  private pongTimeout = 0;
+
+  constructor(
+    private readonly ctx: SessionContext,
+    private readonly req: IncomingMessage,
+    private readonly socket: Duplex,
+    private readonly head: Buffer,
+  ) {
+    this.connection = createConnection({ websocket: true });
+    this.scope = websocketScope(req, {
+      rootPath: ctx.rootPath,
+      state: ctx.state,
+      connection: this.connection,
+      maxMessageSize: ctx.settings.maxMessageSize,
+      maxQueue: ctx.settings.maxQueue,
+    });
+    this.validator = createSendValidator(this.scope);
+    this.connection.setAbortHandler(this.onAbort);
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    // Node removed its own listeners when it emitted 'upgrade'; an unhandled 'error' would crash the process.
+    socket.on('error', this.onSocketError);
+    socket.once('close', this.onSocketClose);
+  }
+
+  /** Runs the app on this scope; never rejects. */
+  async run(): Promise<void> {
+    let threw = false;
+    let error: unknown;
+    try {
+      await this.ctx.app(this.scope, this.receive, this.send as (event: SendEvent) => Promise<void>);
+    } catch (err) {
+      threw = true;
+      error = err;
+    }
+    this.appDone = true;
+    this.afterApp(threw, error);
+  }
+
+  /** Server shutdown: refuse a pending handshake with 503, close an open socket with 1001. */
+  shutdown(): void {
+    if (this.phase === 'connecting') {
+      if (this.fail('server_shutdown', 1006)) void this.answerPlain(503, 'Service Unavailable');
+    } else if (this.phase === 'open' && this.ws) {
+      this.fail('server_shutdown', 1006);
+      if (this.ws.readyState === WebSocket.OPEN) this.closeWith(1001, 'server shutdown');
+    }
+  }
+
+  /** Grace period over: drop the transport. */
+  destroy(): void {
+    this.fail('server_shutdown', 1006);
+    if (this.ws) this.ws.terminate();
+    else this.socket.destroy();
+  }
+
+  // ------------------------------------------------------------ receive
+
+  private readonly receive = (): Promise<ReceiveEvent> => {
+    if (!this.connectDelivered) {
+      this.connectDelivered = true;
+      return Promise.resolve(CONNECT_EVENT);
+    }
+    // Before the answer, a receive() stays pending (§5.3) unless the client already left.
+    if (this.waiters.length === 0 && (this.phase !== 'connecting' || this.endEvent)) {
+      const next = this.queue.shift() ?? this.endEvent;
+      if (next) return Promise.resolve(next);
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  };
+
+  private flushWaiters(): void {
+    if (this.phase === 'connecting' && !this.endEvent) return;
+    while (this.waiters.length > 0) {
+      const next = this.queue.shift() ?? this.endEvent;
+      if (!next) return;
+      (this.waiters.shift() as (event: ReceiveEvent) => void)(next);
+    }
+  }
+
+  // --------------------------------------------------------------- send
+
+  /** Overlapping sends run one at a time in call order (§1 deviation 3). */
+  private readonly send = (event: unknown): Promise<void> => {
+    const run = () => this.performSend(event);
+    const result = this.sendTail.then(run, run);
+    this.sendTail = result.catch(() => undefined);
+    return result;
+  };
+
+  private async performSend(event: unknown): Promise<void> {
+    const gone = this.goneReason();
+    if (gone !== undefined) {
+      // The app's first websocket.close succeeds even when the peer's closure is under way (§5.4).
+      if (isCloseEvent(event) && !this.appSentClose && this.phase === 'open') {
+        this.appSentClose = true;
+        return;
+      }
+      throw new Disconnected(gone);
+    }
+    if (this.appDone) {
+      throw new OutOfOrder(eventType(event), 'finished', 'nothing: the application has returned');
+    }
+    const step = this.validator.check(event);
+    if (step.noop) return;
+    const e = step.event;
+    switch (e.type) {
+      case 'websocket.accept':
+        this.validator.commit(step);
+        this.connection.markStarted();
+        this.accept(e.subprotocol, e.headers);
+        return;
+      case 'websocket.send':
+        await this.write(e);
+        return;
+      case 'websocket.close':
+        this.validator.commit(step);
+        if (this.phase === 'connecting') {
+          // Close before accept refuses with 403 (port rule, §5.3).
+          this.connection.markStarted();
+          await this.answerPlain(403, '');
+          if (this.connection.complete()) this.end(HTTP_DISCONNECT, undefined);
+          return;
+        }
+        this.appSentClose = true;
+        this.closeWith(e.code, e.reason);
+        return;
+      case 'websocket.keepalive':
+        this.setKeepalive(e.interval, e.timeout);
+        return;
+      case 'http.response.start':
+      case 'http.response.body':
+      case 'http.response.trailers':
+        await this.writeRefusal(e, step);
+        return;
+      default:
+        throw new OutOfOrder(e.type, this.validator.state, 'a websocket event');
+    }
+  }
+
+  /** The §7.3 reason when the client side is gone (abnormal end or a peer Close). */
+  private goneReason(): string | undefined {
+    const reason = this.connection.reason;
+    if (reason !== undefined) return reason;
+    if (this.phase === 'open' && !this.appSentClose) {
+      // ws moves to CLOSING the moment the peer's Close frame arrives.
+      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return 'client_closed';
+    }
+    if (this.phase === 'closed' && this.endEvent?.type === 'websocket.disconnect' && !this.appSentClose) {
+      return 'client_closed';
+    }
+    return undefined;
+  }
+
+  private accept(subprotocol: string | undefined, headers: HeaderPair[]): void {
+    this.ctx.accepted.set(this.req, { subprotocol, headers });
+    // handleUpgrade writes the 101 and calls back synchronously; if the client already
+    // half-closed it destroys the socket instead and onSocketClose reports the departure.
+    this.ctx.wss.handleUpgrade(this.req, this.socket, this.head, this.onOpen);
+  }
+
+  private readonly onOpen = (ws: WebSocket): void => {
+    this.ws = ws;
+    this.phase = 'open';
+    ws.on('message', this.onMessage);
+    ws.on('error', this.onWsError);
+    ws.on('close', this.onWsClose);
+    ws.on('pong', this.onPong);
+    this.flushWaiters();
+  };
+
+  private write(event: Extract<NormalizedSendEvent, { type: 'websocket.send' }>): Promise<void> {
+    const ws = this.ws as WebSocket;
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      let settled = false;
+      const settle = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        this.pendingSends.delete(settle);
+        if (err) reject(err);
+        else resolve();
+      };
+      this.pendingSends.add(settle);
+      const data = event.text ?? event.bytes;
+      ws.send(data, { binary: event.text === undefined }, (err) => {
+        if (!err) return settle();
+        if (this.fail('write_error', 1006, err.message)) ws.terminate();
+        settle(new Disconnected(this.connection.reason ?? 'write_error'));
+      });
+      if (settled) return;
+      if (ws.bufferedAmount < SEND_HIGH_WATER) return settle();
+      const seconds = this.ctx.settings.sendTimeout;
+      if (seconds > 0) {
+        timer = setTimeout(() => {
+          if (this.fail('write_timeout', 1006, `send not written within ${seconds}s`)) ws.terminate();
+          settle(new Disconnected(this.connection.reason ?? 'write_timeout'));
+        }, seconds * 1000);
+      }
+    });
+  }
+
+  private async writeRefusal(
+    event: Extract<NormalizedSendEvent, { type: 'http.response.start' | 'http.response.body' | 'http.response.trailers' }>,
+    step: ReturnType<SendValidator['check']>,
+  ): Promise<void> {
+    if (event.type === 'http.response.start') {
+      this.phase = 'refusing';
+      this.refusal = new UpgradeResponse(this.req, this.socket);
+      this.validator.commit(step);
+      this.connection.markStarted();
+    }
+    await (this.refusal as UpgradeResponse).write(event);
+    if (this.connection.reason !== undefined) throw new Disconnected(this.connection.reason);
+    if (event.type !== 'http.response.start') this.validator.commit(step);
+    if (this.validator.complete && this.connection.complete()) this.end(HTTP_DISCONNECT, undefined);
+  }
+
+  private async answerPlain(status: number, text: string): Promise<void> {
+    this.phase = 'refusing';
+    this.refusal = new UpgradeResponse(this.req, this.socket);
+    await this.refusal.plain(status, text);
+  }
+
+  // ------------------------------------------------------ transport events
+
+  private readonly onMessage = (data: Buffer, isBinary: boolean): void => {
+    if (this.endEvent) return;
+    if (this.queue.length >= this.ctx.settings.maxQueue) {
+      if (this.fail('queue_overflow', 1008)) this.closeWith(1008, 'receive queue overflow');
+      return;
+    }
+    this.queue.push(
+      isBinary ? { type: 'websocket.receive', bytes: data } : { type: 'websocket.receive', text: data.toString('utf8') },
+    );
+    this.flushWaiters();
+  };
+
+  /** `ws` reports framing violations here, after starting its own Close with the matching code. */
+  private readonly onWsError = (err: Error & { code?: string }): void => {
+    const code = err.code === 'WS_ERR_INVALID_UTF8' ? 1007 : err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 1009 : 1002;
+    this.fail('protocol_error', code, err.message);
+  };
+
+  private readonly onWsClose = (code: number, reasonBuffer: Buffer): void => {
+    this.clearTimers();
+    // ws reports 1006 exactly when no Close frame came (1006 is not a legal code on the wire).
+    const peerSentClose = code !== 1006;
+    const reason = reasonBuffer.toString('utf8');
+    if (peerSentClose) this.connection.setPeerClose(code, code === 1005 ? undefined : reason);
+    if (peerSentClose) this.end({ type: 'websocket.disconnect', code, reason }, undefined);
+    else if (this.closeTimedOut) this.fail('close_timeout', 1006);
+    else this.fail('client_closed', 1006);
+    this.phase = 'closed';
+  };
+
+  private readonly onSocketClose = (): void => {
+    this.clearTimers();
+    if (this.phase === 'connecting') this.fail('client_closed', 1006);
+    else if (this.phase === 'refusing' && this.connection.disconnect('client_closed')) this.end(HTTP_DISCONNECT, 'client_closed');
+    if (this.phase !== 'open') this.phase = 'closed';
+  };
+
+  private readonly onSocketError = (err: Error): void => {
+    this.ctx.logger.debug(`websocket socket error on ${this.scope.path}`, err);
+  };
+
+  private readonly onAbort = (): void => {
+    // pagi.connection already recorded app_abort; queue the event and drop the transport.
+    this.end({ type: 'websocket.disconnect', code: 1006, reason: 'app_abort' }, 'app_abort');
+    if (this.ws) this.ws.terminate();
+    else this.socket.destroy();
+  };
+
+  // -------------------------------------------------------------- closing
+
+  /** Sends our Close and bounds the wait for the peer's. */
+  private closeWith(code: number, reason: string): void {
+    const ws = this.ws as WebSocket;
+    ws.close(code, reason);
+    this.stopKeepalive();
+    if (!this.closeTimer) {
+      this.closeTimer = setTimeout(() => {
+        this.closeTimedOut = true;
+        ws.terminate();
+      }, this.ctx.settings.closeTimeout * 1000);
+    }
+  }
+
+  /** Records an abnormal end (first outcome wins); returns false when the scope had already ended. */
+  private fail(reason: string, code: number, detail?: string): boolean {
+    if (this.endEvent) return false;
+    const event: ReceiveEvent =
+      this.phase === 'refusing' ? HTTP_DISCONNECT : { type: 'websocket.disconnect', code, reason };
+    this.end(event, reason, detail);
+    return true;
+  }
+
+  /** §7.4: facts and callbacks first (pagi.connection), then the event, then pending sends. */
+  private end(event: ReceiveEvent, reason: string | undefined, detail?: string): void {
+    if (this.endEvent) return;
+    if (reason === undefined) this.connection.complete();
+    else {
+      this.connection.disconnect(reason, detail);
+      this.queue.length = 0;
+    }
+    this.endEvent = event;
+    this.flushWaiters();
+    for (const settle of [...this.pendingSends]) settle(new Disconnected(reason ?? 'client_closed'));
+  }
+
+  private afterApp(threw: boolean, error: unknown): void {
+    const log = this.ctx.logger;
+    const where = `websocket ${this.scope.path}`;
+    const gone = this.connection.reason !== undefined;
+    // After the client left, a Disconnected from a send is the normal way out (§1 deviation 1).
+    const reportable = threw && !(gone && error instanceof Disconnected);
+    if (!this.validator.started && this.phase === 'connecting') {
+      if (gone) {
+        if (reportable) log.error(`${where}: application failed after the client left`, error);
+        return;
+      }
+      if (threw) log.error(`${where}: application failed before accepting`, error);
+      else log.error(`${where}: application returned without accepting or refusing`);
+      this.connection.markStarted();
+      if (this.fail('server_error', 1006)) void this.answerPlain(500, 'Internal Server Error');
+      return;
+    }
+    if (this.phase === 'refusing' && !this.validator.complete) {
+      if (!gone) {
+        log.error(`${where}: application ended before finishing its refusal`, threw ? error : undefined);
+        this.connection.disconnect('server_error');
+        this.refusal?.destroy();
+      } else if (reportable) log.error(`${where}: application failed`, error);
+      return;
+    }
+    if (this.phase === 'open' && !this.appSentClose && !this.endEvent) {
+      if (threw) log.error(`${where}: application failed`, error);
+      else log.error(`${where}: application returned without closing the WebSocket`);
+      if (this.fail('server_error', 1011)) this.closeWith(1011, '');
+      return;
+    }
+    if (reportable) log.error(`${where}: application failed`, error);
+  }
+
+  // ------------------------------------------------------------ keepalive
+
+  private setKeepalive(interval: number, timeout: number | undefined): void {
+    this.stopKeepalive();
+    if (interval === 0) return;
+    this.pongTimeout = timeout ?? 0;
+    this.pingTimer = setInterval(this.ping, interval * 1000);
+  }
+
+  private readonly ping = (): void => {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    ws.ping();
+    if (this.pongTimeout > 0 && !this.pongTimer) {
+      this.pongTimer = setTimeout(this.onPongTimeout, this.pongTimeout * 1000);
+    }
+  };
+
+  private readonly onPong = (): void => {
+    if (this.pongTimer) clearTimeout(this.pongTimer);
+    this.pongTimer = undefined;
+  };
+
+  private readonly onPongTimeout = (): void => {
+    this.pongTimer = undefined;
+    if (this.fail('keepalive_timeout', 1006, `no pong within ${this.pongTimeout}s`)) this.ws?.terminate();
+  };
+
+  private stopKeepalive(): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    if (this.pongTimer) clearTimeout(this.pongTimer);
+    this.pingTimer = undefined;
+    this.pongTimer = undefined;
+  }
+
+  private clearTimers(): void {
+    this.stopKeepalive();
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    this.closeTimer = undefined;
+  }
+}
+
+function isCloseEvent(event: unknown): boolean {
+  return typeof event === 'object' && event !== null && (event as { type?: unknown }).type === 'websocket.close';
+}
+
+function eventType(event: unknown): string {
+  const type = typeof event === 'object' && event !== null ? (event as { type?: unknown }).type : undefined;
+  return typeof type === 'string' ? type : 'event';
+}
