@@ -7,7 +7,7 @@ describe('examples/hello', () => {
     example = await startExample('hello');
   });
   afterAll(async () => {
-    expect(await example?.stop()).toBe(0);
+    if (example) expect(await example.stop()).toBe(0);
   });
 
   it('answers with a line of text naming the path', async () => {

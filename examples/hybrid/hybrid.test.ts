@@ -1,8 +1,10 @@
 // The hybrid demo driven by Node clients (fetch, ws, eventsource). The browser test is test/e2e/.
 import { EventSource } from 'eventsource';
+import { TestClient } from 'pagi/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startExample, type ExampleProcess } from '../_support/example-process.js';
+import { createApp } from './app.js';
 
 /** A chat client that records every room event it receives. */
 class ChatClient {
@@ -40,7 +42,7 @@ describe('examples/hybrid', () => {
     wsUrl = `${example.url.replace(/^http/, 'ws')}/live/chat`;
   });
   afterAll(async () => {
-    expect(await example?.stop()).toBe(0);
+    if (example) expect(await example.stop()).toBe(0);
   });
 
   it('renders the page in Express with a session that counts visits', async () => {
@@ -129,5 +131,28 @@ describe('examples/hybrid', () => {
       socket.once('error', () => undefined);
     });
     expect(refused).toBe(404);
+  });
+});
+
+describe('examples/hybrid in-process, with TestClient', () => {
+  it('runs the composed app without sockets: feed, chat and the Express page', async () => {
+    const client = new TestClient(createApp({ tickMs: 20 }));
+
+    const feed = await client.sse('/live/events');
+    const ticks = await feed.take(3);
+    expect(ticks.map((t) => [t.event, t.id])).toEqual([['tick', '1'], ['tick', '2'], ['tick', '3']]);
+    feed.close();
+    await feed.settled();
+
+    const chat = await client.websocket('/live/chat', { query: { name: 'tess' } });
+    expect(await chat.receiveJson()).toEqual({ type: 'presence', online: 1 });
+    chat.sendText('in-process hello');
+    expect(await chat.receiveJson()).toMatchObject({ type: 'message', message: { from: 'tess', text: 'in-process hello' } });
+    chat.close();
+    await chat.settled();
+
+    const page = await client.get('/');
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<b>tess</b> in-process hello');
   });
 });

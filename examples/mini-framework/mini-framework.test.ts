@@ -7,7 +7,7 @@ describe('examples/mini-framework', () => {
     example = await startExample('mini-framework');
   });
   afterAll(async () => {
-    expect(await example?.stop()).toBe(0);
+    if (example) expect(await example.stop()).toBe(0);
   });
 
   it('routes by method and path, with parameters', async () => {

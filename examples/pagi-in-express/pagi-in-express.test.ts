@@ -8,7 +8,7 @@ describe('examples/pagi-in-express', () => {
     example = await startExample('pagi-in-express');
   });
   afterAll(async () => {
-    expect(await example?.stop()).toBe(0);
+    if (example) expect(await example.stop()).toBe(0);
   });
 
   it('streams the countdown chunk by chunk through Express, with helmet headers kept', async () => {

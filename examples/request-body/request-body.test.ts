@@ -28,7 +28,7 @@ describe('examples/request-body', () => {
     example = await startExample('request-body', { env: { BODY_LIMIT: String(LIMIT) } });
   });
   afterAll(async () => {
-    expect(await example?.stop()).toBe(0);
+    if (example) expect(await example.stop()).toBe(0);
   });
 
   it('reads a body within the limit and reports its size and hash', async () => {

@@ -52,7 +52,7 @@ describe('examples/sse', () => {
     example = await startExample('sse', { env: { SSE_KEEPALIVE: '0.3' } });
   });
   afterAll(async () => {
-    expect(await example?.stop()).toBe(0);
+    if (example) expect(await example.stop()).toBe(0);
   });
 
   it('ticks once a second through an EventSource client', async () => {

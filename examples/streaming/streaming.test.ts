@@ -7,7 +7,7 @@ describe('examples/streaming', () => {
     example = await startExample('streaming');
   });
   afterAll(async () => {
-    expect(await example?.stop()).toBe(0);
+    if (example) expect(await example.stop()).toBe(0);
   });
 
   it('delivers chunks one by one, before the response ends', async () => {

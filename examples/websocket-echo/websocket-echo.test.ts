@@ -28,7 +28,7 @@ describe('examples/websocket-echo', () => {
     example = await startExample('websocket-echo');
   });
   afterAll(async () => {
-    expect(await example?.stop()).toBe(0);
+    if (example) expect(await example.stop()).toBe(0);
   });
 
   it('echoes text and bytes, then closes with 1000 on "bye"', async () => {

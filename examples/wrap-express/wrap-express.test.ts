@@ -8,7 +8,7 @@ describe('examples/wrap-express', () => {
     example = await startExample('wrap-express');
   });
   afterAll(async () => {
-    expect(await example?.stop()).toBe(0);
+    if (example) expect(await example.stop()).toBe(0);
   });
 
   it('serves static files with ETag, 304, Range and HEAD', async () => {
