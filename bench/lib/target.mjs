@@ -107,7 +107,7 @@ export async function startTargets(scenario, targets, options) {
     try {
       running.push({ ...target, server: await startTarget(scenario, target.name, options) });
     } catch (error) {
-      const reason = String(error.message).split('\n')[0];
+      const reason = String(error.message).split('\n')[0].slice(0, 160);
       console.error(`  ! ${scenario}/${target.name} did not start: ${reason}`);
       failed.push({ ...target, reason });
     }

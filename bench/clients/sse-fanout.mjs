@@ -1,0 +1,85 @@
+// SSE fan-out client: opens `clients` event streams, waits until all are connected, then for
+// `seconds` counts delivered events and their lag (receive time − the server's timestamp inside
+// the event; both clocks are performance.timeOrigin + now() on the same machine).
+// Usage: node sse-fanout.mjs <url> <clients> <seconds>; prints rate, lag percentiles, failures.
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { percentileOfSorted } from '../lib/stats.mjs';
+
+const [url, clientsArg, secondsArg] = process.argv.slice(2);
+const clientCount = Number(clientsArg);
+const seconds = Number(secondsArg);
+// Connecting a thousand sockets at once would overflow the listen backlog; go in batches.
+const CONNECT_BATCH = 100;
+
+const lags = [];
+let measuring = false;
+let failures = 0;
+const requests = [];
+
+function onEvents(text) {
+  if (!measuring) return;
+  const now = performance.timeOrigin + performance.now();
+  let at = text.indexOf('data: ');
+  while (at !== -1) {
+    const end = text.indexOf('\n', at);
+    const { t } = JSON.parse(text.slice(at + 6, end));
+    lags.push(now - t);
+    at = text.indexOf('data: ', end);
+  }
+}
+
+function connect() {
+  return new Promise((resolve) => {
+    const request = http.get(url, { agent: false, headers: { accept: 'text/event-stream' } }, (res) => {
+      if (res.statusCode !== 200) {
+        failures++;
+        res.resume();
+        return resolve(false);
+      }
+      res.setEncoding('utf8');
+      let pending = '';
+      res.on('data', (text) => {
+        pending += text;
+        const cut = pending.lastIndexOf('\n\n');
+        if (cut === -1) return;
+        onEvents(pending.slice(0, cut + 2));
+        pending = pending.slice(cut + 2);
+      });
+      res.on('error', () => undefined);
+      res.on('end', () => {
+        if (measuring) failures++;
+      });
+      resolve(true);
+    });
+    request.on('error', () => {
+      if (measuring) failures++;
+      resolve(false);
+    });
+    requests.push(request);
+  });
+}
+
+let connected = 0;
+for (let i = 0; i < clientCount; i += CONNECT_BATCH) {
+  const batch = await Promise.all(Array.from({ length: Math.min(CONNECT_BATCH, clientCount - i) }, connect));
+  connected += batch.filter(Boolean).length;
+}
+// Skip the partial first tick so every client is measured over whole ticks.
+await new Promise((resolve) => setTimeout(resolve, 150));
+measuring = true;
+const started = performance.now();
+await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+measuring = false;
+const elapsed = (performance.now() - started) / 1000;
+for (const request of requests) request.destroy();
+lags.sort((a, b) => a - b);
+console.log(
+  JSON.stringify({
+    rate: lags.length / elapsed,
+    p50: percentileOfSorted(lags, 0.5),
+    p99: percentileOfSorted(lags, 0.99),
+    connected,
+    failures: failures + (clientCount - connected),
+  }),
+);

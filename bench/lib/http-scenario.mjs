@@ -1,0 +1,63 @@
+// The shape shared by the HTTP load scenarios: start the targets, measure one or more request kinds
+// in interleaved rounds, print one table per kind with ratios against the baselines of the same run.
+import { config } from './config.mjs';
+import { httpLoad, loadGeneratorLabel } from './http-load.mjs';
+import { medians, pairedRatio, runInterleaved } from './rounds.mjs';
+import { formatNumber, formatRatio, markdownTable, saveScenario, settingsLine } from './report.mjs';
+import { startTargets, stopTargets } from './target.mjs';
+
+const MB = 1024 * 1024;
+
+/**
+ * kinds: [{ key, title, request: { method, body, headers }, connections, unit: 'req/s' | 'MB/s',
+ *           megabytesPerRequest?, baselines: [{ name, label }] }]
+ * With unit 'MB/s' the rate is response bytes per second, or requests × `megabytesPerRequest`
+ * when that is given (uploads, where the interesting bytes are the ones sent).
+ */
+export async function httpScenario({ scenario, targets, kinds, afterwards }) {
+  const { running, failed } = await startTargets(scenario, targets);
+  const sections = [];
+  const data = { targets, failed, kinds: {} };
+  try {
+    for (const kind of kinds) {
+      const measure = async (target, seconds) => {
+        const sample = await httpLoad({ url: target.server.url, seconds, connections: kind.connections, ...kind.request });
+        if (kind.unit === 'MB/s') {
+          sample.mbps = kind.megabytesPerRequest ? sample.rate * kind.megabytesPerRequest : sample.bytesPerSecond / MB;
+        }
+        return sample;
+      };
+      const samples = await runInterleaved(running, measure, { ...config, scenario: `${scenario}/${kind.key}` });
+      sections.push(tableFor(kind, running, failed, samples));
+      data.kinds[kind.key] = Object.fromEntries(samples);
+    }
+    if (afterwards) await afterwards(running);
+  } finally {
+    await stopTargets(running);
+  }
+  saveScenario(scenario, sections.join('\n\n'), data);
+}
+
+function tableFor(kind, running, failed, samples) {
+  const metric = kind.unit === 'MB/s' ? 'mbps' : 'rate';
+  const header = ['target', kind.unit];
+  if (kind.unit === 'MB/s') header.push('req/s');
+  for (const baseline of kind.baselines) header.push(`vs ${baseline.label}`);
+  header.push('p50 ms', 'p99 ms', 'server CPU', 'errors');
+  const rows = running.map((target) => {
+    const m = medians(samples.get(target.name));
+    const row = [target.label, formatNumber(m[metric], kind.unit === 'MB/s' ? 1 : 0)];
+    if (kind.unit === 'MB/s') row.push(formatNumber(m.rate, 1));
+    for (const baseline of kind.baselines) row.push(formatRatio(pairedRatio(samples, target.name, baseline.name, metric)));
+    row.push(formatNumber(m.p50, 1), formatNumber(m.p99, 1), `${formatNumber(m.serverCpu * 100)} %`, formatNumber(m.failures));
+    return row;
+  });
+  for (const target of failed) rows.push([target.label, `not run: ${target.reason}`, ...header.slice(2).map(() => '')]);
+  return [
+    `### ${kind.title}, ${loadGeneratorLabel(kind.connections)}`,
+    '',
+    markdownTable(header, rows),
+    '',
+    settingsLine(),
+  ].join('\n');
+}

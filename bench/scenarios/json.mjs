@@ -1,0 +1,34 @@
+// json echo: POST a 1 KB JSON document, parsed and echoed back. Bridged express.json() vs native.
+import { config } from '../lib/config.mjs';
+import { httpScenario } from '../lib/http-scenario.mjs';
+
+/** A JSON object of about 1 KB: a few fields and an array, like a typical API payload. */
+function documentOfOneKilobyte() {
+  const doc = { id: 12345, name: 'benchmark', active: true, tags: ['a', 'b', 'c'], items: [] };
+  while (Buffer.byteLength(JSON.stringify(doc)) < 1000) {
+    doc.items.push({ sku: `item-${doc.items.length}`, qty: doc.items.length % 7, price: 9.99 });
+  }
+  return Buffer.from(JSON.stringify(doc));
+}
+
+const body = documentOfOneKilobyte();
+
+await httpScenario({
+  scenario: 'json',
+  targets: [
+    { name: 'express', label: 'Express 5 + express.json() (native)' },
+    { name: 'express-bridged', label: 'same app via toNodeListener(fromExpress(app))' },
+    { name: 'pagi-listener', label: 'PAGI app via toNodeListener' },
+    { name: 'pagi-serve', label: 'PAGI app via serve()' },
+  ],
+  kinds: [
+    {
+      key: 'json',
+      title: `json echo — POST / with a ${body.length}-byte JSON body, parsed and echoed`,
+      request: { method: 'POST', body, headers: { 'content-type': 'application/json' } },
+      connections: config.connections,
+      unit: 'req/s',
+      baselines: [{ name: 'express', label: 'Express' }],
+    },
+  ],
+});
