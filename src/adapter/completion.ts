@@ -62,6 +62,7 @@ export function settle(exchange: Exchange, failed: boolean, error: unknown): voi
   }
 
   exchange.transportGone();
+  exchange.finalizeIfDone();
   // Node only parses the next request on a keep-alive connection once this body is consumed.
   exchange.reader.discardRest();
 }

@@ -18,6 +18,7 @@ import { log, type ResolvedOptions } from './options.js';
 import { buildHead, hasHeader } from './response-head.js';
 import { streamFileBody, type FileBodyEvent } from './file-body.js';
 import { formatSseComment, formatSseEvent, formatSseKeepalive } from './sse-format.js';
+import type { LiveExchanges } from './live-exchanges.js';
 
 /** How a host (toExpress) customises what the exchange writes. */
 export interface ExchangeHooks {
@@ -72,6 +73,11 @@ export class Exchange implements ReaderHost {
   private drainListening = false;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private readonly socket: Socket | null;
+  private readonly tracker: LiveExchanges | undefined;
+  /** Status actually written and body bytes handed to Node, for `onResponseEnd`. */
+  private status = 0;
+  private bodyBytes = 0;
+  private finalized = false;
   private readonly isHead: boolean;
   private readonly sse: boolean;
 
@@ -83,6 +89,7 @@ export class Exchange implements ReaderHost {
     validator: SendValidator,
     options: ResolvedOptions,
     hooks?: ExchangeHooks,
+    tracker?: LiveExchanges,
   ) {
     this.req = req;
     this.res = res;
@@ -91,6 +98,7 @@ export class Exchange implements ReaderHost {
     this.validator = validator;
     this.options = options;
     this.hooks = hooks;
+    this.tracker = tracker;
     this.socket = req.socket;
     this.isHead = scope.method === 'HEAD';
     this.sse = scope.type === 'sse';
@@ -100,6 +108,10 @@ export class Exchange implements ReaderHost {
     (res as TrackedResponse)[kExchange] = this;
     res.on('close', onResponseClose);
     connection.setAbortHandler(() => this.abortTransport());
+    if (tracker !== undefined) {
+      tracker.add(this);
+      if (tracker.closing) res.shouldKeepAlive = false;
+    }
   }
 
   // ----------------------------------------------------------------- receive
@@ -219,9 +231,14 @@ export class Exchange implements ReaderHost {
   private inlineBody(step: Step, event: InlineBodyEvent): Promise<void> | undefined {
     const res = this.res;
     const body = event.body;
-    if (!this.headWritten) this.writeHead(!event.more && !this.trailersPromised() ? body.length : undefined);
+    if (!this.headWritten) {
+      this.writeHead(!event.more && !this.trailersPromised() ? body.length : undefined);
+      // An empty first chunk is how bridged code says "push the head out now" (flushHeaders()).
+      if (event.more && body.length === 0) res.flushHeaders();
+    }
     this.validator.commit(step);
     if (this.validator.complete) {
+      this.bodyBytes += body.length;
       if (body.length === 0) res.end();
       else res.end(body);
       this.completeClean();
@@ -309,6 +326,7 @@ export class Exchange implements ReaderHost {
       log(this.options.logger, 'debug', `ignored framing header(s) set by the app: ${info.dropped.join(', ')}`);
     }
     this.headWritten = true;
+    this.status = status;
     if (this.hooks?.writeHead !== undefined) this.hooks.writeHead(this.res, status, info.flat);
     else this.res.writeHead(status, info.flat);
   }
@@ -324,6 +342,7 @@ export class Exchange implements ReaderHost {
 
   /** One `res.write()`; the send waits for `'drain'` when Node's buffer is full. */
   private write(chunk: Uint8Array | string): Promise<void> | undefined {
+    this.bodyBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
     return this.res.write(chunk) ? undefined : this.waitDrain();
   }
 
@@ -428,6 +447,8 @@ export class Exchange implements ReaderHost {
     }
     const body = GENERATED_TEXT[status] as string;
     this.headWritten = true;
+    this.status = status;
+    if (!this.isHead) this.bodyBytes += Buffer.byteLength(body);
     res.writeHead(status, [
       'content-type', 'text/plain; charset=utf-8',
       'content-length', String(Buffer.byteLength(body)),
@@ -456,6 +477,45 @@ export class Exchange implements ReaderHost {
     }
     this.transportGone();
     this.detach();
+    this.finalizeIfDone();
+  }
+
+  /** Server shutdown: live SSE streams end now (`server_shutdown`); HTTP responses may finish. */
+  shutdown(): void {
+    const res = this.res;
+    if (!res.headersSent) res.shouldKeepAlive = false;
+    if (!this.sse || this.connection.ended) return;
+    const state = this.validator.state;
+    if (state !== 'open' && state !== 'pending') return;
+    this.endAbnormally('server_shutdown', 'server shutting down');
+    // A started stream ends with its terminator so EventSource clients reconnect elsewhere.
+    if (state === 'open') res.end();
+    else res.destroy();
+  }
+
+  /**
+   * Once both the app settled and the response closed: leave the live set and
+   * report to `onResponseEnd`.
+   */
+  finalizeIfDone(): void {
+    if (this.finalized || !this.appSettled || !this.closed) return;
+    this.finalized = true;
+    this.tracker?.release(this);
+    const report = this.options.onResponseEnd;
+    if (report !== undefined) {
+      try {
+        report({
+          req: this.req,
+          res: this.res,
+          scope: this.scope,
+          status: this.status,
+          bodyBytes: this.bodyBytes,
+          reason: this.connection.reason,
+        });
+      } catch (error) {
+        log(this.options.logger, 'error', 'onResponseEnd threw', error);
+      }
+    }
   }
 
   private detach(): void {

@@ -2,12 +2,14 @@
 // The lower-level pieces are exported for `src/server/` (serve()), which builds on them.
 
 export { toNodeListener, handleRequest, createExchange, startExchange, sendContinueLazily } from './node-listener.js';
-export type { NodeListener } from './node-listener.js';
-export type { AdapterOptions, Logger, ResolvedOptions } from './options.js';
+export type { NodeListener, PagiNodeListener } from './node-listener.js';
+export { LiveExchanges } from './live-exchanges.js';
+export type { AdapterOptions, Logger, ResolvedOptions, ResponseEndInfo } from './options.js';
 export { resolveOptions } from './options.js';
 export { Exchange } from './exchange.js';
 export type { ExchangeHooks } from './exchange.js';
 export { requestToScope, httpVersionOf } from './request-to-scope.js';
 export type { IncomingLike, SocketLike, ScopeOptions } from './request-to-scope.js';
 export { wantsEventStream, acceptListsEventStream } from './sse-detect.js';
-export { decodePath, splitTarget } from './paths.js';
+export { decodePath, splitTarget, encodePathPrefix } from './paths.js';
+export { tlsExtensionFor, tlsVersionNumber, cipherSuiteNumber } from './tls-extension.js';

@@ -12,22 +12,40 @@ import { runApp } from './completion.js';
 import { Exchange, type ExchangeHooks } from './exchange.js';
 import { resolveOptions, type AdapterOptions, type ResolvedOptions } from './options.js';
 import { requestToScope } from './request-to-scope.js';
+import { LiveExchanges } from './live-exchanges.js';
 
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** The listener `toNodeListener` returns, with the hooks a server needs for graceful shutdown. */
+export interface PagiNodeListener extends NodeListener {
+  /** Scopes in flight (app running or response not yet closed). */
+  readonly activeCount: number;
+  /** Ends live SSE streams (`server_shutdown`) and makes every later response close its connection. */
+  shutdown(): void;
+  /** Resolves once no scope is in flight. */
+  idle(): Promise<void>;
+}
+
 /** Wraps a PAGI app (`http` and `sse` scopes) as a Node request listener. */
-export function toNodeListener(app: App, options?: AdapterOptions): NodeListener {
+export function toNodeListener(app: App, options?: AdapterOptions): PagiNodeListener {
   if (typeof app !== 'function') throw new TypeError('toNodeListener(app): app must be a function');
   const resolved = resolveOptions(options);
-  return function pagiListener(req: IncomingMessage, res: ServerResponse): void {
-    handleRequest(app, req, res, resolved);
+  const live = new LiveExchanges();
+  const listener = function pagiListener(req: IncomingMessage, res: ServerResponse): void {
+    startExchange(app, createExchange(req, res, resolved, undefined, undefined, live));
   };
+  return Object.defineProperties(listener, {
+    activeCount: { get: () => live.size, enumerable: true },
+    shutdown: { value: () => live.shutdown(), enumerable: true },
+    idle: { value: () => live.idle(), enumerable: true },
+  }) as PagiNodeListener;
 }
 
 /**
  * Builds the scope and the exchange for one request without calling the app,
  * so a host can adjust the scope first (toExpress sets the mount paths).
- * `state` overrides `options.state` (serve() passes the lifespan state).
+ * `state` overrides `options.state` (serve() passes the lifespan state);
+ * `tracker` collects in-flight exchanges for shutdown.
  */
 export function createExchange(
   req: IncomingMessage,
@@ -35,6 +53,7 @@ export function createExchange(
   options: ResolvedOptions,
   hooks?: ExchangeHooks,
   state?: Record<string, unknown>,
+  tracker?: LiveExchanges,
 ): Exchange {
   const connection = createConnection();
   const scope = requestToScope(req, connection.state, {
@@ -43,7 +62,7 @@ export function createExchange(
     state: state ?? options.state,
     fullflush: options.fullflush,
   });
-  return new Exchange(req, res, scope, connection, createSendValidator(scope), options, hooks);
+  return new Exchange(req, res, scope, connection, createSendValidator(scope), options, hooks, tracker);
 }
 
 /**
@@ -56,7 +75,10 @@ export function startExchange(app: App, exchange: Exchange): Exchange {
   if (max > 0) {
     const declared = getHeader(exchange.scope.headers, 'content-length');
     if (declared !== undefined && Number(declared) > max) {
+      // The app is never called: the scope is over as far as completion goes.
+      exchange.appSettled = true;
       exchange.bodyTooLarge(Number(declared));
+      exchange.finalizeIfDone();
       return exchange;
     }
   }
@@ -71,8 +93,9 @@ export function handleRequest(
   res: ServerResponse,
   options: ResolvedOptions,
   state?: Record<string, unknown>,
+  tracker?: LiveExchanges,
 ): Exchange {
-  return startExchange(app, createExchange(req, res, options, undefined, state));
+  return startExchange(app, createExchange(req, res, options, undefined, state, tracker));
 }
 
 /**

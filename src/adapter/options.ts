@@ -2,6 +2,8 @@
  * Options of `toNodeListener`/`toExpress`/`handleRequest`, resolved once per
  * listener so the per-request path reads plain fields.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HTTPScope, SSEScope } from '../protocol/types.js';
 import { encodePathPrefix } from './paths.js';
 
 /** Where the adapter reports failures. Only `error` is required. */
@@ -31,6 +33,24 @@ export interface AdapterOptions {
   maxBodySize?: number;
   /** Extensions to advertise. `fullflush` is on unless set to `false`. */
   extensions?: { fullflush?: boolean };
+  /**
+   * Called once per request when the app has settled and the response has
+   * closed (access logs). Exceptions are logged, never propagated.
+   */
+  onResponseEnd?: (info: ResponseEndInfo) => void;
+}
+
+/** What `onResponseEnd` reports. */
+export interface ResponseEndInfo {
+  req: IncomingMessage;
+  res: ServerResponse;
+  scope: HTTPScope | SSEScope;
+  /** Status written (0 when no head was written, e.g. the client left first). */
+  status: number;
+  /** Body bytes handed to Node (after any HEAD/204 suppression Node applies). */
+  bodyBytes: number;
+  /** The §7.3 token after an abnormal end, else undefined. */
+  reason: string | undefined;
 }
 
 /** The options after defaults, shared by every request of one listener. */
@@ -42,6 +62,7 @@ export interface ResolvedOptions {
   logger: Logger;
   maxBodySize: number;
   fullflush: boolean;
+  onResponseEnd: ((info: ResponseEndInfo) => void) | undefined;
 }
 
 const consoleLogger: Logger = {
@@ -67,6 +88,7 @@ export function resolveOptions(options: AdapterOptions = {}): ResolvedOptions {
     logger: options.logger ?? consoleLogger,
     maxBodySize: max,
     fullflush: options.extensions?.fullflush !== false,
+    onResponseEnd: options.onResponseEnd,
   };
 }
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { App, HTTPReceiveEvent, ReceiveEvent } from '../../src/protocol/types.js';
+import type { App, HTTPReceiveEvent, HTTPRequestEvent, ReceiveEvent } from '../../src/protocol/types.js';
 import { servePagi, withDeadline, type PagiServer } from '../helpers/server.js';
 import { RawClient, decodeChunked, parseHead, rawExchange } from '../helpers/raw-socket.js';
 
@@ -190,7 +190,7 @@ describe('toNodeListener: receive', () => {
   it('serves concurrent receive() calls in call order', async () => {
     const { port } = await serve(async (_scope, receive, send) => {
       const [a, b] = await Promise.all([receive(), receive()]);
-      const body = `${(a as HTTPReceiveEvent).body.toString()}|${(b as HTTPReceiveEvent).more}`;
+      const body = `${Buffer.from((a as HTTPRequestEvent).body).toString()}|${(b as HTTPRequestEvent).more}`;
       await send({ type: 'http.response.start', status: 200 });
       await send({ type: 'http.response.body', body });
     });
@@ -206,8 +206,8 @@ describe('toNodeListener: receive', () => {
 
   it('sends 100 Continue only when the app reads the body', async () => {
     const { port } = await serve(async (scope, receive, send) => {
-      if (scope.path === '/read') {
-        const event = (await receive()) as HTTPReceiveEvent;
+      if (scope.type === 'http' && scope.path === '/read') {
+        const event = (await receive()) as HTTPRequestEvent;
         await send({ type: 'http.response.start', status: 200 });
         await send({ type: 'http.response.body', body: event.body });
       } else {
