@@ -389,7 +389,7 @@ describe('TestClient: websocket()', () => {
       return;
     }
     expect(await receive()).toEqual({ type: 'websocket.connect' });
-    await send({ type: 'websocket.accept', subprotocol: scope.subprotocols.includes('chat') ? 'chat' : undefined });
+    await send(scope.subprotocols.includes('chat') ? { type: 'websocket.accept', subprotocol: 'chat' } : { type: 'websocket.accept' });
     for (;;) {
       const e = await receive();
       if (e.type === 'websocket.disconnect') {
