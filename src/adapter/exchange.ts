@@ -464,6 +464,11 @@ export class Exchange implements ReaderHost {
       this.writeHead(undefined);
       res.flushHeaders();
     }
+    // Node corks the socket for the rest of the tick after a write; hand the
+    // bytes written so far to the OS before cutting, so the truncation point is
+    // what the app actually sent.
+    const socket = this.socket;
+    if (socket !== null) while (socket.writableCorked > 0) socket.uncork();
     res.destroy();
   }
 
