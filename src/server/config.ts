@@ -3,7 +3,7 @@
  * onto these, so both entry points share one definition.
  */
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
-import { PagiError } from '../protocol/errors.js';
+import { InvalidOption } from './errors.js';
 import { createLogger, isLogLevel, type LogLevel, type Logger } from './logger.js';
 
 export interface ServeOptions {
@@ -75,15 +75,6 @@ export interface ResolvedConfig {
   logger: Logger;
   handleSignals: boolean;
   websocket: { maxMessageSize: number; maxQueue: number; closeTimeout: number; sendTimeout: number };
-}
-
-/** A bad `serve()` option; the CLI prints its message as the one-line error. */
-export class InvalidOption extends PagiError {
-  readonly option: string;
-  constructor(option: string, problem: string) {
-    super('ERR_PAGI_INVALID_OPTION', `${option} ${problem}`);
-    this.option = option;
-  }
 }
 
 export function resolveConfig(options: ServeOptions = {}): ResolvedConfig {

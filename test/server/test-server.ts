@@ -1,53 +1,49 @@
 /**
- * A server with only the WebSocket side wired (HTTP requests get 404), for
- * testing src/server/websocket*.ts in isolation from the HTTP adapter.
+ * `serve()` on 127.0.0.1:0 for in-process tests, with a capturing logger and
+ * an optional lifespan `state` filled by a wrapper around the app.
  */
-import type { AddressInfo } from 'node:net';
 import type { App } from '../../src/protocol/types.js';
-import { resolveConfig, type ServeOptions } from '../../src/server/config.js';
-import { createNodeServer } from '../../src/server/http.js';
+import type { ServeOptions } from '../../src/server/config.js';
 import { createLogger } from '../../src/server/logger.js';
-import { createWebSocketHandler } from '../../src/server/websocket.js';
+import { serve, type ServerHandle } from '../../src/server/serve.js';
 
 export interface TestServer {
+  handle: ServerHandle;
   port: number;
   url: string;
   wsUrl: string;
   close(): Promise<void>;
 }
 
-export async function startTestServer(
-  app: App,
-  options: ServeOptions & { state?: Record<string, unknown>; logSink?: string[] } = {},
-): Promise<TestServer> {
-  const { state = {}, logSink, ...serveOptions } = options;
-  const logger = createLogger('debug', (line) => (logSink ? logSink.push(line) : undefined));
-  const config = resolveConfig({ ...serveOptions, port: 0, logger });
-  const websocket = createWebSocketHandler({
-    app,
-    logger,
-    settings: config.websocket,
-    rootPath: config.rootPath,
-    state: () => state,
-  });
-  const server = createNodeServer(
-    config,
-    (_req, res) => {
-      res.statusCode = 404;
-      res.end();
-    },
-    websocket,
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+export interface TestServerOptions extends ServeOptions {
+  /** Lifespan state to install at startup (the app's own lifespan handling is bypassed). */
+  state?: Record<string, unknown>;
+  /** Log lines land here instead of stderr (dropped when absent). */
+  logSink?: string[];
+}
+
+export async function startTestServer(app: App, options: TestServerOptions = {}): Promise<TestServer> {
+  const { state, logSink, ...serveOptions } = options;
+  const logger = createLogger('debug', (line) => void logSink?.push(line));
+  const handle = await serve(state ? withState(app, state) : app, { logger, ...serveOptions, port: 0 });
+  const port = handle.address.port;
   return {
+    handle,
     port,
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}`,
-    async close() {
-      websocket.destroy();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
+    close: () => handle.close(),
+  };
+}
+
+/** Answers the lifespan scope itself, filling `state`; other scopes go to `app`. */
+export function withState(app: App, state: Record<string, unknown>): App {
+  return async (scope, receive, send) => {
+    if (scope.type !== 'lifespan') return app(scope, receive, send);
+    await receive();
+    Object.assign(scope.state, state);
+    await send({ type: 'lifespan.startup.complete' });
+    await receive();
+    await send({ type: 'lifespan.shutdown.complete' });
   };
 }

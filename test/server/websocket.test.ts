@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Disconnected } from '../../src/protocol/errors.js';
-import type { App, ReceiveEvent, WebSocketScope } from '../../src/protocol/types.js';
+import type { App, ConnectionState, ReceiveEvent, Scope, WebSocketScope } from '../../src/protocol/types.js';
 import { connect, deferred, readAll, waitFor, within } from './helpers.js';
 import { startTestServer, type TestServer } from './test-server.js';
 
@@ -36,6 +36,10 @@ async function opened(ws: WebSocket): Promise<void> {
 async function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
   const [code, reason] = (await within(once(ws, 'close'), 10_000, 'close')) as [number, Buffer];
   return { code, reason: reason.toString() };
+}
+
+function conn(scope: Scope): ConnectionState {
+  return (scope as WebSocketScope)['pagi.connection'];
 }
 
 /** The HTTP answer a refused handshake got. */
@@ -145,7 +149,7 @@ describe('websocket handshake', () => {
       await send({ type: 'http.response.start', status: 401, headers: [['www-authenticate', 'Bearer'], ['content-type', 'text/plain']] });
       await send({ type: 'http.response.body', body: 'log in ', more: true });
       await send({ type: 'http.response.body', body: 'first' });
-      expect(scope['pagi.connection'].response_complete()).toBe(true);
+      expect(conn(scope).response_complete()).toBe(true);
       expect(await receive()).toEqual({ type: 'http.disconnect' });
     });
     const answer = await refusal(client(wsUrl));
@@ -174,8 +178,8 @@ describe('websocket handshake', () => {
 
   it('rejects a malformed handshake with 400 without calling the app', async () => {
     let called = false;
-    const { port } = await start(async () => {
-      called = true;
+    const { port } = await start(async (scope) => {
+      if (scope.type === 'websocket') called = true;
     });
     const socket = await connect(port);
     const all = readAll(socket);
@@ -187,7 +191,7 @@ describe('websocket handshake', () => {
 
   it('abort() before accepting drops the connection without a response', async () => {
     const { wsUrl } = await start(async (scope) => {
-      scope['pagi.connection' as 'pagi.connection'].abort('nope');
+      conn(scope).abort('nope');
     });
     const ws = client(wsUrl);
     const [err] = (await within(once(ws, 'error'), 5000, 'error')) as [Error];
@@ -217,8 +221,8 @@ describe('websocket messages and closing', () => {
       await send({ type: 'websocket.accept' });
       const event = await receive();
       const error = await send({ type: 'websocket.send', text: 'late' }).catch((e: unknown) => e);
-      const conn = scope['pagi.connection' as 'pagi.connection'];
-      result.resolve({ event, error, code: conn.close_code(), reason: conn.close_reason() });
+      const c = conn(scope);
+      result.resolve({ event, error, code: c.close_code(), reason: c.close_reason() });
     });
     const ws = client(wsUrl);
     await opened(ws);
@@ -239,7 +243,7 @@ describe('websocket messages and closing', () => {
       await send({ type: 'websocket.close', code: 4001, reason: 'bye' });
       await send({ type: 'websocket.close', code: 4001, reason: 'bye' }); // repeated: no-op
       const event = await receive();
-      result.resolve({ event, complete: scope['pagi.connection' as 'pagi.connection'].response_complete() });
+      result.resolve({ event, complete: conn(scope).response_complete() });
     });
     const ws = client(wsUrl);
     expect(await closed(ws)).toEqual({ code: 4001, reason: 'bye' });
@@ -253,7 +257,7 @@ describe('websocket messages and closing', () => {
     const { wsUrl } = await start(
       async (scope, _receive, send) => {
         await send({ type: 'websocket.accept' });
-        scope['pagi.connection' as 'pagi.connection'].on_disconnect((r) => reason.resolve(r));
+        conn(scope).on_disconnect((r) => reason.resolve(r));
       },
       { logSink: [] },
     );

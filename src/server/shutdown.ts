@@ -1,0 +1,90 @@
+/**
+ * Graceful shutdown of one server process, in the order the issue and
+ * PROTOCOL.md §9.2 ask for: stop accepting, end SSE streams and close
+ * WebSockets, let in-flight HTTP finish within the grace period, then the
+ * lifespan shutdown. Also the signal handling (second signal forces exit).
+ */
+import type { ResolvedConfig } from './config.js';
+import type { HttpHandler } from './http-handler.js';
+import type { NodeServer } from './http.js';
+import type { Lifespan } from './lifespan.js';
+import type { Logger } from './logger.js';
+import type { WebSocketHandler } from './websocket.js';
+
+export interface ServerParts {
+  server: NodeServer;
+  http: HttpHandler;
+  websocket: WebSocketHandler;
+  lifespan: Lifespan;
+  config: ResolvedConfig;
+}
+
+/** How often idle keep-alive connections are closed while draining. */
+const SWEEP_MS = 50;
+/** After the grace period everything is cut; this bounds the wait for the sockets to go. */
+const FORCE_CLOSE_MS = 2000;
+
+export async function shutDownGracefully(parts: ServerParts): Promise<void> {
+  const { server, http, websocket, lifespan, config } = parts;
+  const log = config.logger;
+  const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+  http.shutdown();
+  const websocketsClosed = websocket.shutdown();
+  // A keep-alive connection that finished its last response would otherwise wait for its idle timeout.
+  server.closeIdleConnections();
+  const sweep = setInterval(() => {
+    server.closeIdleConnections();
+    http.shutdown();
+  }, SWEEP_MS);
+  const drained = await within(Promise.all([http.idle(), websocketsClosed]), config.gracefulTimeout * 1000);
+  clearInterval(sweep);
+  if (!drained) {
+    log.warn(
+      `shutdown: grace period of ${config.gracefulTimeout}s over; cutting ${http.inFlight} request(s) and ${websocket.size} WebSocket(s)`,
+    );
+    server.closeAllConnections();
+    websocket.destroy();
+  }
+  server.closeIdleConnections();
+  await within(serverClosed, drained ? config.gracefulTimeout * 1000 : FORCE_CLOSE_MS);
+  await lifespan.shutdown();
+  log.info('shutdown complete');
+}
+
+/** Resolves true when `promise` settled within `ms`, false otherwise. */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * First SIGTERM/SIGINT: `begin()` the graceful shutdown. A second one while
+ * it runs: exit at once. Returns the function that removes the handlers.
+ */
+export function handleShutdownSignals(begin: (signal: NodeJS.Signals) => void, logger: Logger): () => void {
+  let received = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (received) {
+      logger.warn(`${signal} received again: exiting now`);
+      process.exit(SIGNAL_EXIT[signal] ?? 1);
+    }
+    received = true;
+    logger.info(`${signal} received: shutting down gracefully (send it again to force)`);
+    begin(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return () => {
+    process.removeListener('SIGTERM', onSignal);
+    process.removeListener('SIGINT', onSignal);
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * Multi-worker mode with `node:cluster`. The primary forks N workers (each
+ * re-runs the calling script and serves through `serve()` with its own
+ * lifespan, `is_worker: true`, `worker_num` 1…N), restarts a worker that
+ * crashes after it was serving (with a back-off), never restarts one that
+ * failed to start (`lifespan.startup.failed`, a listen error, a crash before
+ * listening), forwards shutdown to every worker, and is closed when they are
+ * all gone.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { ResolvedConfig } from './config.js';
+import { WorkersFailed } from './errors.js';
+import type { ServerHandle } from './serve.js';
+import { handleShutdownSignals } from './shutdown.js';
+
+const WORKER_NUM_ENV = 'PAGI_WORKER_NUM';
+
+/** Messages a worker sends to the primary. */
+export type WorkerReport =
+  | { pagi: 'listening'; host: string; port: number; url: string }
+  | { pagi: 'fatal'; message: string };
+
+const SHUTDOWN_MESSAGE = { pagi: 'shutdown' } as const;
+
+/** Restart delays grow from this, doubling per consecutive crash, up to MAX_BACKOFF_MS. */
+const FIRST_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 10_000;
+/** A worker that served this long before crashing starts its back-off afresh. */
+const STABLE_AFTER_MS = 10_000;
+
+export function workerIdentity(): { isWorker: boolean; workerNum: number | undefined } {
+  if (!cluster.isWorker) return { isWorker: false, workerNum: undefined };
+  const num = Number(process.env[WORKER_NUM_ENV]);
+  return { isWorker: true, workerNum: Number.isInteger(num) && num > 0 ? num : undefined };
+}
+
+/** In a cluster worker, tells the primary how startup went; a no-op elsewhere. */
+export function reportToPrimary(report: WorkerReport): void {
+  if (!cluster.isWorker || !process.connected || !process.send) return;
+  try {
+    process.send(report);
+  } catch {
+    // The primary is gone; nothing to tell.
+  }
+}
+
+/** In a cluster worker, runs `begin` when the primary asks for a graceful shutdown. */
+export function onPrimaryShutdown(begin: () => void): void {
+  process.on('message', (message: unknown) => {
+    if (isMessage(message, 'shutdown')) begin();
+  });
+}
+
+interface Slot {
+  num: number;
+  worker: Worker | undefined;
+  startedAt: number;
+  listening: boolean;
+  /** The worker reported it cannot start; it is not restarted. */
+  fatal: string | undefined;
+  failed: boolean;
+  crashes: number;
+  restartTimer: NodeJS.Timeout | undefined;
+}
+
+/** The primary's side: forks the workers and resolves once each is listening or has failed. */
+export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> {
+  const log = config.logger;
+  const slots: Slot[] = [];
+  let address: { host: string; port: number; url: string } | undefined;
+  let shuttingDown = false;
+  let startupSettled = false;
+  let markClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+  let resolveStartup!: (handle: ServerHandle) => void;
+  let rejectStartup!: (err: Error) => void;
+  const started = new Promise<ServerHandle>((resolve, reject) => {
+    resolveStartup = resolve;
+    rejectStartup = reject;
+  });
+  let removeSignalHandlers = () => {};
+
+  const fork = (slot: Slot) => {
+    slot.restartTimer = undefined;
+    slot.listening = false;
+    slot.fatal = undefined;
+    slot.startedAt = Date.now();
+    const worker = cluster.fork({ [WORKER_NUM_ENV]: String(slot.num) });
+    slot.worker = worker;
+    worker.on('message', (message: unknown) => onReport(slot, message));
+    worker.on('exit', (code: number | null, signal: string | null) => onExit(slot, worker, code, signal));
+  };
+
+  const onReport = (slot: Slot, message: unknown) => {
+    if (isMessage(message, 'listening')) {
+      const report = message as Extract<WorkerReport, { pagi: 'listening' }>;
+      slot.listening = true;
+      address ??= { host: report.host, port: report.port, url: report.url };
+      checkStartup();
+    } else if (isMessage(message, 'fatal')) {
+      slot.fatal = String((message as { message?: unknown }).message ?? 'unknown error');
+    }
+  };
+
+  const onExit = (slot: Slot, worker: Worker, code: number | null, signal: string | null) => {
+    slot.worker = undefined;
+    const how = signal ? `signal ${signal}` : `code ${code}`;
+    if (shuttingDown) {
+      log.debug(`worker ${slot.num} exited (${how})`);
+    } else if (slot.fatal !== undefined || !slot.listening) {
+      slot.failed = true;
+      log.error(`worker ${slot.num} failed to start${slot.fatal ? `: ${slot.fatal}` : ` (exited with ${how})`}; not restarting it`);
+    } else {
+      slot.crashes = Date.now() - slot.startedAt > STABLE_AFTER_MS ? 1 : slot.crashes + 1;
+      const delay = Math.min(FIRST_BACKOFF_MS * 2 ** (slot.crashes - 1), MAX_BACKOFF_MS);
+      log.error(`worker ${slot.num} (pid ${worker.process.pid}) exited unexpectedly (${how}); restarting in ${delay} ms`);
+      slot.restartTimer = setTimeout(() => fork(slot), delay);
+    }
+    checkStartup();
+    if (slots.every((s) => s.worker === undefined && s.restartTimer === undefined)) allGone();
+  };
+
+  const checkStartup = () => {
+    if (startupSettled || !slots.every((s) => s.listening || s.failed)) return;
+    startupSettled = true;
+    if (address) {
+      log.info(`${slots.filter((s) => s.listening).length} of ${slots.length} workers listening on ${address.url}`);
+      resolveStartup(handle);
+    } else {
+      rejectStartup(new WorkersFailed(`all ${slots.length} workers failed to start`));
+    }
+  };
+
+  const allGone = () => {
+    removeSignalHandlers();
+    if (!shuttingDown) {
+      // Every worker failed: the primary's job is over, and it failed.
+      process.exitCode = 1;
+      if (startupSettled) log.error('every worker has failed; stopping');
+    }
+    markClosed();
+  };
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      shuttingDown = true;
+      for (const slot of slots) {
+        if (slot.restartTimer) clearTimeout(slot.restartTimer);
+        slot.restartTimer = undefined;
+        const worker = slot.worker;
+        if (!worker) continue;
+        if (worker.isConnected()) worker.send(SHUTDOWN_MESSAGE);
+        else worker.process.kill('SIGTERM');
+      }
+      if (slots.every((s) => s.worker === undefined)) allGone();
+      // Each worker bounds its own drain and lifespan shutdown; this is the backstop.
+      const deadline = (config.gracefulTimeout + config.lifespanShutdownTimeout + 5) * 1000;
+      const timer = setTimeout(killAll, deadline);
+      await closed;
+      clearTimeout(timer);
+    })();
+    return closing;
+  };
+
+  const killAll = () => {
+    for (const slot of slots) slot.worker?.process.kill('SIGKILL');
+  };
+
+  const handle: ServerHandle = {
+    get address() {
+      const a = address as { host: string; port: number };
+      return { host: a.host, port: a.port };
+    },
+    get url() {
+      return (address as { url: string }).url;
+    },
+    server: null,
+    closed,
+    close,
+  };
+
+  if (config.handleSignals) {
+    removeSignalHandlers = handleShutdownSignals(() => void close(), log);
+    // A forced exit of the primary must not leave orphaned workers behind.
+    process.once('exit', killAll);
+  }
+  for (let num = 1; num <= config.workers; num++) {
+    const slot: Slot = {
+      num,
+      worker: undefined,
+      startedAt: 0,
+      listening: false,
+      fatal: undefined,
+      failed: false,
+      crashes: 0,
+      restartTimer: undefined,
+    };
+    slots.push(slot);
+    fork(slot);
+  }
+  return started;
+}
+
+function isMessage(message: unknown, kind: string): boolean {
+  return typeof message === 'object' && message !== null && (message as { pagi?: unknown }).pagi === kind;
+}
