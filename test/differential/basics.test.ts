@@ -5,7 +5,7 @@
  */
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectSame, first, header, runScenario, startPair, type Pair, type Scenario } from './harness.js';
+import { expectSame, first, header, itFor, runScenario, startPair, type Pair, type Scenario } from './harness.js';
 import { buildRequest } from './raw-client.js';
 
 function basicsApp(): express.Express {
@@ -184,7 +184,7 @@ describe('Express basics: native vs bridged', () => {
   });
 
   for (const scenario of scenarios) {
-    it(scenario.name, async () => {
+    itFor(scenario)(scenario.name, async () => {
       await runScenario(pair, scenario);
     });
   }

@@ -45,10 +45,19 @@ const swapCookies = tamper((event) => {
   return { ...event, headers: [...headers.filter(([n]) => n !== 'set-cookie'), ...cookies] };
 });
 
-const dropLength = tamper((event) => {
-  if (event.type !== 'http.response.start') return event;
-  return { ...event, headers: (event.headers ?? []).filter(([n]) => n !== 'content-length') };
-});
+/** Drops content-length and splits the body in two sends, which forces chunked framing. */
+function rechunk(app: App): App {
+  return (scope, receive, send) =>
+    app(scope, receive, async (event) => {
+      if (event.type === 'http.response.start') {
+        return send({ ...event, headers: (event.headers ?? []).filter(([n]) => n !== 'content-length') });
+      }
+      if (event.type !== 'http.response.body' || event.more === true || event.body === undefined) return send(event);
+      const body = Buffer.from(event.body);
+      await send({ type: 'http.response.body', body: body.subarray(0, 1), more: true });
+      return send({ type: 'http.response.body', body: body.subarray(1), more: false });
+    });
+}
 
 /** Holds every streamed body chunk back and sends them together with the last one. */
 function bufferBody(app: App): App {
@@ -98,7 +107,7 @@ describe('the comparator detects a broken bridge', () => {
   });
 
   it('reports different framing', async () => {
-    pair = await startPair(fixtureApp, { wrapBridged: dropLength });
+    pair = await startPair(fixtureApp, { wrapBridged: rechunk });
     const result = await pair.request({ path: '/hello' });
     expect(diffExchange(result.native, result.bridged)).toContainEqual(expect.stringContaining('framing'));
   });

@@ -49,6 +49,15 @@ function describeBody(body: Buffer): string {
   return JSON.stringify(body.toString('latin1'));
 }
 
+/** Where two bodies first differ, with a little context, so a large mismatch is readable. */
+function firstDifference(a: Buffer, b: Buffer): string {
+  let at = 0;
+  while (at < a.length && at < b.length && a[at] === b[at]) at += 1;
+  const from = Math.max(0, at - 40);
+  const show = (x: Buffer): string => JSON.stringify(x.subarray(from, at + 60).toString('latin1'));
+  return ` (first difference at byte ${at}: native ${show(a)} vs bridged ${show(b)})`;
+}
+
 function bodyOf(response: ParsedResponse, options: CompareOptions): Buffer {
   if (options.normalizeBody === undefined) return response.body;
   return Buffer.from(options.normalizeBody(response.body));
@@ -89,7 +98,7 @@ export function diffResponse(
   diffHeaders(`${prefix}header`, native.headers, bridged.headers, options, out);
   const a = bodyOf(native, options);
   const b = bodyOf(bridged, options);
-  if (!a.equals(b)) out.push(`${prefix}body: native ${describeBody(a)} vs bridged ${describeBody(b)}`);
+  if (!a.equals(b)) out.push(`${prefix}body: native ${describeBody(a)} vs bridged ${describeBody(b)}${firstDifference(a, b)}`);
   diffHeaders(`${prefix}trailer`, native.trailers, bridged.trailers, options, out);
   return out;
 }

@@ -7,7 +7,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import createError from 'http-errors';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runScenario, startPair, type Pair, type Scenario } from './harness.js';
+import { itFor, runScenario, startPair, type Pair, type Scenario } from './harness.js';
 
 function errorsApp(): express.Express {
   const app = express();
@@ -156,7 +156,7 @@ describe('errors: native vs bridged', () => {
   });
 
   for (const scenario of scenarios) {
-    it(scenario.name, async () => {
+    itFor(scenario)(scenario.name, async () => {
       await runScenario(pair, scenario);
     });
   }

@@ -12,7 +12,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { expect } from 'vitest';
+import { expect, it } from 'vitest';
 import { fromExpress } from '../../src/bridge/index.js';
 import { toNodeListener } from '../../src/adapter/index.js';
 import type { App } from '../../src/protocol/types.js';
@@ -212,6 +212,18 @@ export interface Scenario {
   status?: number;
   /** Further assertions on the (already compared) result. */
   check?: (result: ExchangeResult) => void | Promise<void>;
+  /** A known bridge/adapter difference, reported in an inbox: the scenario is expected to fail for now. */
+  known?: string;
+  /** A difference PAGI cannot express (a protocol limit): the scenario is skipped, with the reason. */
+  protocolLimit?: string;
+}
+
+type ScenarioTest = (name: string, body: () => Promise<void>) => void;
+
+/** `it`, `it.fails` for a scenario with a known, reported difference, or `it.skip` for a protocol limit. */
+export function itFor(scenario: Scenario): ScenarioTest {
+  if (scenario.protocolLimit !== undefined) return it.skip;
+  return scenario.known === undefined ? it : it.fails;
 }
 
 export async function runScenario(pair: Pair, scenario: Scenario): Promise<ExchangeResult> {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import express from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createFixtureFiles, type FixtureFiles } from './fixture-files.js';
-import { expectSameEvents, first, header, runScenario, startPair, type Pair, type Probe, type Scenario } from './harness.js';
+import { expectSameEvents, first, header, itFor, runScenario, startPair, type Pair, type Probe, type Scenario } from './harness.js';
 
 let files: FixtureFiles;
 
@@ -116,7 +116,7 @@ describe('static files: native vs bridged', () => {
   });
 
   for (const scenario of scenarios) {
-    it(scenario.name, async () => {
+    itFor(scenario)(scenario.name, async () => {
       await runScenario(pair, scenario);
     });
   }

@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import bodyParser from 'body-parser';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { runScenario, startPair, type Pair, type Scenario } from '../differential/harness.js';
+import { itFor, runScenario, startPair, type Pair, type Scenario } from '../differential/harness.js';
 
 function app(): express.Express {
   const server = express();
@@ -66,7 +66,7 @@ describe('body-parser through the bridge', () => {
     await pair.close();
   });
   for (const scenario of scenarios) {
-    it(scenario.name, async () => {
+    itFor(scenario)(scenario.name, async () => {
       await runScenario(pair, scenario);
     });
   }

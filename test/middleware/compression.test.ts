@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import compression from 'compression';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectSame, first, header, runScenario, startPair, type Pair, type Scenario } from '../differential/harness.js';
+import { expectSame, first, header, itFor, runScenario, startPair, type Pair, type Scenario } from '../differential/harness.js';
 import type { RawExchange } from '../differential/raw-client.js';
 
 const big = 'compressible text '.repeat(500);
@@ -90,7 +90,7 @@ describe('compression through the bridge', () => {
     await pair.close();
   });
   for (const scenario of scenarios) {
-    it(scenario.name, async () => {
+    itFor(scenario)(scenario.name, async () => {
       await runScenario(pair, scenario);
     });
   }

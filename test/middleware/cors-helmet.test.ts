@@ -6,7 +6,7 @@ import cors from 'cors';
 import express from 'express';
 import helmet from 'helmet';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { runScenario, startPair, type Pair, type Scenario } from '../differential/harness.js';
+import { itFor, runScenario, startPair, type Pair, type Scenario } from '../differential/harness.js';
 
 function app(): express.Express {
   const server = express();
@@ -67,7 +67,7 @@ describe('cors and helmet through the bridge', () => {
     await pair.close();
   });
   for (const scenario of scenarios) {
-    it(scenario.name, async () => {
+    itFor(scenario)(scenario.name, async () => {
       await runScenario(pair, scenario);
     });
   }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import multer from 'multer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, runScenario, startPair, type Pair, type Scenario } from '../differential/harness.js';
+import { json, itFor, runScenario, startPair, type Pair, type Scenario } from '../differential/harness.js';
 import { multipartBody, multipartType } from './multipart.js';
 
 function sha(data: Buffer): string {
@@ -134,7 +134,7 @@ describe('multer through the bridge', () => {
     await rm(uploadDir, { recursive: true, force: true });
   });
   for (const scenario of scenarios) {
-    it(scenario.name, async () => {
+    itFor(scenario)(scenario.name, async () => {
       await runScenario(pair, scenario);
     });
   }
