@@ -4,6 +4,7 @@ import type { AdapterOptions } from '../../src/adapter/index.js';
 import type { App, Send } from '../../src/protocol/types.js';
 import { recordingLogger, servePagi, waitUntil, withDeadline, type PagiServer } from '../helpers/server.js';
 import { RawClient, decodeChunked, parseHead, rawExchange } from '../helpers/raw-socket.js';
+import { connectionOf, httpLike } from '../helpers/scope.js';
 
 let current: PagiServer | undefined;
 afterEach(async () => {
@@ -23,7 +24,7 @@ describe('completion rule (§2.2)', () => {
     const logger = recordingLogger();
     const reasons: string[] = [];
     const { port } = await serve(async (scope) => {
-      scope['pagi.connection'].on_disconnect((r) => reasons.push(r));
+      connectionOf(scope).on_disconnect((r) => reasons.push(r));
       throw new Error('boom');
     }, { logger });
     const text = await rawExchange(port, GET);
@@ -64,7 +65,7 @@ describe('completion rule (§2.2)', () => {
     const logger = recordingLogger();
     const reasons: string[] = [];
     const { port } = await serve(async (scope, _receive, send) => {
-      scope['pagi.connection'].on_disconnect((r) => reasons.push(r));
+      connectionOf(scope).on_disconnect((r) => reasons.push(r));
       await send({ type: 'http.response.start', status: 200 });
       await send({ type: 'http.response.body', body: 'partial', more: true });
       throw new Error('mid-stream');
@@ -102,7 +103,7 @@ describe('completion rule (§2.2)', () => {
     const logger = recordingLogger();
     const completes: string[] = [];
     const { url } = await serve(async (scope, _receive, send) => {
-      scope['pagi.connection'].on_complete(() => completes.push('complete'));
+      connectionOf(scope).on_complete(() => completes.push('complete'));
       await send({ type: 'http.response.start', status: 200 });
       await send({ type: 'http.response.body', body: 'fine' });
       throw new Error('late');
@@ -156,9 +157,9 @@ describe('completion rule (§2.2)', () => {
     const { port } = await serve(async (scope, _receive, send) => {
       await send({ type: 'http.response.start', status: 200 });
       await send({ type: 'http.response.body', body: 'a', more: true });
-      scope['pagi.connection'].abort('stop');
-      expect(scope['pagi.connection'].disconnect_reason()).toBe('app_abort');
-      expect(scope['pagi.connection'].disconnect_detail()).toBe('stop');
+      connectionOf(scope).abort('stop');
+      expect(connectionOf(scope).disconnect_reason()).toBe('app_abort');
+      expect(connectionOf(scope).disconnect_detail()).toBe('stop');
       await send({ type: 'http.response.body', body: 'b' }).catch((error: unknown) => (sendError = error));
     }, { logger });
     const text = await rawExchange(port, GET);
@@ -238,7 +239,7 @@ describe('misuse is rejected without changing the response (§2.3)', () => {
 
   it('http.fullflush without the extension → InvalidEvent; with it, the head is pushed out', async () => {
     current = await servePagi(async (scope, _receive, send) => {
-      expect(scope.extensions.fullflush).toBeUndefined();
+      expect(httpLike(scope).extensions.fullflush).toBeUndefined();
       await send({ type: 'http.response.start', status: 200 });
       const e = await send({ type: 'http.fullflush' }).then(() => undefined, (error: unknown) => error);
       await send({ type: 'http.response.body', body: e instanceof InvalidEvent ? 'invalid' : 'accepted' });
@@ -249,7 +250,7 @@ describe('misuse is rejected without changing the response (§2.3)', () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     current = await servePagi(async (scope, _receive, send) => {
-      expect(scope.extensions.fullflush).toEqual({});
+      expect(httpLike(scope).extensions.fullflush).toEqual({});
       await send({ type: 'http.response.start', status: 200 });
       await send({ type: 'http.fullflush' });
       await gate;

@@ -4,6 +4,7 @@ import { Disconnected } from '../../src/protocol/errors.js';
 import type { App, ReceiveEvent, SSERequestEvent } from '../../src/protocol/types.js';
 import { servePagi, waitUntil, withDeadline, type PagiServer } from '../helpers/server.js';
 import { RawClient, decodeChunked, parseHead } from '../helpers/raw-socket.js';
+import { connectionOf } from '../helpers/scope.js';
 
 let current: PagiServer | undefined;
 afterEach(async () => {
@@ -201,7 +202,7 @@ describe('SSE scopes', () => {
         })(),
       ]);
       disconnect = event;
-      reason = scope['pagi.connection'].disconnect_reason();
+      reason = connectionOf(scope).disconnect_reason();
       try {
         await send({ type: 'sse.send', data: 'late' });
       } catch (error) {
@@ -224,7 +225,7 @@ describe('SSE scopes', () => {
     const reasons: string[] = [];
     current = await servePagi(
       async (scope, _receive, send) => {
-        scope['pagi.connection'].on_disconnect((r) => reasons.push(r));
+        connectionOf(scope).on_disconnect((r) => reasons.push(r));
         await send({ type: 'sse.start' });
         await send({ type: 'sse.send', data: 'x' });
       },
