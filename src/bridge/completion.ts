@@ -16,7 +16,7 @@ import { createFakeRequest } from './fake-request.js';
 import { createFakeResponse, type FakeResponse } from './fake-response.js';
 import { StubSocket } from './fake-socket.js';
 import { finalResponse, type FinalResponseOptions } from './final-response.js';
-import { connectionReset, streamDestroyed } from './node-errors.js';
+import { connectionReset, streamDestroyed, truncatedRequest } from './node-errors.js';
 import { Outbox } from './outbox.js';
 import { scopeToRequestLine, type RequestLine, type RequestScope } from './scope-to-request.js';
 
@@ -70,6 +70,7 @@ class Exchange {
   private readonly outbox: Outbox;
   private readonly socket: StubSocket;
   private readonly req: IncomingMessage;
+  private readonly endBodiless: () => void;
   private readonly response: FakeResponse;
   private readonly res: ServerResponse;
   /** 'finish' was emitted: the terminal send was accepted. */
@@ -102,7 +103,7 @@ class Exchange {
     // listener, so the request is torn down before the response says 'close'.
     this.socket.on('close', this.onSocketClose);
     this.socket.on('timeout', this.onSocketTimeout);
-    this.req = createFakeRequest(
+    const request = createFakeRequest(
       line,
       this.socket,
       scope,
@@ -110,6 +111,8 @@ class Exchange {
       { onDisconnect: (reason) => this.peerGone(reason ?? 'client_closed'), onActivity: () => this.socket.touch() },
       primed,
     );
+    this.req = request.req;
+    this.endBodiless = request.endBodiless;
     this.response = createFakeResponse(this.req, {
       outbox: this.outbox,
       socket: this.socket,
@@ -151,6 +154,8 @@ class Exchange {
       }
     } catch (error) {
       next(error);
+    } finally {
+      this.endBodiless();
     }
   }
 
@@ -164,7 +169,10 @@ class Exchange {
   private peerGone(reason: string): void {
     if (this.responseFinished || this.settling) return;
     this.outbox.stop(new Disconnected(reason));
-    this.socket.destroy();
+    // Node's parser fails on a connection that ends inside a request body
+    // and the socket emits that error before 'close' (on-finished sees it);
+    // after a complete request the socket just closes.
+    this.socket.destroy(this.req.complete ? undefined : truncatedRequest());
   }
 
   /** A send failed for a reason other than a disconnect: the app promise rejects with it. */
@@ -203,8 +211,11 @@ class Exchange {
 
   private readonly onResponseFinish = (): void => {
     this.responseFinished = true;
-    // Node detaches the socket from a finished response before user
-    // 'finish' listeners run, then says 'close' on the next tick.
+    // Node's resOnFinish: a request nobody read is dumped (so a bodiless one
+    // ends and closes), the socket is detached before user 'finish'
+    // listeners run, and the response says 'close' on the next tick.
+    const req = this.req as unknown as RequestInternals;
+    if (!req._consuming && !req._readableState.resumeScheduled) req._dump();
     this.res.detachSocket(this.socket as never);
     process.nextTick(emitResponseClose, this.res);
   };
@@ -221,6 +232,12 @@ class Exchange {
     if (this.failure) this.reject(this.failure.error);
     else this.resolve();
   };
+}
+
+interface RequestInternals {
+  _consuming: boolean;
+  _readableState: { resumeScheduled: boolean };
+  _dump(): void;
 }
 
 function emitResponseClose(res: ServerResponse): void {

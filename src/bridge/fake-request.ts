@@ -33,6 +33,17 @@ interface IncomingInternals {
   _addHeaderLines(headers: string[], n: number): void;
 }
 
+/** The request plus the moment a bodiless request completes. */
+export interface FakeRequest {
+  readonly req: IncomingMessage;
+  /**
+   * Marks a bodiless request complete and ends its stream. Node's parser does
+   * this right after the request handler's synchronous part returns, so the
+   * exchange calls it then; a no-op for requests with a body.
+   */
+  endBodiless(): void;
+}
+
 /**
  * Builds the request. `primed` is a body event already read to decide the
  * framing (HTTP/2 without `content-length`); it is replayed first.
@@ -44,7 +55,7 @@ export function createFakeRequest(
   receive: () => Promise<ReceiveEvent>,
   hooks: BodyHooks,
   primed?: { body: Uint8Array; more: boolean },
-): IncomingMessage {
+): FakeRequest {
   const req = new IncomingMessage(socket as never);
   const internals = req as unknown as IncomingInternals;
   req.method = line.method;
@@ -63,7 +74,9 @@ export function createFakeRequest(
   const context: PagiRequestContext = { scope, state: ('state' in scope ? scope.state : {}) as Record<string, unknown> };
   Object.defineProperty(req, 'pagi', { value: context, writable: true, configurable: true, enumerable: false });
 
-  const puller = new BodyPuller(req, receive, hooks);
+  const bodiless = !primed && line.framing === 'none';
+  // A bodiless request never asks receive() for its empty body event.
+  const puller = new BodyPuller(req, receive, hooks, bodiless);
   req._read = function readFromReceive(this: IncomingMessage): void {
     const self = this as unknown as IncomingInternals;
     if (!self._consuming) {
@@ -73,14 +86,13 @@ export function createFakeRequest(
     puller.pull();
   };
 
-  if (primed) {
-    puller.deliver(primed.body, primed.more);
-  } else if (line.framing === 'none') {
-    // Like Node's parser for a bodiless request: complete at once, without
-    // asking receive() for the empty event.
-    puller.finish();
-  }
-  return req;
+  if (primed) puller.deliver(primed.body, primed.more);
+  return {
+    req,
+    endBodiless: () => {
+      if (bodiless && !req.complete && !req.destroyed) puller.finish();
+    },
+  };
 }
 
 /** Pulls one `receive()` at a time, only when the stream asks for data. */
@@ -91,10 +103,11 @@ class BodyPuller {
   private readonly receive: () => Promise<ReceiveEvent>;
   private readonly hooks: BodyHooks;
 
-  constructor(req: IncomingMessage, receive: () => Promise<ReceiveEvent>, hooks: BodyHooks) {
+  constructor(req: IncomingMessage, receive: () => Promise<ReceiveEvent>, hooks: BodyHooks, bodiless: boolean) {
     this.req = req;
     this.receive = receive;
     this.hooks = hooks;
+    this.done = bodiless;
   }
 
   pull(): void {

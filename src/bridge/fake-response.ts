@@ -86,6 +86,8 @@ class ResponseCapture {
   /** Bytes (possibly zero) followed the start, so the head is on its way to the client. */
   private headFlushed = false;
   private trailersPromised = false;
+  /** The start carries `content-length`, so the serving side frames the body by length. */
+  private startHasLength = false;
   private trailers: HeaderPair[] = [];
   private terminalResolved = false;
   private needDrain = false;
@@ -140,7 +142,16 @@ class ResponseCapture {
       Object.defineProperty(res, name, { value, writable: true, configurable: true, enumerable: false });
     }
     Object.defineProperties(res, {
-      writableFinished: { get: () => this.internals.finished && this.terminalResolved, configurable: true },
+      // Node reports finished as soon as the socket took every byte, which
+      // for a small response is inside end() itself, before 'finish'. Bytes
+      // below the high-water mark count as taken; after a disconnect only a
+      // terminal send that really went through does.
+      writableFinished: {
+        get: () =>
+          this.internals.finished &&
+          (this.terminalResolved || (!this.isGone() && this.channel.outbox.pendingBytes < this.channel.highWaterMark)),
+        configurable: true,
+      },
       writableLength: { get: () => this.channel.outbox.pendingBytes, configurable: true },
       writableNeedDrain: {
         get: () => !res.destroyed && !this.internals.finished && this.needDrain,
@@ -207,7 +218,9 @@ class ResponseCapture {
       typeof res._contentLength === 'number'
     ) {
       pairs.push(['content-length', String(res._contentLength)]);
+      contentLength = true;
     }
+    this.startHasLength = contentLength;
     // Node only accepts a Trailer header on a chunked response (it throws
     // ERR_HTTP_TRAILER_INVALID otherwise), so this is exactly "trailer set
     // and no content-length".
@@ -355,6 +368,18 @@ class ResponseCapture {
     if (this.trailersPromised) {
       if (body.length > 0) outbox.enqueue({ type: 'http.response.body', body, more: true }, body.length);
       outbox.enqueue({ type: 'http.response.trailers', headers: this.trailers }, 0, this.onTerminalSettled);
+    } else if (this.internals._hasBody && !this.startHasLength && !this.headFlushed) {
+      // Node frames this body as chunked (or close-delimited on HTTP/1.0)
+      // because the head was stored without a length. A single terminal
+      // event would let the serving side add `content-length`, so the bytes
+      // go first as a streamed chunk, then the end.
+      if (body.length > 0) {
+        this.headFlushed = true;
+        outbox.enqueue({ type: 'http.response.body', body, more: true }, body.length);
+      } else {
+        this.flushHead();
+      }
+      outbox.enqueue({ type: 'http.response.body', body: EMPTY, more: false }, 0, this.onTerminalSettled);
     } else {
       outbox.enqueue({ type: 'http.response.body', body, more: false }, body.length, this.onTerminalSettled);
     }

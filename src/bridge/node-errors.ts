@@ -37,3 +37,9 @@ export function invalidChunk(chunk: unknown): TypeError {
 export function connectionReset(): Error {
   return withCode(new Error('aborted'), 'ECONNRESET');
 }
+
+/** What Node's HTTP parser reports when the connection ends inside a request body. */
+export function truncatedRequest(): Error {
+  const error = withCode(new Error('Parse Error: Invalid EOF state'), 'HPE_INVALID_EOF_STATE');
+  return Object.assign(error, { reason: 'Invalid EOF state' });
+}
