@@ -19,3 +19,15 @@ export { createSendValidator } from './protocol/validate.js';
 export type { SendValidator, Step, NormalizedSendEvent } from './protocol/validate.js';
 export { createConnection } from './protocol/connection.js';
 export type { ConnectionController } from './protocol/connection.js';
+
+// ---- PAGI -> Node: run a PAGI app on node:http
+export { toNodeListener } from './adapter/index.js';
+export type { AdapterOptions, Logger, ResponseEndInfo, PagiNodeListener } from './adapter/index.js';
+
+// ---- Express/Connect -> PAGI
+export { fromExpress } from './bridge/index.js';
+export type { FromExpressOptions, NodeHandler, NextFunction, PagiRequestContext, LifespanHooks } from './bridge/index.js';
+
+// ---- composition
+export { mount, cascade, LifespanDeclined } from './compose/index.js';
+export type { MountOptions, MountRoutes, CascadeOptions } from './compose/index.js';
