@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+/**
+ * `pagi-server`: runs a PAGI app with `serve()`. Every mistake ends with one
+ * line on stderr (`pagi-server: error: ...`) and a non-zero exit code, never
+ * a stack trace: 2 for usage errors, 1 for everything else.
+ */
+import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LifespanStartupFailed, PagiError } from '../protocol/errors.js';
+import { parseCliArgs, USAGE, UsageError, type CliArgs } from './cli-args.js';
+import type { ServeOptions } from './config.js';
+import { loadApp, oneLine } from './load-app.js';
+import { serve } from './serve.js';
+
+async function main(argv: string[]): Promise<number> {
+  let args: CliArgs;
+  try {
+    args = parseCliArgs(argv);
+  } catch (err) {
+    if (err instanceof UsageError) return fail(err.message, 2);
+    throw err;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(`pagi-server ${packageVersion()}\n`);
+    return 0;
+  }
+
+  const options: ServeOptions = {
+    logLevel: args.logLevel,
+    accessLog: args.accessLog,
+    handleSignals: true,
+  };
+  if (args.host !== undefined) options.host = args.host;
+  if (args.port !== undefined) options.port = args.port;
+  if (args.workers !== undefined) options.workers = args.workers;
+  if (args.rootPath !== undefined) options.rootPath = args.rootPath;
+  if (args.maxBodySize !== undefined) options.maxBodySize = args.maxBodySize;
+  if (args.timeoutKeepAlive !== undefined) options.timeoutKeepAlive = args.timeoutKeepAlive;
+  if (args.sslKey !== undefined && args.sslCert !== undefined) {
+    options.tls = { key: readPem('--ssl-key', args.sslKey), cert: readPem('--ssl-cert', args.sslCert) };
+  }
+
+  const app = await loadApp(args.app as string);
+  const handle = await serve(app, options);
+  await handle.closed;
+  return typeof process.exitCode === 'number' ? process.exitCode : 0;
+}
+
+function readPem(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new UsageError(`cannot read the ${flag} file ${file}: ${(err as NodeJS.ErrnoException).code ?? oneLine(err)}`);
+  }
+}
+
+function fail(message: string, code: number): number {
+  // A worker's failure is reported once, by the primary.
+  if (!cluster.isWorker) process.stderr.write(`pagi-server: error: ${message}\n`);
+  return code;
+}
+
+function describeFailure(err: unknown): { message: string; code: number } {
+  if (err instanceof UsageError) return { message: err.message, code: 2 };
+  if (err instanceof LifespanStartupFailed) return { message: `application startup failed: ${err.message}`, code: 1 };
+  if (err instanceof PagiError) return { message: err.message, code: 1 };
+  return { message: `unexpected error: ${oneLine(err)}`, code: 1 };
+}
+
+function packageVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'pagi' && pkg.version) return pkg.version;
+    } catch {
+      // keep walking up
+    }
+    dir = path.dirname(dir);
+  }
+  return 'unknown';
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const { message, code } = describeFailure(err);
+    process.exit(fail(message, code));
+  },
+);

@@ -1,0 +1,131 @@
+/**
+ * Loading the application for the CLI (PROTOCOL.md §2.5): `./app.js` (default
+ * export) or `./app.js:name`, `.js/.mjs/.cjs`, and TypeScript through `tsx`
+ * when it is installed. Every failure is an `AppLoadFailed` with a one-line
+ * message.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describeType } from '../protocol/errors.js';
+import type { App } from '../protocol/types.js';
+import { AppLoadFailed } from './errors.js';
+
+const JS_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
+const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
+// `file:name`; the name must look like an export name so Windows drive letters (`C:\app.js`) stay paths.
+const EXPORT_SUFFIX = /:([A-Za-z_$][\w$]*)$/;
+
+export interface AppSpec {
+  file: string;
+  exportName: string | undefined;
+}
+
+/** Splits `./app.js:name` into the file and the export name. */
+export function parseAppSpec(spec: string): AppSpec {
+  const match = EXPORT_SUFFIX.exec(spec);
+  if (match && match.index > 0) return { file: spec.slice(0, match.index), exportName: match[1] };
+  return { file: spec, exportName: undefined };
+}
+
+export async function loadApp(spec: string, cwd = process.cwd()): Promise<App> {
+  const { file, exportName } = parseAppSpec(spec);
+  const absolute = path.resolve(cwd, file);
+  let isFile: boolean;
+  try {
+    isFile = statSync(absolute).isFile();
+  } catch {
+    throw new AppLoadFailed(`cannot find the app file ${file}`);
+  }
+  if (!isFile) throw new AppLoadFailed(`${file} is not a file`);
+  const ext = path.extname(absolute);
+  if (TS_EXTENSIONS.has(ext)) await enableTypeScript(absolute, file);
+  else if (!JS_EXTENSIONS.has(ext)) {
+    throw new AppLoadFailed(`${file}: unsupported file type '${ext}' (use .js, .mjs, .cjs, or .ts with tsx installed)`);
+  }
+
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw new AppLoadFailed(`cannot load ${file}: ${oneLine(err)}`, { cause: err });
+  }
+  const where = exportName === undefined ? file : `${file}:${exportName}`;
+  let value = mod[exportName ?? 'default'];
+  // A CommonJS module arrives as { default: module.exports }; named lookups may need to go through it.
+  if (value === undefined && exportName !== undefined) value = propertyOf(mod.default, exportName);
+  if (value === undefined) {
+    throw new AppLoadFailed(
+      exportName === undefined
+        ? `${file} has no default export (name the export with ${file}:name)`
+        : `${file} has no export named '${exportName}'`,
+    );
+  }
+  return toApp(value, where);
+}
+
+/** §2.5: a function, or an object whose `to_app()` (called once) returns one. */
+export function toApp(value: unknown, where: string): App {
+  if (typeof value === 'function') return value as App;
+  if (typeof value === 'object' && value !== null) {
+    const toAppMethod = (value as { to_app?: unknown }).to_app;
+    if (typeof toAppMethod === 'function') {
+      let app: unknown;
+      try {
+        app = (toAppMethod as () => unknown).call(value);
+      } catch (err) {
+        throw new AppLoadFailed(`${where}: to_app() failed: ${oneLine(err)}`, { cause: err });
+      }
+      if (typeof app !== 'function') throw new AppLoadFailed(`${where}: to_app() returned ${describeType(app)}, not a function`);
+      return app as App;
+    }
+    // TypeScript compiled to CommonJS: { __esModule: true, default: app }.
+    const inner = (value as { default?: unknown }).default;
+    if (typeof inner === 'function') return inner as App;
+  }
+  throw new AppLoadFailed(`${where} is ${describeType(value)}, not a PAGI app (a function, or an object with to_app())`);
+}
+
+/**
+ * Registers `tsx` (resolved from the app's directory first, so the project's
+ * own copy wins) before importing a `.ts` app.
+ */
+async function enableTypeScript(absolute: string, file: string): Promise<void> {
+  const api = resolveTsxApi(absolute) ?? resolveTsxApi(path.join(process.cwd(), 'noop.js'));
+  if (api === undefined) {
+    if ((process.features as { typescript?: unknown }).typescript) return; // Node's own type stripping
+    throw new AppLoadFailed(`${file} is TypeScript: install tsx (npm install --save-dev tsx) to run .ts apps`);
+  }
+  try {
+    const mod = (await import(pathToFileURL(api).href)) as { register?: () => unknown };
+    mod.register?.();
+  } catch (err) {
+    throw new AppLoadFailed(`cannot enable TypeScript through tsx: ${oneLine(err)}`, { cause: err });
+  }
+}
+
+/** The ESM entry of `tsx/esm/api` as seen from `fromFile`, or undefined when tsx is not installed there. */
+function resolveTsxApi(fromFile: string): string | undefined {
+  try {
+    const pkgPath = createRequire(fromFile).resolve('tsx/package.json');
+    const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports?: Record<string, unknown> };
+    const entry = pkg.exports?.['./esm/api'] as { import?: { default?: string } | string } | undefined;
+    const target = typeof entry?.import === 'string' ? entry.import : entry?.import?.default;
+    return target === undefined ? undefined : path.join(path.dirname(pkgPath), target);
+  } catch {
+    return undefined;
+  }
+}
+
+function propertyOf(value: unknown, name: string): unknown {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null
+    ? (value as Record<string, unknown>)[name]
+    : undefined;
+}
+
+/** The first line of an error's message, for one-line CLI output. */
+export function oneLine(err: unknown): string {
+  const text = err instanceof Error ? `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}` : String(err);
+  return text.split('\n')[0] ?? text;
+}
