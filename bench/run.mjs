@@ -8,7 +8,8 @@ import { config } from './lib/config.mjs';
 import { machineInfo, machineMarkdown } from './lib/machine.mjs';
 import { ensureWrk } from './lib/http-load.mjs';
 import { resultsDir } from './lib/report.mjs';
-import { serverCommand } from './lib/target.mjs';
+import { describeMode, serverEntryArgs } from './lib/build.mjs';
+import { repoRoot, serverCommand } from './lib/target.mjs';
 
 const SCENARIOS = ['hello', 'json', 'stream', 'memory', 'websocket', 'sse'];
 
@@ -32,6 +33,8 @@ function runScenario(name) {
 if (process.env.BENCH_LOADGEN !== 'autocannon' && !ensureWrk()) {
   console.error('wrk is not available; falling back to autocannon for HTTP load');
 }
+const build = await serverEntryArgs();
+process.env.BENCH_PREBUILT = build.mode;
 const info = machineInfo();
 console.error(`pagi benchmarks: ${chosen.join(', ')}${config.quick ? ' (quick)' : ''}`);
 console.error(machineMarkdown(info));
@@ -59,7 +62,8 @@ const header = [
   '',
   machineMarkdown(info),
   `- command: \`${command}\``,
-  `- servers: \`${serverCommand('<scenario>', '<target>').join(' ').replace(process.execPath, 'node')}\`; load generators and clients: \`taskset -c ${config.clientCpu}\``,
+  `- servers: \`${(await serverCommand('<scenario>', '<target>')).join(' ').replace(process.execPath, 'node').replace(repoRoot, '')}\` — ${describeMode(build.mode)}${build.reason ? ` (bundle failed: ${build.reason})` : ''}`,
+  `- load generators and clients: \`taskset -c ${config.clientCpu}\`, scenarios run as \`taskset -c ${config.clientCpu} node bench/scenarios/<scenario>.mjs\``,
   ...(problems.length > 0 ? [`- problems: ${problems.join('; ')}`] : []),
 ].join('\n');
 mkdirSync(resultsDir, { recursive: true });

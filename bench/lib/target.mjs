@@ -4,20 +4,19 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { config } from './config.mjs';
+import { serverEntryArgs } from './build.mjs';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const serverEntry = fileURLToPath(new URL('../targets/server.ts', import.meta.url));
 const START_DEADLINE_MS = 30_000;
 const STOP_DEADLINE_MS = 10_000;
 const CLOCK_TICKS_PER_SECOND = 100;
 
-/** The node flags a server child gets, also printed in the results as the exact command. */
-export function serverCommand(scenario, name, profileDir) {
-  const nodeArgs = ['--import', 'tsx'];
-  if (profileDir !== undefined) {
-    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${scenario}-${name}.cpuprofile`);
-  }
-  return ['taskset', '-c', config.serverCpu, process.execPath, ...nodeArgs, serverEntry, scenario, name];
+/** The command line of a server child, also printed in the results as the exact command. */
+export async function serverCommand(scenario, name, profileDir) {
+  const { args } = await serverEntryArgs();
+  // One profile per thread lands in the directory (tsx's loader, when used, is a worker thread).
+  const profiling = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  return ['taskset', '-c', config.serverCpu, process.execPath, ...profiling, ...args, scenario, name];
 }
 
 function waitForMessage(child, type, deadlineMs) {
@@ -51,7 +50,7 @@ function cpuSeconds(pid) {
 }
 
 export async function startTarget(scenario, name, { profileDir } = {}) {
-  const [command, ...args] = serverCommand(scenario, name, profileDir);
+  const [command, ...args] = await serverCommand(scenario, name, profileDir);
   const child = spawn(command, args, {
     cwd: repoRoot,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -67,6 +66,7 @@ export async function startTarget(scenario, name, { profileDir } = {}) {
   return {
     name,
     port: ready.port,
+    readyMicros: ready.readyMicros,
     pid: child.pid,
     url: `http://127.0.0.1:${ready.port}/`,
     cpuSeconds: () => cpuSeconds(child.pid),

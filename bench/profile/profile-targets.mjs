@@ -1,21 +1,28 @@
 // BENCH_PROFILE=1: after the measured rounds, run the named targets once more under --cpu-prof
 // (profiling slows them, so these runs never count as measurements) and summarise each profile.
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { config } from '../lib/config.mjs';
 import { saveScenario } from '../lib/report.mjs';
 import { startTarget } from '../lib/target.mjs';
 import { summarizeProfile } from './summarize.mjs';
 
-export const profileDir = fileURLToPath(new URL('../profiles/', import.meta.url));
+export const profileRoot = fileURLToPath(new URL('../profiles/', import.meta.url));
+
+/** The main thread's profile: the biggest of the per-thread files (the loader thread idles). */
+function mainThreadProfile(dir) {
+  const files = readdirSync(dir).filter((file) => file.endsWith('.cpuprofile'));
+  files.sort((a, b) => statSync(`${dir}${b}`).size - statSync(`${dir}${a}`).size);
+  return files[0] === undefined ? undefined : `${dir}${files[0]}`;
+}
 
 export async function profileTargets(scenario, names, measure) {
-  mkdirSync(profileDir, { recursive: true });
   const seconds = Math.max(config.seconds * 2, 2);
   const sections = [`### CPU profiles — ${scenario} (${seconds} s of load each, --cpu-prof)`];
   for (const name of names) {
-    const file = `${profileDir}${scenario}-${name}.cpuprofile`;
-    rmSync(file, { force: true });
+    const profileDir = `${profileRoot}${scenario}-${name}/`;
+    rmSync(profileDir, { recursive: true, force: true });
+    mkdirSync(profileDir, { recursive: true });
     let server;
     try {
       server = await startTarget(scenario, name, { profileDir });
@@ -29,7 +36,12 @@ export async function profileTargets(scenario, names, measure) {
     } finally {
       await server.stop();
     }
-    sections.push('', `#### ${name} (\`bench/profiles/${scenario}-${name}.cpuprofile\`)`, '', summarizeProfile(file));
+    const file = mainThreadProfile(profileDir);
+    if (file === undefined) {
+      sections.push('', `#### ${name}`, '', 'no profile was written');
+      continue;
+    }
+    sections.push('', `#### ${name} (\`${file.slice(file.indexOf('bench/'))}\`)`, '', summarizeProfile(file, { fromMicros: server.readyMicros }));
   }
-  saveScenario(`${scenario}-profile`, sections.join('\n'), { files: names.map((n) => `${scenario}-${n}.cpuprofile`) });
+  saveScenario(`${scenario}-profile`, sections.join('\n'), { names });
 }

@@ -2,12 +2,36 @@
 // Summarises a V8 .cpuprofile: top functions by self time, time per area (our src/ folders,
 // dependencies, Node internals, GC), and inclusive time of our own functions.
 // Usage: node bench/profile/summarize.mjs <file.cpuprofile> [--top N]
-import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { markdownTable } from '../lib/report.mjs';
 
 const SRC_MARKER = '/src/';
 const NODE_MODULES = '/node_modules/';
+
+const sourceMaps = new Map();
+
+/** The source map next to a bundled file (esbuild's `sourcemap: 'linked'`), if any. */
+function sourceMapFor(url) {
+  if (!sourceMaps.has(url)) {
+    let map;
+    if (url.startsWith('file://')) {
+      const file = `${fileURLToPath(url)}.map`;
+      if (existsSync(file)) map = new SourceMap(JSON.parse(readFileSync(file, 'utf8')));
+    }
+    sourceMaps.set(url, map);
+  }
+  return sourceMaps.get(url);
+}
+
+/** Maps a bundled frame back to its TypeScript source, so the summary names src/ files and lines. */
+function originalFrame(callFrame) {
+  const map = sourceMapFor(callFrame.url);
+  const entry = map?.findEntry(callFrame.lineNumber, callFrame.columnNumber);
+  if (entry === undefined || entry.originalSource === undefined) return callFrame;
+  return { ...callFrame, url: entry.originalSource, lineNumber: entry.originalLine, columnNumber: entry.originalColumn };
+}
 
 function shortUrl(url) {
   if (url === '') return '';
@@ -51,9 +75,10 @@ function topEntries(map, count) {
   return [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, count);
 }
 
-export function summarizeProfile(path, top = 20) {
+/** `fromMicros` (profile clock) drops the samples taken before it, e.g. module loading at start-up. */
+export function summarizeProfile(path, { top = 20, fromMicros = 0 } = {}) {
   const profile = JSON.parse(readFileSync(path, 'utf8'));
-  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const nodes = new Map(profile.nodes.map((node) => [node.id, { ...node, callFrame: originalFrame(node.callFrame) }]));
   const parents = new Map();
   for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
 
@@ -61,7 +86,10 @@ export function summarizeProfile(path, top = 20) {
   const areas = new Map();
   const inclusiveOwn = new Map();
   let busy = 0;
+  let clock = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
+    clock += profile.timeDeltas[i] ?? 0;
+    if (clock < fromMicros) continue;
     // timeDeltas[i] is the gap before sample i; the time a sample stands for is the gap after it.
     const micros = profile.timeDeltas[i + 1] ?? 0;
     const node = nodes.get(profile.samples[i]);
@@ -107,5 +135,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     console.error('usage: node bench/profile/summarize.mjs <file.cpuprofile> [--top N]');
     process.exit(2);
   }
-  console.log(summarizeProfile(file, flag === '--top' ? Number(count) : 20));
+  console.log(summarizeProfile(file, { top: flag === '--top' ? Number(count) : 20 }));
 }
