@@ -37,6 +37,7 @@ export class BodyReader {
   private waiters: Array<(event: BodyEvent) => void> | undefined;
   private listening = false;
   private continueChecked = false;
+  private pumping = false;
   private readonly req: ReadableRequest;
   private readonly res: ContinueResponse;
   private readonly host: ReaderHost;
@@ -65,14 +66,21 @@ export class BodyReader {
 
   /** Serves waiting `receive()` calls in call order; called whenever something changed. */
   pump(): void {
+    // next() can end the scope (body limit), which pumps again from inside: let the outer loop finish.
+    if (this.pumping) return;
     const waiters = this.waiters;
     if (waiters === undefined) return;
-    while (waiters.length > 0) {
-      const event = this.next();
-      if (event === undefined) return;
-      (waiters.shift() as (event: BodyEvent) => void)(event);
+    this.pumping = true;
+    try {
+      while (waiters.length > 0) {
+        const event = this.next();
+        if (event === undefined) return;
+        (waiters.shift() as (event: BodyEvent) => void)(event);
+      }
+      this.waiters = undefined;
+    } finally {
+      this.pumping = false;
     }
-    this.waiters = undefined;
   }
 
   /**

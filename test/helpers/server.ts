@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { App } from '../../src/protocol/types.js';
 import { toNodeListener, sendContinueLazily } from '../../src/adapter/index.js';
-import type { AdapterOptions } from '../../src/adapter/index.js';
+import type { AdapterOptions, PagiNodeListener } from '../../src/adapter/index.js';
 
 export interface Listening {
   port: number;
@@ -59,6 +59,7 @@ export async function waitUntil(predicate: () => boolean, ms = 5000, what = 'con
 
 export interface PagiServer extends Listening {
   server: http.Server;
+  listener: PagiNodeListener;
   close(): Promise<void>;
 }
 
@@ -71,7 +72,7 @@ export async function servePagi(app: App, options?: AdapterOptions): Promise<Pag
   const server = http.createServer(listener);
   sendContinueLazily(server, listener);
   const where = await listen(server);
-  return { ...where, server, close: () => closeServer(server) };
+  return { ...where, server, listener, close: () => closeServer(server) };
 }
 
 /** A logger that records what it was given (for "logged once" assertions). */
