@@ -41,7 +41,7 @@ describe('examples/mini-framework', () => {
     for (let round = 0; round < 50 && !result; round++) {
       const release = await fetch(`${example.url}/release/k1`, { method: 'POST', headers: { 'x-released-by': 'test' } });
       expect(release.status).toBe(202);
-      result = await Promise.race([waiting, new Promise<undefined>((resolve) => setTimeout(resolve, 100))]);
+      result = await Promise.race([waiting, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 100))]);
     }
     expect(result?.status).toBe(200);
     expect(await result?.json()).toEqual({ released: 'test' });

@@ -58,9 +58,9 @@ describe('hybrid demo in headless Chromium', () => {
       expect(name).toMatch(/^guest-\d{4}$/);
 
       // At least three SSE ticks from the native /live/events endpoint.
-      await page.waitForFunction(() => Number(document.getElementById('tick-count')?.textContent) >= 3, null, {
-        timeout: 20_000,
-      });
+      await expect
+        .poll(async () => Number(await page.textContent('#tick-count')), { timeout: 20_000, interval: 200 })
+        .toBeGreaterThanOrEqual(3);
       await expect(page.textContent('#sse-status')).resolves.toBe('connected');
       expect(await page.textContent('#clock')).toMatch(/\d/);
 
