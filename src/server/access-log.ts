@@ -6,10 +6,11 @@ import type { IncomingMessage } from 'node:http';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** `status` 0 (nothing written) and a zero byte count print as `-`, as CLF does. */
+/** `status` 0 (nothing written) and an empty body (always for HEAD) print as `-`, as CLF does. */
 export function accessLogLine(req: IncomingMessage, status: number, bodyBytes: number, now = new Date()): string {
   const host = req.socket?.remoteAddress ?? '-';
-  return `${host} - - [${clfDate(now)}] "${requestLine(req)}" ${status || '-'} ${bodyBytes || '-'}`;
+  const bytes = req.method === 'HEAD' ? 0 : bodyBytes;
+  return `${host} - - [${clfDate(now)}] "${requestLine(req)}" ${status || '-'} ${bytes || '-'}`;
 }
 
 function requestLine(req: IncomingMessage): string {

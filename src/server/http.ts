@@ -50,10 +50,8 @@ function answerAsHttp(listener: RequestListener, req: IncomingMessage, socket: D
   res.assignSocket(socket as Socket);
   res.shouldKeepAlive = false;
   socket.on('error', ignore);
-  res.on('finish', () => {
-    res.detachSocket(socket as Socket);
-    (socket as Socket).destroySoon();
-  });
+  // Stay attached: the socket's 'close' is what makes `res` emit 'close', which the adapter waits for.
+  res.on('finish', () => (socket as Socket).destroySoon());
   // The parser stopped at the upgrade: nothing of a body will come.
   if (!req.complete) req.push(null);
   listener(req, res);
