@@ -61,7 +61,7 @@ export class Exchange implements ReaderHost {
   appSettled = false;
   /** The response emitted `'close'`. */
   closed = false;
-  /** The start, held until the first body event so a single body can carry `content-length`. */
+  /** The start, held until the first body event (a file body then carries its known `content-length`). */
   private head: StartEvent | undefined;
   private headWritten = false;
   private framedByLength = false;
@@ -232,7 +232,8 @@ export class Exchange implements ReaderHost {
     const res = this.res;
     const body = event.body;
     if (!this.headWritten) {
-      this.writeHead(!event.more && !this.trailersPromised() ? body.length : undefined);
+      // No invented content-length: without one the app gets chunked framing (§3.2), as on native Node.
+      this.writeHead(undefined);
       // An empty first chunk is how bridged code says "push the head out now" (flushHeaders()).
       if (event.more && body.length === 0) res.flushHeaders();
     }
@@ -327,6 +328,7 @@ export class Exchange implements ReaderHost {
     }
     this.headWritten = true;
     this.status = status;
+    if (info.close) this.res.shouldKeepAlive = false;
     if (this.hooks?.writeHead !== undefined) this.hooks.writeHead(this.res, status, info.flat);
     else this.res.writeHead(status, info.flat);
   }

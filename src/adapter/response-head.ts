@@ -2,8 +2,9 @@
  * Turning a validated start (`http.response.start`/`sse.start`) into the
  * flat `[name, value, ...]` list `res.writeHead()` takes (PROTOCOL.md §3.2,
  * §4.5): framing headers from the app are dropped (the server owns them),
- * `connection: upgrade` accompanies an `upgrade` header, and a
- * `content-length` the server knows is added when the app gave none.
+ * `connection: upgrade` accompanies an `upgrade` header, an app's
+ * `connection: close` is honoured by Node's own header, and a
+ * `content-length` the server knows (file bodies) is added when the app gave none.
  */
 import type { HeaderPair } from '../protocol/types.js';
 
@@ -14,6 +15,8 @@ export interface HeadInfo {
   hasContentLength: boolean;
   /** Names of the framing headers that were dropped (for a debug log). */
   dropped: string[] | undefined;
+  /** The app asked for `connection: close`: honoured by not keeping the connection alive. */
+  close: boolean;
 }
 
 /**
@@ -26,11 +29,13 @@ export function buildHead(headers: readonly HeaderPair[], knownLength: number | 
   let hasContentLength = false;
   let upgrade = false;
   let dropped: string[] | undefined;
+  let close = false;
   for (let i = 0; i < headers.length; i++) {
     const pair = headers[i] as HeaderPair;
     const name = pair[0];
     if (name === 'transfer-encoding' || name === 'connection') {
-      (dropped ??= []).push(name);
+      if (name === 'connection' && /(?:^|,)\s*close\s*(?:,|$)/i.test(pair[1])) close = true;
+      else (dropped ??= []).push(name);
       continue;
     }
     if (name === 'content-length') hasContentLength = true;
@@ -39,7 +44,7 @@ export function buildHead(headers: readonly HeaderPair[], knownLength: number | 
   }
   if (upgrade) flat.push('connection', 'upgrade');
   if (knownLength !== undefined && !hasContentLength && !trailers) flat.push('content-length', String(knownLength));
-  return { flat, hasContentLength, dropped };
+  return { flat, hasContentLength, dropped, close };
 }
 
 /** True when `headers` has `name` (already lower-case). */

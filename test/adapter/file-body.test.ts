@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OutOfOrder } from '../../src/protocol/errors.js';
 import type { App } from '../../src/protocol/types.js';
-import { servePagi, type PagiServer } from '../helpers/server.js';
+import { servePagi, waitUntil, type PagiServer } from '../helpers/server.js';
 import { parseHead, rawExchange } from '../helpers/raw-socket.js';
 
 let dir: string;
@@ -70,6 +70,7 @@ describe('file and fh bodies', () => {
   it('reads an fh from an absolute offset and leaves it open for the app', async () => {
     let handle: FileHandle | undefined;
     let stillOpen = false;
+    let done = false;
     const { url } = await serve(async (_scope, _receive, send) => {
       handle = await open(small, 'r');
       try {
@@ -78,9 +79,11 @@ describe('file and fh bodies', () => {
         stillOpen = (await handle.stat()).size === 20;
       } finally {
         await handle.close();
+        done = true;
       }
     });
     expect(await (await fetch(url)).text()).toBe('abcdefghij');
+    await waitUntil(() => done);
     expect(stillOpen).toBe(true);
   });
 
