@@ -244,3 +244,21 @@ export function within<T>(promise: Promise<T>, ms = 5000, what = 'operation'): P
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Serves `listener` on 127.0.0.1:0; `close()` also drops idle keep-alive sockets. */
+export async function listen(listener: import('node:http').RequestListener): Promise<{ url: string; port: number; server: import('node:http').Server; close(): Promise<void> }> {
+  const { createServer } = await import('node:http');
+  const server = createServer(listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
