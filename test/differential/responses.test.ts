@@ -175,7 +175,6 @@ const scenarios: Scenario[] = [
     options: { observeCloseMs: 300 },
     compare: { compareServerClose: true },
     status: 200,
-    known: 'adapter inbox 2026-11-26 03:48: app Connection: close is not honoured',
   },
   { name: 'an empty write still starts the response', spec: { path: '/empty-write' }, status: 200 },
   { name: 'numeric and array header values', spec: { path: '/numeric-header' }, status: 200 },
