@@ -43,8 +43,10 @@ export function settle(exchange: Exchange, failed: boolean, error: unknown): voi
       else log(logger, 'debug', `app failed after the client left (${where})`, error);
     }
   } else if (!validator.started) {
-    if (failed && exchange.hooks?.failBeforeStart?.(error) === true) {
-      connection.disconnect('server_error', errorText(error));
+    if (exchange.hooks?.unanswered?.(failed, error) === true) {
+      // The host answers instead (toExpress: `next(err)`, or `next()` when falling through).
+      if (failed) connection.disconnect('server_error', errorText(error));
+      else connection.complete();
     } else {
       if (failed) log(logger, 'error', `app failed before starting a response (${where})`, error);
       else log(logger, 'error', `app returned without starting a response (${where})`);
@@ -52,6 +54,10 @@ export function settle(exchange: Exchange, failed: boolean, error: unknown): voi
       exchange.respondGenerated(500);
       connection.disconnect('server_error', failed ? errorText(error) : 'app returned without starting a response');
     }
+  } else if (exchange.fellThrough) {
+    // toExpress handed the request on at a 404 start; Express owns the response now.
+    if (failed) log(logger, 'error', `app failed after falling through (${where})`, error);
+    connection.complete();
   } else if (!validator.complete) {
     if (failed) log(logger, 'error', `app failed after starting the response; response aborted (${where})`, error);
     else log(logger, 'error', `app returned before completing the response; response aborted (${where})`);

@@ -26,8 +26,12 @@ export interface ExchangeHooks {
   writeHead?(res: ServerResponse, status: number, flat: string[]): void;
   /** toExpress `fallthrough`: called at a 404 start; the response is then swallowed. */
   fallthrough?(): void;
-  /** Takes an app failure that happened before any response; true when handled (e.g. `next(err)`). */
-  failBeforeStart?(error: unknown): boolean;
+  /**
+   * The app settled without any response (`failed`: it threw `error`).
+   * Returns true when the host answers instead of the 500 backstop
+   * (toExpress: `next(err)`, or `next()` with `fallthrough`).
+   */
+  unanswered?(failed: boolean, error: unknown): boolean;
 }
 
 type StartEvent = Extract<NormalizedSendEvent, { type: 'http.response.start' }>;
@@ -306,6 +310,11 @@ export class Exchange implements ReaderHost {
     this.validator.commit(step);
     if (this.validator.complete) this.completeClean();
     return undefined;
+  }
+
+  /** toExpress fallthrough happened: Express, not this exchange, answers. */
+  get fellThrough(): boolean {
+    return this.swallowing;
   }
 
   private trailersPromised(): boolean {

@@ -13,3 +13,5 @@ export type { IncomingLike, SocketLike, ScopeOptions } from './request-to-scope.
 export { wantsEventStream, acceptListsEventStream } from './sse-detect.js';
 export { decodePath, splitTarget, encodePathPrefix } from './paths.js';
 export { tlsExtensionFor, tlsVersionNumber, cipherSuiteNumber } from './tls-extension.js';
+export { toExpress, replayableBody } from './express.js';
+export type { ToExpressOptions, ExpressMiddleware, ExpressNext, ExpressRequestLike } from './express.js';

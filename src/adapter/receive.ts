@@ -38,6 +38,7 @@ export class BodyReader {
   private listening = false;
   private continueChecked = false;
   private pumping = false;
+  private replayed: Buffer | undefined;
   private readonly req: ReadableRequest;
   private readonly res: ContinueResponse;
   private readonly host: ReaderHost;
@@ -92,10 +93,22 @@ export class BodyReader {
     if (!this.bodyDone && !this.req.destroyed && !this.req.readableEnded) this.req.resume();
   }
 
+  /**
+   * Serves `body` as the whole request body instead of reading the stream
+   * (toExpress, when earlier middleware already consumed it).
+   */
+  replay(body: Buffer): void {
+    this.replayed = body;
+  }
+
   private next(): BodyEvent | undefined {
     const end = this.host.endEvent(this.bodyDone);
     if (end !== undefined) return end;
     if (this.bodyDone) return undefined;
+    if (this.replayed !== undefined) {
+      this.bodyDone = true;
+      return { type: this.requestType, body: this.replayed, more: false };
+    }
     if (!this.continueChecked) this.sendContinue();
     const req = this.req;
     const chunk = req.read() as Buffer | null;
