@@ -273,6 +273,23 @@ describe('cascade + fromExpress: Express declines cleanly on its final next()', 
     expect(await (await client.get('/new')).text()).toBe('native');
   });
 
+  it('a bare Router declines on its final next() even after draining the body; the next app gets it all', async () => {
+    const router = express.Router();
+    router.get('/only-this', (_req, res) => {
+      res.end('router'); // a bare Router has no Express response methods
+    });
+    let got = '';
+    const native: App = async (_scope, receive, send) => {
+      got = await readBody(receive);
+      await send({ type: 'http.response.start', status: 200 });
+      await send({ type: 'http.response.body', body: `native got ${got.length} bytes` });
+    };
+    const client = new TestClient(cascade(fromExpress(router), native));
+    expect(await (await client.get('/only-this')).text()).toBe('router');
+    const res = await client.post('/upload', { body: 'z'.repeat(50_000) });
+    expect(await res.text()).toBe('native got 50000 bytes');
+  });
+
   it('native first, Express behind: Express gets the body the native app already read', async () => {
     const nativeReader: App = async (scope, receive, send) => {
       if (scope.type === 'lifespan') return;

@@ -81,6 +81,23 @@ describe('lint', () => {
     expect(warnings.join('\n')).toMatch(/returned while 1 send\(s\) were still pending \(missing await\?\)/);
   });
 
+  it('a send after the app returned', async () => {
+    const { warnings, options } = collecting();
+    let late: Promise<void> | undefined;
+    const res = await new TestClient(lint(async (_s, _r, send) => {
+      await send({ type: 'http.response.start', status: 200 });
+      await send({ type: 'http.response.body', body: 'x' });
+      setTimeout(() => (late = send({ type: 'http.response.body', body: 'late' })), 5);
+    }, options)).get('/');
+    await res.settled();
+    await new Promise((r) => setTimeout(r, 30));
+    await late?.catch(() => {});
+    expect(warnings).toEqual([
+      expect.stringMatching(/send\(http\.response\.body\) after the app returned \(a send that was not awaited\?\)/),
+      expect.stringMatching(/http\.response\.body: not allowed in state 'done'/),
+    ]);
+  });
+
   it('more: true never followed by a final body', async () => {
     const { warnings, options } = collecting();
     await run(async (_s, _r, send) => {

@@ -114,6 +114,8 @@ export function createFixture(): { app: App } & FixtureControls {
     await send({ type: 'sse.close' });
   };
 
-  const app = mount({ '/api': cascade(api, info), '/events': events });
+  /** In front of the stream: declines everything, so the stream comes from the next app of a cascade. */
+  const notMine: App = async (_scope, _receive, send) => text(send, 404, 'not mine');
+  const app = mount({ '/api': cascade(api, info), '/events': cascade(notMine, events) });
   return { app, ...controls };
 }

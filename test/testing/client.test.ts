@@ -354,6 +354,24 @@ describe('TestClient: sse()', () => {
     expect(plain.status).toBe(406);
   });
 
+  it('sse.keepalive sends comment ticks until the stream closes', async () => {
+    const done = gate();
+    const client = new TestClient(async (_s, _r, send) => {
+      await send({ type: 'sse.start' });
+      await send({ type: 'sse.keepalive', interval: 0.01, comment: 'ka' });
+      await done.wait;
+      await send({ type: 'sse.send', data: 'end' });
+      await send({ type: 'sse.close' });
+    });
+    const sse = await client.sse('/');
+    const iterator = sse.response[Symbol.asyncIterator]();
+    expect(Buffer.from((await iterator.next()).value as Uint8Array).toString()).toBe(':ka\n\n');
+    done.open();
+    const events = [];
+    for await (const e of sse) events.push(e.data);
+    expect(events).toEqual(['end']);
+  });
+
   it('a refusal rejects with SSERefused', async () => {
     const client = new TestClient(stream);
     await expect(client.sse('/refuse')).rejects.toThrow(SSERefused);
