@@ -115,17 +115,18 @@ describe('behaviour 7: binary bodies arrive byte-identical by every route', () =
   const file = join(dir, 'blob.bin');
   writeFileSync(file, BINARY);
 
-  it.each([
-    ['res.write', (_req: express.Request, res: express.Response) => {
+  type Route = (req: express.Request, res: express.Response) => void;
+  it.each<[string, Route]>([
+    ['res.write', (_req: express.Request, res: express.Response): void => {
       res.write(BINARY.subarray(0, 7));
       res.write(BINARY.subarray(7));
       res.end();
     }],
     ['res.send(Buffer)', (_req: express.Request, res: express.Response) => void res.send(BINARY)],
-    ['res.sendFile', (_req: express.Request, res: express.Response) => res.sendFile(file)],
+    ['res.sendFile', (_req: express.Request, res: express.Response): void => res.sendFile(file)],
     ['piped stream', (_req: express.Request, res: express.Response) => void createReadStream(file, { highWaterMark: 5 }).pipe(res)],
     ['Readable.from', (_req: express.Request, res: express.Response) => void Readable.from([BINARY.subarray(0, 3), BINARY.subarray(3)]).pipe(res)],
-  ] as const)('%s', async (_name, handler) => {
+  ])('%s', async (_name, handler) => {
     const app = express();
     app.get('/', handler);
     const ex = run(fromExpress(app));
