@@ -82,6 +82,8 @@ export interface PairOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** Wrap the bridged PAGI app, e.g. in a deliberately broken middleware for the comparator self-test. */
   wrapBridged?: (app: App) => App;
+  /** Listen (and connect) on this address instead of 127.0.0.1, e.g. '::1'. */
+  host?: string;
 }
 
 export interface Side {
@@ -111,10 +113,10 @@ export interface Pair {
   close(): Promise<void>;
 }
 
-function listen(server: http.Server): Promise<number> {
+function listen(server: http.Server, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    server.listen(0, host, () => resolve((server.address() as AddressInfo).port));
   });
 }
 
@@ -139,21 +141,22 @@ export async function startPair(factory: AppFactory, options: PairOptions = {}):
   const bridgedProbe = new Probe('bridged');
   const nativeServer = createServer(factory(nativeProbe) as http.RequestListener, options);
   const bridgedServer = createServer(bridgedListener(factory(bridgedProbe), options.wrapBridged), options);
-  const [nativePort, bridgedPort] = await Promise.all([listen(nativeServer), listen(bridgedServer)]);
+  const host = options.host ?? '127.0.0.1';
+  const [nativePort, bridgedPort] = await Promise.all([listen(nativeServer, host), listen(bridgedServer, host)]);
   const tls = options.tls !== undefined;
   const native: Side = { name: 'native', port: nativePort, probe: nativeProbe, server: nativeServer };
   const bridged: Side = { name: 'bridged', port: bridgedPort, probe: bridgedProbe, server: bridgedServer };
   const exchange: Pair['exchange'] = async (request) => {
     const [a, b] = await Promise.all([
-      rawExchange({ ...request, port: native.port, tls }),
-      rawExchange({ ...request, port: bridged.port, tls }),
+      rawExchange({ host, ...request, port: native.port, tls }),
+      rawExchange({ host, ...request, port: bridged.port, tls }),
     ]);
     return { native: a, bridged: b };
   };
   const exchangeEach: Pair['exchangeEach'] = async (build) => {
     const [a, b] = await Promise.all([
-      rawExchange({ ...build(native), port: native.port, tls }),
-      rawExchange({ ...build(bridged), port: bridged.port, tls }),
+      rawExchange({ host, ...build(native), port: native.port, tls }),
+      rawExchange({ host, ...build(bridged), port: bridged.port, tls }),
     ]);
     return { native: a, bridged: b };
   };

@@ -53,7 +53,7 @@ function describeRequest(req: Request, res: Response): void {
   });
 }
 
-function infoApp(trustProxy: boolean | string): express.Express {
+function infoApp(trustProxy: boolean | string | number | ((ip: string) => boolean)): express.Express {
   const app = express();
   app.set('trust proxy', trustProxy);
   app.set('subdomain offset', 2);
@@ -173,6 +173,50 @@ describe('request getters with trust proxy', () => {
   for (const scenario of trustedScenarios) {
     itFor(scenario)(scenario.name, async () => {
       await runScenario(pair, scenario);
+    });
+  }
+});
+
+describe('request getters over IPv6 loopback', () => {
+  let pair: Pair;
+  beforeAll(async () => {
+    pair = await startPair(() => infoApp(false), { host: '::1' });
+  });
+  afterAll(async () => {
+    await pair.close();
+  });
+  it('req.ip is ::1 and the socket family IPv6', async () => {
+    const result = await runScenario(pair, { name: 'ipv6', spec: { path: '/info', headers: [['Host', '[::1]']] }, status: 200 });
+    expect(json(result.bridged)).toMatchObject({ ip: '::1', remoteFamily: 'IPv6', localAddress: '::1', hostname: '[::1]' });
+  });
+});
+
+describe('request getters with other trust proxy settings', () => {
+  const settings: Array<[string, boolean | number | string | ((ip: string) => boolean)]> = [
+    ['a hop count', 1],
+    ['true', true],
+    ['a function', (ip: string) => ip === '127.0.0.1'],
+    ['a subnet list', '10.0.0.0/8, 127.0.0.1'],
+  ];
+  for (const [label, setting] of settings) {
+    it(`trust proxy as ${label}`, async () => {
+      const pair = await startPair(() => infoApp(setting));
+      try {
+        await runScenario(pair, {
+          name: label,
+          spec: {
+            path: '/info',
+            headers: [
+              ['X-Forwarded-For', '203.0.113.9, 10.1.2.3'],
+              ['X-Forwarded-Proto', 'https, http'],
+              ['X-Forwarded-Host', 'a.b.example.org, other.example'],
+            ],
+          },
+          status: 200,
+        });
+      } finally {
+        await pair.close();
+      }
     });
   }
 });
