@@ -31,8 +31,10 @@ export async function profileTargets(scenario, names, measure) {
       continue;
     }
     console.error(`  profiling ${scenario}/${name} (${seconds} s)`);
+    let requests;
     try {
-      await measure({ name, server }, seconds);
+      const sample = await measure({ name, server }, seconds);
+      requests = sample.rate * seconds;
     } finally {
       await server.stop();
     }
@@ -41,7 +43,7 @@ export async function profileTargets(scenario, names, measure) {
       sections.push('', `#### ${name}`, '', 'no profile was written');
       continue;
     }
-    sections.push('', `#### ${name} (\`${file.slice(file.indexOf('bench/'))}\`)`, '', summarizeProfile(file, { fromMicros: server.readyMicros }));
+    sections.push('', `#### ${name} (\`${file.slice(file.indexOf('bench/'))}\`)`, '', summarizeProfile(file, { fromMicros: server.readyMicros, requests }));
   }
   saveScenario(`${scenario}-profile`, sections.join('\n'), { names });
 }

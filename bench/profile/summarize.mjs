@@ -75,8 +75,11 @@ function topEntries(map, count) {
   return [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, count);
 }
 
-/** `fromMicros` (profile clock) drops the samples taken before it, e.g. module loading at start-up. */
-export function summarizeProfile(path, { top = 20, fromMicros = 0 } = {}) {
+/**
+ * `fromMicros` (profile clock) drops the samples taken before it, e.g. module loading at start-up.
+ * `requests` (served while profiling) adds a µs-per-request column, comparable across targets.
+ */
+export function summarizeProfile(path, { top = 20, fromMicros = 0, requests } = {}) {
   const profile = JSON.parse(readFileSync(path, 'utf8'));
   const nodes = new Map(profile.nodes.map((node) => [node.id, { ...node, callFrame: originalFrame(node.callFrame) }]));
   const parents = new Map();
@@ -107,24 +110,25 @@ export function summarizeProfile(path, { top = 20, fromMicros = 0 } = {}) {
       addTo(inclusiveOwn, key, micros);
     }
   }
-  const percent = (micros) => `${((micros / busy) * 100).toFixed(1)} %`;
-  const ms = (micros) => (micros / 1000).toFixed(0);
+  const perRequest = requests > 0;
+  const row = (label, micros) => [
+    label,
+    (micros / 1000).toFixed(0),
+    `${((micros / busy) * 100).toFixed(1)} %`,
+    ...(perRequest ? [(micros / requests).toFixed(2)] : []),
+  ];
+  const columns = (first) => [first, 'ms', 'share', ...(perRequest ? ['µs/req'] : [])];
   return [
-    `busy (non-idle) CPU time: ${ms(busy)} ms`,
+    `busy (non-idle) CPU time: ${(busy / 1000).toFixed(0)} ms` +
+      (perRequest ? ` for ${requests.toFixed(0)} requests = **${(busy / requests).toFixed(1)} µs CPU per request**` : ''),
+    '',
+    markdownTable(columns('function (self time)'), topEntries(self, top).map(([key, micros]) => row(`\`${key}\``, micros))),
+    '',
+    markdownTable(columns('area (self time)'), topEntries(areas, 15).map(([key, micros]) => row(key, micros))),
     '',
     markdownTable(
-      ['function (self time)', 'ms', 'share'],
-      topEntries(self, top).map(([key, micros]) => [`\`${key}\``, ms(micros), percent(micros)]),
-    ),
-    '',
-    markdownTable(
-      ['area (self time)', 'ms', 'share'],
-      topEntries(areas, 15).map(([key, micros]) => [key, ms(micros), percent(micros)]),
-    ),
-    '',
-    markdownTable(
-      ['pagi function (inclusive time)', 'ms', 'share'],
-      topEntries(inclusiveOwn, 12).map(([key, micros]) => [`\`${key}\``, ms(micros), percent(micros)]),
+      columns('pagi function (inclusive time)'),
+      topEntries(inclusiveOwn, 12).map(([key, micros]) => row(`\`${key}\``, micros)),
     ),
   ].join('\n');
 }

@@ -35,5 +35,6 @@ await httpScenario({
 
 if (config.profile) {
   const measure = (target, seconds) => httpLoad({ url: target.server.url, seconds, connections: config.connections });
-  await profileTargets('hello', ['express-bridged', 'pagi-listener', 'pagi-serve'], measure);
+  // The native targets are profiled too, as the per-request baselines of the other two.
+  await profileTargets('hello', ['raw', 'pagi-listener', 'pagi-serve', 'express', 'express-bridged'], measure);
 }

@@ -1,5 +1,5 @@
-// Entry point of one benchmark server process: `node --import tsx bench/targets/server.ts <scenario>
-// <target>`. Talks to the scenario script over the IPC channel: reports `ready` with its port,
+// Entry point of one benchmark server process, `<node> .build/server.mjs <scenario> <target>` (the
+// esbuild bundle of this file, see bench/lib/build.mjs) or the same through tsx. Talks to the scenario script over the IPC channel: reports `ready` with its port,
 // answers `rss` with its own memory samples, and exits on `stop` (a normal exit, so `--cpu-prof`
 // gets written).
 import { catalog } from './catalog.js';
@@ -17,22 +17,29 @@ function reply(message: Record<string, unknown>): Promise<void> {
   });
 }
 
-let peakRss = process.memoryUsage.rss();
-let baselineRss = peakRss;
-const sampler = setInterval(function sampleRss() {
+let baselineRss = 0;
+let peakRss = 0;
+let sampler: NodeJS.Timeout | undefined;
+
+function sampleRss(): void {
   const rss = process.memoryUsage.rss();
   if (rss > peakRss) peakRss = rss;
-}, RSS_SAMPLE_MS);
-sampler.unref();
+}
 
+// Sampling runs only between 'rss-reset' and 'rss' (the memory scenario): reading RSS costs a
+// syscall, which would otherwise tax every throughput measurement a little.
 process.on('message', function onControl(message: { type?: string }) {
   switch (message.type) {
     case 'rss-reset':
       baselineRss = process.memoryUsage.rss();
       peakRss = baselineRss;
+      clearInterval(sampler);
+      sampler = setInterval(sampleRss, RSS_SAMPLE_MS);
       void reply({ type: 'rss-reset', baselineRss });
       break;
     case 'rss':
+      clearInterval(sampler);
+      sampleRss();
       void reply({ type: 'rss', baselineRss, peakRss, rss: process.memoryUsage.rss() });
       break;
     case 'stop':
