@@ -1,0 +1,34 @@
+/**
+ * A self-signed `localhost` certificate made at test time with the `openssl`
+ * CLI (no key material in the repository), cached per test process.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface KeyAndCert {
+  key: string;
+  cert: string;
+}
+
+let cached: Promise<KeyAndCert> | undefined;
+
+/** Key and certificate (PEM) for CN=localhost, valid for one day. */
+export function localhostCert(): Promise<KeyAndCert> {
+  cached ??= (async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'pagi-tls-'));
+    try {
+      const keyFile = path.join(dir, 'key.pem');
+      const certFile = path.join(dir, 'cert.pem');
+      await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', keyFile, '-out', certFile]);
+      return { key: await readFile(keyFile, 'utf8'), cert: await readFile(certFile, 'utf8') };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  })();
+  return cached;
+}
