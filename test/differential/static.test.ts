@@ -4,6 +4,7 @@
  * HEAD, directory redirects under (nested) mounts, dotfiles, encoded names,
  * traversal attempts and a client leaving mid-download.
  */
+import { readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import express from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -42,6 +43,13 @@ function staticApp(probe: Probe): express.Express {
     res.download(path.join(root, 'binary.bin'));
   });
   return app;
+}
+
+/** How many of this process's file descriptors point at `file` (Linux /proc). */
+async function openDescriptors(file: string): Promise<number> {
+  const entries = await readdir('/proc/self/fd').catch(() => [] as string[]);
+  const targets = await Promise.all(entries.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+  return targets.filter((target) => target === file).length;
 }
 
 const lastModified = 'Tue, 02 Jan 2024 03:04:05 GMT';
@@ -132,5 +140,15 @@ describe('static files: native vs bridged', () => {
     const result = await pair.request({ path: '/send-file-abort' }, { abort: { afterBodyBytes: 1 }, pauseReadingMs: 5000 });
     expect(result.bridged.end).toBe('client-aborted');
     expect(await expectSameEvents(pair, 300)).toEqual(['sendFile callback ECONNABORTED']);
+  });
+
+  it('a client leaving mid-download of express.static closes the file on both sides', async () => {
+    const file = path.join(files.root, 'large.bin');
+    const result = await pair.request({ path: '/static/large.bin' }, { abort: { afterBodyBytes: 1 }, pauseReadingMs: 5000 });
+    expect(result.native.end).toBe('client-aborted');
+    expect(result.bridged.end).toBe('client-aborted');
+    const deadline = Date.now() + 3000;
+    while ((await openDescriptors(file)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await openDescriptors(file)).toBe(0);
   });
 });
