@@ -76,8 +76,8 @@ class HttpExchange implements ResponseSource {
     Promise.resolve()
       .then(() => init.app(this.scope, this.queue.receive, this.send))
       .then(
-        () => this.appSettled(false, undefined),
-        (error: unknown) => this.appSettled(true, error),
+        () => this.appReturned(false, undefined),
+        (error: unknown) => this.appReturned(true, error),
       );
   }
 
@@ -125,15 +125,18 @@ class HttpExchange implements ResponseSource {
   // ------------------------------------------------------------------ send
 
   private readonly send: Send = (event: SendEvent) => {
-    const result = this.tail.then(() => this.process(event));
+    // Judged at call time: a send made before the app returned is processed even
+    // if the app's promise settles while it waits in the queue.
+    const afterReturn = this.appDone;
+    const result = this.tail.then(() => this.process(event, afterReturn));
     this.tail = result.catch(() => {});
     return result;
   };
 
-  private async process(event: SendEvent): Promise<void> {
+  private async process(event: SendEvent, afterReturn: boolean): Promise<void> {
     if (this.conn.reason !== undefined) throw new Disconnected(this.conn.reason);
     const type = typeof (event as { type?: unknown })?.type === 'string' ? (event as { type: string }).type : 'event';
-    if (this.appDone) throw new OutOfOrder(type, 'finished', 'nothing: the app already returned');
+    if (afterReturn) throw new OutOfOrder(type, 'finished', 'nothing: the app already returned');
     let step;
     try {
       step = this.validator.check(event);
@@ -227,8 +230,13 @@ class HttpExchange implements ResponseSource {
     else this.body.fail(error);
   }
 
-  private appSettled(failed: boolean, error: unknown): void {
+  /** Sends already queued are processed before the app's end is judged. */
+  private appReturned(failed: boolean, error: unknown): void {
     this.appDone = true;
+    void this.tail.then(() => this.appSettled(failed, error));
+  }
+
+  private appSettled(failed: boolean, error: unknown): void {
     const clientLeft = this.conn.reason !== undefined && this.conn.reason !== 'server_error';
     if (failed && !(clientLeft && error instanceof Disconnected)) this.outcome.reject(error);
     else this.outcome.resolve();

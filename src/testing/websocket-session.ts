@@ -135,8 +135,8 @@ class WebSocketExchange {
     Promise.resolve()
       .then(() => init.app(this.scope, this.queue.receive, this.send))
       .then(
-        () => this.appSettled(false, undefined),
-        (error: unknown) => this.appSettled(true, error),
+        () => this.appReturned(false, undefined),
+        (error: unknown) => this.appReturned(true, error),
       );
   }
 
@@ -186,12 +186,15 @@ class WebSocketExchange {
   // -------------------------------------------------------------- app side
 
   private readonly send = (event: SendEvent): Promise<void> => {
-    const result = this.tail.then(() => this.process(event));
+    // Judged at call time: a send made before the app returned is processed even
+    // if the app's promise settles while it waits in the queue.
+    const afterReturn = this.appDone;
+    const result = this.tail.then(() => this.process(event, afterReturn));
     this.tail = result.catch(() => {});
     return result;
   };
 
-  private async process(event: SendEvent): Promise<void> {
+  private async process(event: SendEvent, afterReturn: boolean): Promise<void> {
     if (this.conn.reason !== undefined) throw new Disconnected(this.conn.reason);
     const type = typeof (event as { type?: unknown })?.type === 'string' ? (event as { type: string }).type : 'event';
     if (this.peerClosed) {
@@ -202,7 +205,7 @@ class WebSocketExchange {
       }
       throw new Disconnected('client_closed');
     }
-    if (this.appDone) throw new OutOfOrder(type, 'finished', 'nothing: the app already returned');
+    if (afterReturn) throw new OutOfOrder(type, 'finished', 'nothing: the app already returned');
     let step;
     try {
       step = this.validator.check(event);
@@ -273,8 +276,13 @@ class WebSocketExchange {
     this.toInbox({ close: { code: 1006, reason } });
   }
 
-  private appSettled(failed: boolean, error: unknown): void {
+  /** Sends already queued are processed before the app's end is judged. */
+  private appReturned(failed: boolean, error: unknown): void {
     this.appDone = true;
+    void this.tail.then(() => this.appSettled(failed, error));
+  }
+
+  private appSettled(failed: boolean, error: unknown): void {
     const clientLeft = this.peerClosed || (this.conn.reason !== undefined && this.conn.reason !== 'server_error');
     if (failed && !(clientLeft && error instanceof Disconnected)) this.outcome.reject(error);
     else this.outcome.resolve();

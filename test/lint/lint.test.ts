@@ -87,7 +87,10 @@ describe('lint', () => {
     const res = await new TestClient(lint(async (_s, _r, send) => {
       await send({ type: 'http.response.start', status: 200 });
       await send({ type: 'http.response.body', body: 'x' });
-      setTimeout(() => (late = send({ type: 'http.response.body', body: 'late' })), 5);
+      setTimeout(() => {
+        late = send({ type: 'http.response.body', body: 'late' });
+        late.catch(() => {}); // asserted below
+      }, 5);
     }, options)).get('/');
     await res.settled();
     await new Promise((r) => setTimeout(r, 30));

@@ -224,12 +224,26 @@ describe('TestClient: protocol validation fails the test with the validation mes
     const client = new TestClient(async (_s, _r, send) => {
       await send({ type: 'http.response.start', status: 200 });
       await send({ type: 'http.response.body', body: 'x' });
-      setTimeout(() => (late = send({ type: 'http.response.body', body: 'late' })), 5);
+      setTimeout(() => {
+        late = send({ type: 'http.response.body', body: 'late' });
+        late.catch(() => {}); // asserted below
+      }, 5);
     });
     const res = await client.get('/');
     await res.settled();
     await new Promise((r) => setTimeout(r, 20));
     await expect(late).rejects.toThrow(OutOfOrder);
+  });
+
+  it('sends made before the app returned are processed in call order, even unawaited', async () => {
+    const client = new TestClient(async (_s, _r, send) => {
+      void send({ type: 'http.response.start', status: 200 });
+      void send({ type: 'http.response.body', body: 'a', more: true });
+      void send({ type: 'http.response.body', body: 'b' });
+    });
+    const res = await client.get('/');
+    expect(await res.text()).toBe('ab');
+    expect(res.connection.response_complete()).toBe(true);
   });
 
   it('returning without a response rejects with NoResponse (missing await hint)', async () => {
