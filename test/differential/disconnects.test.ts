@@ -57,6 +57,12 @@ function disconnectsApp(probe: Probe): express.Express {
       }
     });
   });
+  app.get('/late', (_req, res) => {
+    setTimeout(() => {
+      const returned = res.json({ late: true });
+      probe.record(`late json returned ${returned === res ? 'res' : 'other'} headersSent=${res.headersSent} writableEnded=${res.writableEnded}`);
+    }, 400);
+  });
   app.get('/flushed-then-hang', (_req, res) => {
     res.flushHeaders();
   });
@@ -105,6 +111,19 @@ describe('disconnects: what Express observes, native vs bridged', () => {
     const events = await expectSameEvents(pair, 400);
     expect(events).toContain('res close writableFinished=false writableEnded=false reqDestroyed=true');
     expect(events.filter((e) => e.startsWith('on-finished'))).toHaveLength(1);
+  });
+
+  it('client leaves an Accept: text/event-stream response (sse scope) mid-stream', async () => {
+    const result = await pair.request({ path: '/stream-forever', headers: [['Accept', 'text/event-stream']] }, { abort: { afterBodyBytes: 1 } });
+    expect(result.bridged.end).toBe('client-aborted');
+    const events = await expectSameEvents(pair, 400);
+    expect(events).toContain('res close writableFinished=false writableEnded=false reqDestroyed=true');
+  });
+
+  it('client leaves while a handler is still waiting to answer late', async () => {
+    const result = await pair.request({ path: '/late' }, { abort: { afterMs: 150 } });
+    expect(result.bridged.end).toBe('client-aborted');
+    await expectSameEvents(pair, 500);
   });
 
   it('client leaves before any response: close once, a late res.send does not throw', async () => {

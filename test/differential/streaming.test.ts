@@ -7,7 +7,7 @@
  */
 import { Readable } from 'node:stream';
 import express from 'express';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { expectSame, expectSameEvents, expectStreamed, first, startPair, type Pair, type Probe } from './harness.js';
 import { buildRequest } from './raw-client.js';
 
@@ -20,6 +20,8 @@ function later(ms: number, action: () => void): void {
 
 function streamingApp(probe: Probe): express.Express {
   const app = express();
+  // 'production' keeps stack traces (which name bridge frames) out of finalhandler's error pages.
+  app.set('env', 'production');
   app.get('/chunks', (_req, res) => {
     res.type('text/plain');
     res.write('chunk-1;');
@@ -75,6 +77,14 @@ function streamingApp(probe: Probe): express.Express {
     };
     writeMore();
   });
+  app.post('/sse-post', express.json(), (req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+    res.write(`data: ${JSON.stringify(req.body)}\n\n`);
+    later(GAP_MS, () => res.end('data: done\n\n'));
+  });
+  app.get('/sse-error', () => {
+    throw new Error('failed before streaming');
+  });
   app.post('/echo-stream', (req, res) => {
     res.type('text/plain');
     req.on('data', (chunk: Buffer) => res.write(`got:${chunk.toString()};`));
@@ -86,10 +96,12 @@ function streamingApp(probe: Probe): express.Express {
 describe('streaming: native vs bridged', () => {
   let pair: Pair;
   beforeAll(async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
     pair = await startPair(streamingApp);
   });
   afterAll(async () => {
     await pair.close();
+    vi.restoreAllMocks();
   });
   beforeEach(() => {
     pair.reset();
@@ -127,6 +139,34 @@ describe('streaming: native vs bridged', () => {
     expectSame(result);
     const markers = [': opening comment', 'data: 1', 'data: lines', 'data: bye'];
     expectStreamed(result.bridged, markers, MIN_GAP_MS, 'bridged');
+  });
+
+  it('a POST with a JSON body and Accept: text/event-stream (sse scope reads the body)', async () => {
+    const result = await pair.request({
+      method: 'POST',
+      path: '/sse-post',
+      headers: [['Accept', 'text/event-stream'], ['Content-Type', 'application/json']],
+      body: '{"query":"stream me"}',
+    });
+    expectSame(result);
+    expect(first(result.bridged).body.toString()).toBe('data: {"query":"stream me"}\n\ndata: done\n\n');
+    expectStreamed(result.bridged, ['stream me', 'data: done'], MIN_GAP_MS, 'bridged');
+  });
+
+  it('a chunked POST body on an sse scope', async () => {
+    const result = await pair.request({
+      method: 'POST',
+      path: '/sse-post',
+      headers: [['Accept', 'text/event-stream'], ['Content-Type', 'application/json']],
+      chunks: ['{"a":', '1}'],
+    });
+    expectSame(result);
+  });
+
+  it('an error before streaming on an sse scope gives the same 500', async () => {
+    const result = await pair.request({ path: '/sse-error', headers: [['Accept', 'text/event-stream']] });
+    expectSame(result);
+    expect(first(result.native).status).toBe(500);
   });
 
   it('a 404 for an Accept: text/event-stream request looks like the native one', async () => {
