@@ -49,6 +49,10 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Serve
 async function serveInProcess(app: App, config: ResolvedConfig): Promise<ServerHandle> {
   const log = config.logger;
   const identity = workerIdentity();
+  // The primary may ask a worker to stop while it is still starting: remember it until close() exists.
+  let stopAsked = false;
+  let onStop = () => void (stopAsked = true);
+  if (identity.isWorker) onPrimaryShutdown(() => onStop());
   const lifespan = await startLifespan(app, {
     isWorker: identity.isWorker,
     workerNum: identity.workerNum,
@@ -92,13 +96,14 @@ async function serveInProcess(app: App, config: ResolvedConfig): Promise<ServerH
     return closing;
   };
   if (config.handleSignals) removeSignalHandlers = handleShutdownSignals(() => void close(), log);
+  const handle: ServerHandle = { address: { host: bound.address, port: bound.port }, url, server, closed, close };
+  reportToPrimary({ pagi: 'listening', host: bound.address, port: bound.port, url });
   if (identity.isWorker) {
-    onPrimaryShutdown(() => void close());
+    onStop = () => void close();
+    if (stopAsked) onStop();
     // A cluster worker exists to serve: once its server is closed it leaves (its IPC channel would keep it alive).
     void closed.then(() => process.exit(process.exitCode ?? 0));
   }
-  const handle: ServerHandle = { address: { host: bound.address, port: bound.port }, url, server, closed, close };
-  reportToPrimary({ pagi: 'listening', host: bound.address, port: bound.port, url });
   return handle;
 }
 

@@ -96,6 +96,8 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
       const report = message as Extract<WorkerReport, { pagi: 'listening' }>;
       slot.listening = true;
       address ??= { host: report.host, port: report.port, url: report.url };
+      // Asked to stop while this worker was starting: it can hear us only now.
+      if (shuttingDown) askToStop(slot);
       checkStartup();
     } else if (isMessage(message, 'fatal')) {
       slot.fatal = String((message as { message?: unknown }).message ?? 'unknown error');
@@ -133,6 +135,12 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
 
   const allGone = () => {
     removeSignalHandlers();
+    if (!startupSettled) {
+      // Stopped (by a signal or close()) before every worker was up: nothing failed.
+      startupSettled = true;
+      if (shuttingDown) resolveStartup(handle);
+      else rejectStartup(new WorkersFailed(`all ${slots.length} workers failed to start`));
+    }
     if (!shuttingDown) {
       // Every worker failed: the primary's job is over, and it failed.
       process.exitCode = 1;
@@ -148,10 +156,8 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
       for (const slot of slots) {
         if (slot.restartTimer) clearTimeout(slot.restartTimer);
         slot.restartTimer = undefined;
-        const worker = slot.worker;
-        if (!worker) continue;
-        if (worker.isConnected()) worker.send(SHUTDOWN_MESSAGE);
-        else worker.process.kill('SIGTERM');
+        // A worker still starting has no message listener yet; it is asked once it reports listening.
+        if (slot.listening) askToStop(slot);
       }
       if (slots.every((s) => s.worker === undefined)) allGone();
       // Each worker bounds its own drain and lifespan shutdown; this is the backstop.
@@ -163,17 +169,24 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
     return closing;
   };
 
+  const askToStop = (slot: Slot) => {
+    const worker = slot.worker;
+    if (!worker) return;
+    if (worker.isConnected()) worker.send(SHUTDOWN_MESSAGE);
+    else worker.process.kill('SIGTERM');
+  };
+
   const killAll = () => {
     for (const slot of slots) slot.worker?.process.kill('SIGKILL');
   };
 
   const handle: ServerHandle = {
+    // Before any worker listened (only when stopped during startup) the configured address stands in.
     get address() {
-      const a = address as { host: string; port: number };
-      return { host: a.host, port: a.port };
+      return { host: address?.host ?? config.host, port: address?.port ?? config.port };
     },
     get url() {
-      return (address as { url: string }).url;
+      return address?.url ?? `${config.tls ? 'https' : 'http'}://${config.host}:${config.port}`;
     },
     server: null,
     closed,

@@ -71,4 +71,12 @@ describe('pagi-server --workers', () => {
     expect(stderr).toMatch(/pagi-server: error: all 2 workers failed to start\n$/);
     expect(stderr).not.toMatch(/restarting in/);
   });
+
+  it('stops workers that are still starting when the primary gets SIGTERM', async () => {
+    const child = runCli(['--port', '0', '--workers', '2', path.join(FIXTURES, 'slow-startup.mjs')]);
+    await child.waitOutput(/starting \d+[\s\S]*starting \d+/, 30_000);
+    child.proc.kill('SIGTERM');
+    expect(await child.exited(30_000)).toBe(0);
+    expect(child.stderr().match(/lifespan shutdown \d+/g)).toHaveLength(2);
+  });
 });
