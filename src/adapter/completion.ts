@@ -51,7 +51,7 @@ export function settle(exchange: Exchange, failed: boolean, error: unknown): voi
       if (failed) log(logger, 'error', `app failed before starting a response (${where})`, error);
       else log(logger, 'error', `app returned without starting a response (${where})`);
       connection.markStarted();
-      exchange.respondGenerated(500);
+      exchange.writer.respondGenerated(500);
       connection.disconnect('server_error', failed ? errorText(error) : 'app returned without starting a response');
     }
   } else if (exchange.fellThrough) {
@@ -61,7 +61,7 @@ export function settle(exchange: Exchange, failed: boolean, error: unknown): voi
   } else if (!validator.complete) {
     if (failed) log(logger, 'error', `app failed after starting the response; response aborted (${where})`, error);
     else log(logger, 'error', `app returned before completing the response; response aborted (${where})`);
-    exchange.abortIncomplete();
+    exchange.writer.abortIncomplete();
     connection.disconnect('server_error', failed ? errorText(error) : 'incomplete response');
   } else if (failed) {
     log(logger, 'error', `app failed after completing the response (${where})`, error);

@@ -1,23 +1,23 @@
 /**
  * One request/response cycle between a Node `IncomingMessage`/`ServerResponse`
- * and a PAGI app: owns the scope's `receive` and `send`, the send queue, the
- * connection state and the Node listeners (PROTOCOL.md §2.3, §4, §6, §7, §12.3).
+ * and a PAGI app: owns the scope's `receive` and `send`, the send queue and
+ * the connection state, and decides what the `ResponseWriter` writes
+ * (PROTOCOL.md §2.3, §4, §6, §7, §12.3).
  *
  * Listeners are module-level functions that find their exchange through a
  * symbol on the emitter, so a request allocates no listener closures; all of
  * them are removed in `detach()` when the response closes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { ConnectionController } from '../protocol/connection.js';
 import { Disconnected, OutOfOrder } from '../protocol/errors.js';
 import type { NormalizedSendEvent, SendValidator, Step } from '../protocol/validate.js';
-import type { HTTPScope, HeaderPair, SSEScope, HTTPReceiveEvent, SSEReceiveEvent, Receive, Send } from '../protocol/types.js';
+import type { HTTPScope, SSEScope, HTTPReceiveEvent, SSEReceiveEvent, Receive, Send } from '../protocol/types.js';
 import { BodyReader, type ReaderHost } from './receive.js';
 import { log, type ResolvedOptions } from './options.js';
-import { buildHead, hasHeader } from './response-head.js';
 import { streamFileBody, type FileBodyEvent } from './file-body.js';
-import { formatSseComment, formatSseEvent, formatSseKeepalive } from './sse-format.js';
+import { formatSseComment, formatSseEvent } from './sse-format.js';
+import { ResponseWriter } from './response-writer.js';
 import type { LiveExchanges } from './live-exchanges.js';
 
 /** How a host (toExpress) customises what the exchange writes. */
@@ -34,7 +34,6 @@ export interface ExchangeHooks {
   unanswered?(failed: boolean, error: unknown): boolean;
 }
 
-type StartEvent = Extract<NormalizedSendEvent, { type: 'http.response.start' }>;
 type InlineBodyEvent = Extract<NormalizedSendEvent, { type: 'http.response.body'; kind: 'inline' }>;
 type BodyEvent = HTTPReceiveEvent | SSEReceiveEvent;
 interface QueuedSend {
@@ -44,9 +43,8 @@ interface QueuedSend {
 }
 
 const kExchange = Symbol('pagi.exchange');
-type TrackedResponse = ServerResponse & { [kExchange]?: Exchange };
+type TrackedResponse = ServerResponse & { [kExchange]?: Exchange | undefined };
 const RESOLVED = Promise.resolve();
-const GENERATED_TEXT: Record<number, string> = { 413: 'Payload Too Large', 500: 'Internal Server Error' };
 
 export class Exchange implements ReaderHost {
   readonly req: IncomingMessage;
@@ -57,6 +55,7 @@ export class Exchange implements ReaderHost {
   readonly options: ResolvedOptions;
   readonly hooks: ExchangeHooks | undefined;
   readonly reader: BodyReader;
+  readonly writer: ResponseWriter;
   /** The app's `receive`. */
   readonly receive: Receive;
   /** The app's `send`. */
@@ -65,23 +64,12 @@ export class Exchange implements ReaderHost {
   appSettled = false;
   /** The response emitted `'close'`. */
   closed = false;
-  /** The start, held until the first body event (a file body then carries its known `content-length`). */
-  private head: StartEvent | undefined;
-  private headWritten = false;
-  private framedByLength = false;
   /** toExpress fallthrough: the app's 404 is being discarded. */
   private swallowing = false;
   private busy = false;
   private queue: QueuedSend[] | undefined;
-  private drainWaiter: { resolve: () => void; reject: (error: unknown) => void } | undefined;
-  private drainListening = false;
-  private keepaliveTimer: NodeJS.Timeout | undefined;
-  private readonly socket: Socket | null;
-  private readonly tracker: LiveExchanges | undefined;
-  /** Status actually written and body bytes handed to Node, for `onResponseEnd`. */
-  private status = 0;
-  private bodyBytes = 0;
   private finalized = false;
+  private readonly tracker: LiveExchanges | undefined;
   private readonly isHead: boolean;
   private readonly sse: boolean;
 
@@ -103,10 +91,10 @@ export class Exchange implements ReaderHost {
     this.options = options;
     this.hooks = hooks;
     this.tracker = tracker;
-    this.socket = req.socket;
     this.isHead = scope.method === 'HEAD';
     this.sse = scope.type === 'sse';
     this.reader = new BodyReader(req, res, this, this.sse, options.maxBodySize);
+    this.writer = new ResponseWriter(res, req.socket, this.isHead, options.logger, hooks?.writeHead);
     this.receive = () => this.reader.receive();
     this.send = (event) => (this.busy ? this.enqueue(event) : this.runSend(event));
     (res as TrackedResponse)[kExchange] = this;
@@ -116,6 +104,11 @@ export class Exchange implements ReaderHost {
       tracker.add(this);
       if (tracker.closing) res.shouldKeepAlive = false;
     }
+  }
+
+  /** toExpress fallthrough happened: Express, not this exchange, answers. */
+  get fellThrough(): boolean {
+    return this.swallowing;
   }
 
   // ----------------------------------------------------------------- receive
@@ -134,9 +127,9 @@ export class Exchange implements ReaderHost {
   bodyTooLarge(received: number): void {
     if (!this.validator.started && !this.res.headersSent) {
       this.connection.markStarted();
-      this.respondGenerated(413);
+      this.writer.respondGenerated(413);
     } else {
-      this.res.destroy();
+      this.writer.destroy();
     }
     this.endAbnormally('body_too_large', `request body exceeded ${this.options.maxBodySize} bytes (${received} received)`);
   }
@@ -154,6 +147,7 @@ export class Exchange implements ReaderHost {
     });
   }
 
+  /** §2.3 checks in order: client gone, app finished, then the validator; a rejected send changes nothing. */
   private runSend(event: unknown): Promise<void> {
     try {
       const reason = this.connection.reason;
@@ -184,6 +178,7 @@ export class Exchange implements ReaderHost {
   /** Carries out a validated event. Returns a promise only when the send must wait. */
   private perform(step: Step): Promise<void> | undefined {
     const event = step.event;
+    const writer = this.writer;
     switch (event.type) {
       case 'http.response.start':
         this.validator.commit(step);
@@ -192,7 +187,7 @@ export class Exchange implements ReaderHost {
           this.swallowing = true;
           this.hooks.fallthrough();
         } else {
-          this.head = event;
+          writer.hold(event);
         }
         return undefined;
       case 'http.response.body':
@@ -201,29 +196,36 @@ export class Exchange implements ReaderHost {
         return this.fileBody(step, event);
       case 'http.response.trailers':
         if (this.swallowing) return this.commitSwallowed(step);
-        return this.trailers(step, event.headers);
+        if (writer.lengthFramed) {
+          throw new OutOfOrder(event.type, this.validator.state, 'no trailers: the response is framed by content-length');
+        }
+        if (!writer.headWritten) writer.writeHead(undefined);
+        this.validator.commit(step);
+        writer.endWithTrailers(event.headers);
+        this.completeClean();
+        return undefined;
       case 'http.fullflush':
         this.validator.commit(step);
-        this.fullflush();
+        writer.fullflush();
         return undefined;
       case 'sse.start':
-        this.sseStart(event.status, event.headers);
+        writer.startEventStream(event.status, event.headers);
         this.validator.commit(step);
         this.connection.markStarted();
         return undefined;
       case 'sse.send':
         this.validator.commit(step);
-        return this.write(formatSseEvent(event.data, event.event, event.id, event.retry));
+        return writer.write(formatSseEvent(event.data, event.event, event.id, event.retry));
       case 'sse.comment':
         this.validator.commit(step);
-        return this.write(formatSseComment(event.comment));
+        return writer.write(formatSseComment(event.comment));
       case 'sse.keepalive':
         this.validator.commit(step);
-        this.setKeepalive(event.interval, event.comment);
+        writer.setKeepalive(event.interval, event.comment);
         return undefined;
       case 'sse.close':
         this.validator.commit(step);
-        this.res.end();
+        writer.end();
         this.completeClean();
         return undefined;
       default:
@@ -233,33 +235,35 @@ export class Exchange implements ReaderHost {
   }
 
   private inlineBody(step: Step, event: InlineBodyEvent): Promise<void> | undefined {
-    const res = this.res;
+    const writer = this.writer;
     const body = event.body;
-    if (!this.headWritten) {
+    if (!writer.headWritten) {
       // No invented content-length: without one the app gets chunked framing (§3.2), as on native Node.
-      this.writeHead(undefined);
-      // An empty first chunk is how bridged code says "push the head out now" (flushHeaders()).
-      if (event.more && body.length === 0) res.flushHeaders();
+      if (event.more && body.length === 0) {
+        // An empty first chunk is how bridged code says "push the head out now" (flushHeaders()).
+        writer.flushHead();
+      } else {
+        writer.writeHead(undefined);
+      }
     }
     this.validator.commit(step);
     if (this.validator.complete) {
-      this.bodyBytes += body.length;
-      if (body.length === 0) res.end();
-      else res.end(body);
+      writer.end(body);
       this.completeClean();
       return undefined;
     }
     if (body.length === 0) return undefined;
-    return this.write(body);
+    return writer.write(body);
   }
 
   private async fileBody(step: Step, event: FileBodyEvent): Promise<void> {
+    const writer = this.writer;
     if (this.isHead) {
       // HEAD: the file is never opened or stat-ed (§4.5).
-      if (!this.headWritten) this.writeHead(undefined);
+      if (!writer.headWritten) writer.writeHead(undefined);
       this.validator.commit(step);
       if (this.validator.complete) {
-        this.res.end();
+        writer.end();
         this.completeClean();
       }
       return;
@@ -270,17 +274,17 @@ export class Exchange implements ReaderHost {
         begin: (length) => {
           const reason = this.connection.reason;
           if (reason !== undefined) throw new Disconnected(reason);
-          if (!this.headWritten) this.writeHead(length);
+          if (!writer.headWritten) writer.writeHead(length);
           this.validator.commit(step);
           begun = true;
         },
-        write: (chunk) => this.write(chunk),
+        write: (chunk) => writer.write(chunk),
         gone: () => this.connection.reason,
       });
     } catch (error) {
       // Bytes went out already: the response can only be cut, never finished cleanly.
       if (begun && !(error instanceof Disconnected)) {
-        this.res.destroy();
+        writer.destroy();
         this.endAbnormally('server_error', error instanceof Error ? error.message : String(error));
       }
       throw error;
@@ -288,22 +292,9 @@ export class Exchange implements ReaderHost {
     const reason = this.connection.reason;
     if (reason !== undefined) throw new Disconnected(reason);
     if (this.validator.complete) {
-      this.res.end();
+      writer.end();
       this.completeClean();
     }
-  }
-
-  private trailers(step: Step, headers: HeaderPair[]): undefined {
-    const framed = this.headWritten ? this.framedByLength : hasHeader((this.head as StartEvent).headers, 'content-length');
-    if (framed) {
-      throw new OutOfOrder('http.response.trailers', this.validator.state, 'no trailers: the response is framed by content-length');
-    }
-    if (!this.headWritten) this.writeHead(undefined);
-    this.validator.commit(step);
-    if (!this.isHead && headers.length > 0) this.res.addTrailers(headers);
-    this.res.end();
-    this.completeClean();
-    return undefined;
   }
 
   private commitSwallowed(step: Step): undefined {
@@ -312,109 +303,11 @@ export class Exchange implements ReaderHost {
     return undefined;
   }
 
-  /** toExpress fallthrough happened: Express, not this exchange, answers. */
-  get fellThrough(): boolean {
-    return this.swallowing;
-  }
-
-  private trailersPromised(): boolean {
-    return this.head !== undefined && this.head.trailers;
-  }
-
-  /** Writes the held start. `knownLength` is the whole body's size when the server knows it. */
-  private writeHead(knownLength: number | undefined): void {
-    const head = this.head as StartEvent;
-    const status = head.status;
-    // No invented content-length where it would be wrong: 204/304 carry none, and a
-    // HEAD answered with an empty body says nothing about the GET representation.
-    if (knownLength !== undefined && (status === 204 || status === 304 || (this.isHead && knownLength === 0))) {
-      knownLength = undefined;
-    }
-    const info = buildHead(head.headers, knownLength, head.trailers);
-    this.framedByLength = info.hasContentLength || (knownLength !== undefined && !head.trailers);
-    if (info.dropped !== undefined) {
-      log(this.options.logger, 'debug', `ignored framing header(s) set by the app: ${info.dropped.join(', ')}`);
-    }
-    this.headWritten = true;
-    this.status = status;
-    if (info.close) this.res.shouldKeepAlive = false;
-    if (this.hooks?.writeHead !== undefined) this.hooks.writeHead(this.res, status, info.flat);
-    else this.res.writeHead(status, info.flat);
-  }
-
-  private sseStart(status: number, headers: HeaderPair[]): void {
-    const all = headers.slice();
-    if (!hasHeader(all, 'content-type')) all.push(['content-type', 'text/event-stream']);
-    if (!hasHeader(all, 'cache-control')) all.push(['cache-control', 'no-cache']);
-    this.head = { type: 'http.response.start', status, headers: all, trailers: false };
-    this.writeHead(undefined);
-    this.res.flushHeaders();
-  }
-
-  /** One `res.write()`; the send waits for `'drain'` when Node's buffer is full. */
-  private write(chunk: Uint8Array | string): Promise<void> | undefined {
-    this.bodyBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-    return this.res.write(chunk) ? undefined : this.waitDrain();
-  }
-
-  private waitDrain(): Promise<void> {
-    if (!this.drainListening) {
-      this.drainListening = true;
-      this.res.on('drain', onResponseDrain);
-    }
-    return new Promise<void>((resolve, reject) => {
-      this.drainWaiter = { resolve, reject };
-    });
-  }
-
-  /** Called on the response's `'drain'`. */
-  drained(): void {
-    const waiter = this.drainWaiter;
-    if (waiter !== undefined) {
-      this.drainWaiter = undefined;
-      waiter.resolve();
-    }
-  }
-
-  private fullflush(): void {
-    if (!this.headWritten && this.head !== undefined) {
-      this.writeHead(undefined);
-      this.res.flushHeaders();
-    }
-    const socket = this.socket;
-    if (socket !== null && !socket.destroyed) {
-      socket.setNoDelay(true);
-      while (socket.writableCorked > 0) socket.uncork();
-    }
-  }
-
-  private setKeepalive(interval: number, comment: string): void {
-    this.stopKeepalive();
-    if (interval <= 0) return;
-    const timer = setInterval(onKeepaliveTick, interval * 1000, this, formatSseKeepalive(comment));
-    // A keepalive alone must not hold the process open.
-    timer.unref();
-    this.keepaliveTimer = timer;
-  }
-
-  /** Writes a keepalive comment unless the stream is over or the buffer is already full. */
-  keepaliveTick(chunk: string): void {
-    if (this.connection.ended || this.drainWaiter !== undefined || this.res.writableEnded) return;
-    this.res.write(chunk);
-  }
-
-  private stopKeepalive(): void {
-    if (this.keepaliveTimer !== undefined) {
-      clearInterval(this.keepaliveTimer);
-      this.keepaliveTimer = undefined;
-    }
-  }
-
   // ------------------------------------------------------------------- ends
 
   /** The terminal event was handed to Node: clean end (§7.2). */
   private completeClean(): void {
-    this.stopKeepalive();
+    this.writer.stopKeepalive();
     this.connection.complete();
     this.reader.pump();
   }
@@ -427,14 +320,11 @@ export class Exchange implements ReaderHost {
 
   /** Rejects pending and queued sends, stops timers, wakes pending receives. */
   transportGone(): void {
-    this.stopKeepalive();
+    const writer = this.writer;
+    writer.stopKeepalive();
     // Without an abnormal end (the app returned while sends were still queued) they are out of order.
     const reason = this.connection.reason;
-    const waiter = this.drainWaiter;
-    if (waiter !== undefined) {
-      this.drainWaiter = undefined;
-      waiter.reject(reason !== undefined ? new Disconnected(reason) : scopeFinished(undefined));
-    }
+    writer.failPendingWrite(reason !== undefined ? new Disconnected(reason) : scopeFinished(undefined));
     const queue = this.queue;
     if (queue !== undefined) {
       this.queue = undefined;
@@ -446,48 +336,15 @@ export class Exchange implements ReaderHost {
   /** `pagi.connection.abort()`: the connection already recorded `app_abort`. */
   private abortTransport(): void {
     this.transportGone();
-    this.res.destroy();
-  }
-
-  /** A short `text/plain` response generated by the server, connection closed after it. */
-  respondGenerated(status: 413 | 500): void {
-    const res = this.res;
-    if (res.headersSent || this.headWritten) {
-      res.destroy();
-      return;
-    }
-    const body = GENERATED_TEXT[status] as string;
-    this.headWritten = true;
-    this.status = status;
-    if (!this.isHead) this.bodyBytes += Buffer.byteLength(body);
-    res.writeHead(status, [
-      'content-type', 'text/plain; charset=utf-8',
-      'content-length', String(Buffer.byteLength(body)),
-      'connection', 'close',
-    ]);
-    res.end(this.isHead ? undefined : body);
-  }
-
-  /** Incomplete response (§4.6): push out a held head, then cut the transport — never a clean end. */
-  abortIncomplete(): void {
-    const res = this.res;
-    if (!this.headWritten && this.head !== undefined && !res.destroyed) {
-      this.writeHead(undefined);
-      res.flushHeaders();
-    }
-    // Node corks the socket for the rest of the tick after a write; hand the
-    // bytes written so far to the OS before cutting, so the truncation point is
-    // what the app actually sent.
-    const socket = this.socket;
-    if (socket !== null) while (socket.writableCorked > 0) socket.uncork();
-    res.destroy();
+    this.writer.destroy();
   }
 
   /** The response emitted `'close'`. */
   onClose(): void {
     this.closed = true;
     if (!this.res.writableFinished) {
-      const error = (this.socket as (Socket & { errored?: (Error & { syscall?: string }) | null }) | null)?.errored;
+      type ErroredSocket = { errored?: (Error & { syscall?: string }) | null };
+      const error = (this.req.socket as ErroredSocket | null)?.errored;
       const reason = error?.syscall === 'write' ? 'write_error' : 'client_closed';
       this.connection.disconnect(reason, error?.message);
     }
@@ -505,8 +362,8 @@ export class Exchange implements ReaderHost {
     if (state !== 'open' && state !== 'pending') return;
     this.endAbnormally('server_shutdown', 'server shutting down');
     // A started stream ends with its terminator so EventSource clients reconnect elsewhere.
-    if (state === 'open') res.end();
-    else res.destroy();
+    if (state === 'open') this.writer.end();
+    else this.writer.destroy();
   }
 
   /**
@@ -518,41 +375,33 @@ export class Exchange implements ReaderHost {
     this.finalized = true;
     this.tracker?.release(this);
     const report = this.options.onResponseEnd;
-    if (report !== undefined) {
-      try {
-        report({
-          req: this.req,
-          res: this.res,
-          scope: this.scope,
-          status: this.status,
-          bodyBytes: this.bodyBytes,
-          reason: this.connection.reason,
-        });
-      } catch (error) {
-        log(this.options.logger, 'error', 'onResponseEnd threw', error);
-      }
+    if (report === undefined) return;
+    try {
+      report({
+        req: this.req,
+        res: this.res,
+        scope: this.scope,
+        status: this.writer.status,
+        bodyBytes: this.writer.bodyBytes,
+        reason: this.connection.reason,
+      });
+    } catch (error) {
+      log(this.options.logger, 'error', 'onResponseEnd threw', error);
     }
   }
 
   private detach(): void {
     const res = this.res as TrackedResponse;
     res.removeListener('close', onResponseClose);
-    if (this.drainListening) res.removeListener('drain', onResponseDrain);
+    this.writer.detach();
     this.reader.stopReading();
-    delete res[kExchange];
+    // Assigning instead of `delete` keeps the response object's shape (V8 fast properties).
+    res[kExchange] = undefined;
   }
 }
 
 function onResponseClose(this: TrackedResponse): void {
   this[kExchange]?.onClose();
-}
-
-function onResponseDrain(this: TrackedResponse): void {
-  this[kExchange]?.drained();
-}
-
-function onKeepaliveTick(exchange: Exchange, chunk: string): void {
-  exchange.keepaliveTick(chunk);
 }
 
 /** §2.2: after the app settled, sends are out of order ("scope finished"). */

@@ -87,15 +87,31 @@ export function httpVersionOf(version: string): '1.0' | '1.1' | '2' {
   return '1.0';
 }
 
-function addAddresses(scope: HTTPScope | SSEScope, socket: SocketLike): void {
-  if (socket.remoteAddress !== undefined && socket.remotePort !== undefined) {
-    scope.client = [socket.remoteAddress, socket.remotePort];
+const kAddresses = Symbol('pagi.socketAddresses');
+type Addresses = { client: [string, number] | undefined; server: [string, number | null] | undefined };
+type CachingSocket = SocketLike & { [kAddresses]?: Addresses };
+
+/**
+ * `client`/`server` tuples. A keep-alive socket's addresses never change, so
+ * they are read once per socket (the getters are not free) and copied into
+ * each scope, which owns its arrays.
+ */
+function addAddresses(scope: HTTPScope | SSEScope, socket: CachingSocket): void {
+  let cached = socket[kAddresses];
+  if (cached === undefined) {
+    cached = readAddresses(socket);
+    socket[kAddresses] = cached;
   }
-  if (socket.localAddress !== undefined && socket.localPort !== undefined) {
-    scope.server = [socket.localAddress, socket.localPort];
-    return;
-  }
+  if (cached.client !== undefined) scope.client = [cached.client[0], cached.client[1]];
+  if (cached.server !== undefined) scope.server = [cached.server[0], cached.server[1]];
+}
+
+function readAddresses(socket: SocketLike): Addresses {
+  const { remoteAddress, remotePort, localAddress, localPort } = socket;
+  const client: [string, number] | undefined =
+    remoteAddress !== undefined && remotePort !== undefined ? [remoteAddress, remotePort] : undefined;
+  if (localAddress !== undefined && localPort !== undefined) return { client, server: [localAddress, localPort] };
   // A Unix-domain socket has no local address; the listening server knows its path.
   const address = socket.server?.address();
-  if (typeof address === 'string') scope.server = [address, null];
+  return { client, server: typeof address === 'string' ? [address, null] : undefined };
 }

@@ -1,0 +1,237 @@
+/**
+ * Writes validated response events onto a Node `ServerResponse` (PROTOCOL.md
+ * §4.3–§4.6, §6.3, §12.3): the held head, body chunks with `'drain'`
+ * backpressure, trailers, SSE framing and keepalive timers, generated
+ * responses and the incomplete-response abort. It knows nothing about
+ * protocol state; the exchange decides what to call.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { NormalizedSendEvent } from '../protocol/validate.js';
+import type { HeaderPair } from '../protocol/types.js';
+import { log, type Logger } from './options.js';
+import { buildHead, hasHeader } from './response-head.js';
+import { formatSseKeepalive } from './sse-format.js';
+
+export type StartEvent = Extract<NormalizedSendEvent, { type: 'http.response.start' }>;
+export type WriteHead = (res: ServerResponse, status: number, flat: string[]) => void;
+
+const kWriter = Symbol('pagi.responseWriter');
+type TrackedResponse = ServerResponse & { [kWriter]?: ResponseWriter | undefined };
+const GENERATED_TEXT: Record<number, string> = { 413: 'Payload Too Large', 500: 'Internal Server Error' };
+
+export class ResponseWriter {
+  /** Status actually written (0 before), for access logs. */
+  status = 0;
+  /** Body bytes handed to Node. */
+  bodyBytes = 0;
+  headWritten = false;
+  /** The start, held until the first body event (a file body then carries its known length). */
+  private head: StartEvent | undefined;
+  private framedByLength = false;
+  private drainWaiter: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  private drainListening = false;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private readonly res: TrackedResponse;
+  private readonly socket: Socket | null;
+  private readonly isHead: boolean;
+  private readonly logger: Logger;
+  private readonly customWriteHead: WriteHead | undefined;
+
+  constructor(res: ServerResponse, socket: Socket | null, isHead: boolean, logger: Logger, writeHead?: WriteHead) {
+    this.res = res;
+    this.socket = socket;
+    this.isHead = isHead;
+    this.logger = logger;
+    this.customWriteHead = writeHead;
+  }
+
+  /** Keeps the start until the first body (or flush). */
+  hold(start: StartEvent): void {
+    this.head = start;
+  }
+
+  get trailersPromised(): boolean {
+    return this.head !== undefined && this.head.trailers;
+  }
+
+  /** Whether a trailers event must be refused: the response is framed by `content-length`. */
+  get lengthFramed(): boolean {
+    if (this.headWritten) return this.framedByLength;
+    return this.head !== undefined && hasHeader(this.head.headers, 'content-length');
+  }
+
+  /** Writes the held start. `knownLength` is the whole body's size when the server knows it (files). */
+  writeHead(knownLength: number | undefined): void {
+    const head = this.head as StartEvent;
+    const status = head.status;
+    // 204/304 carry no content-length, and HEAD answers never open the file to learn one.
+    if (knownLength !== undefined && (status === 204 || status === 304 || this.isHead)) knownLength = undefined;
+    const info = buildHead(head.headers, knownLength, head.trailers);
+    this.framedByLength = info.hasContentLength || (knownLength !== undefined && !head.trailers);
+    if (info.dropped !== undefined) {
+      log(this.logger, 'debug', `ignored framing header(s) set by the app: ${info.dropped.join(', ')}`);
+    }
+    this.headWritten = true;
+    this.status = status;
+    if (info.close) this.res.shouldKeepAlive = false;
+    if (this.customWriteHead !== undefined) this.customWriteHead(this.res, status, info.flat);
+    else this.res.writeHead(status, info.flat);
+  }
+
+  /** Writes the held head and pushes it to the client now. */
+  flushHead(): void {
+    if (this.headWritten || this.head === undefined) return;
+    this.writeHead(undefined);
+    this.res.flushHeaders();
+  }
+
+  /** `sse.start`: default headers, head written and flushed at once. */
+  startEventStream(status: number, headers: HeaderPair[]): void {
+    const all = headers.slice();
+    if (!hasHeader(all, 'content-type')) all.push(['content-type', 'text/event-stream']);
+    if (!hasHeader(all, 'cache-control')) all.push(['cache-control', 'no-cache']);
+    this.head = { type: 'http.response.start', status, headers: all, trailers: false };
+    this.flushHead();
+  }
+
+  /** One `res.write()`; a promise when Node's buffer is full (resolved on `'drain'`). */
+  write(chunk: Uint8Array | string): Promise<void> | undefined {
+    this.bodyBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    return this.res.write(chunk) ? undefined : this.waitDrain();
+  }
+
+  /** The terminal write. */
+  end(chunk?: Uint8Array): void {
+    if (chunk === undefined || chunk.length === 0) {
+      this.res.end();
+    } else {
+      this.bodyBytes += chunk.length;
+      this.res.end(chunk);
+    }
+  }
+
+  /** Trailers (dropped for HEAD and by Node on unchunked responses), then the end. */
+  endWithTrailers(headers: HeaderPair[]): void {
+    if (!this.isHead && headers.length > 0) this.res.addTrailers(headers);
+    this.res.end();
+  }
+
+  /** `http.fullflush`: head out now, Nagle off, any cork released. */
+  fullflush(): void {
+    this.flushHead();
+    const socket = this.socket;
+    if (socket !== null && !socket.destroyed) {
+      socket.setNoDelay(true);
+      while (socket.writableCorked > 0) socket.uncork();
+    }
+  }
+
+  private waitDrain(): Promise<void> {
+    if (!this.drainListening) {
+      this.drainListening = true;
+      this.res[kWriter] = this;
+      this.res.on('drain', onResponseDrain);
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.drainWaiter = { resolve, reject };
+    });
+  }
+
+  /** Called on the response's `'drain'`. */
+  drained(): void {
+    const waiter = this.drainWaiter;
+    if (waiter !== undefined) {
+      this.drainWaiter = undefined;
+      waiter.resolve();
+    }
+  }
+
+  /** Rejects a send waiting for `'drain'` (the transport went away). */
+  failPendingWrite(error: unknown): void {
+    const waiter = this.drainWaiter;
+    if (waiter !== undefined) {
+      this.drainWaiter = undefined;
+      waiter.reject(error);
+    }
+  }
+
+  /** `sse.keepalive`: `:<comment>\n\n` every `interval` seconds; 0 stops; a new one replaces the old. */
+  setKeepalive(interval: number, comment: string): void {
+    this.stopKeepalive();
+    if (interval <= 0) return;
+    const timer = setInterval(onKeepaliveTick, interval * 1000, this, formatSseKeepalive(comment));
+    // A keepalive alone must not hold the process open.
+    timer.unref();
+    this.keepaliveTimer = timer;
+  }
+
+  /** Writes a keepalive unless the stream ended or the buffer is already full. */
+  keepaliveTick(chunk: string): void {
+    const res = this.res;
+    if (this.drainWaiter !== undefined || res.writableEnded || res.destroyed) return;
+    res.write(chunk);
+  }
+
+  stopKeepalive(): void {
+    if (this.keepaliveTimer !== undefined) {
+      clearInterval(this.keepaliveTimer);
+      this.keepaliveTimer = undefined;
+    }
+  }
+
+  /** A short `text/plain` response generated by the server; the connection closes after it. */
+  respondGenerated(status: 413 | 500): void {
+    const res = this.res;
+    if (res.headersSent || this.headWritten) {
+      res.destroy();
+      return;
+    }
+    const body = GENERATED_TEXT[status] as string;
+    this.headWritten = true;
+    this.status = status;
+    if (!this.isHead) this.bodyBytes += body.length;
+    res.writeHead(status, [
+      'content-type', 'text/plain; charset=utf-8',
+      'content-length', String(body.length),
+      'connection', 'close',
+    ]);
+    res.end(this.isHead ? undefined : body);
+  }
+
+  /** Incomplete response (§4.6): push out a held head, then cut the transport — never a clean end. */
+  abortIncomplete(): void {
+    const res = this.res;
+    if (!res.destroyed) this.flushHead();
+    // Node corks the socket for the rest of the tick after a write; hand the
+    // bytes written so far to the OS before cutting, so the truncation point is
+    // what the app actually sent.
+    const socket = this.socket;
+    if (socket !== null) while (socket.writableCorked > 0) socket.uncork();
+    res.destroy();
+  }
+
+  /** Cuts the transport without flushing anything (abort(), limits, broken file bodies). */
+  destroy(): void {
+    this.res.destroy();
+  }
+
+  /** Removes the listeners and timers this writer added. */
+  detach(): void {
+    this.stopKeepalive();
+    if (this.drainListening) {
+      this.drainListening = false;
+      this.res.removeListener('drain', onResponseDrain);
+      // Assigning instead of `delete` keeps the response object's shape (V8 fast properties).
+      this.res[kWriter] = undefined;
+    }
+  }
+}
+
+function onResponseDrain(this: TrackedResponse): void {
+  this[kWriter]?.drained();
+}
+
+function onKeepaliveTick(writer: ResponseWriter, chunk: string): void {
+  writer.keepaliveTick(chunk);
+}
