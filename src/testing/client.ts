@@ -8,6 +8,7 @@
  * `text/event-stream` gets an `sse` scope (§6.1), everything else `http`.
  */
 import type { App, Extensions, HTTPScope, SSEScope, WebSocketScope } from '../protocol/types.js';
+import { CookieJar } from './cookie-jar.js';
 import { SSERefused } from './errors.js';
 import { runHttpExchange, type RequestBody } from './http-exchange.js';
 import { startLifespan, type LifespanHandle } from './lifespan.js';
@@ -37,6 +38,11 @@ export interface TestClientOptions {
    * server would send.
    */
   raiseAppExceptions?: boolean;
+  /**
+   * Keep cookies: remember `set-cookie` answers and send them back, like a
+   * browser (see `client.cookies`). Default `false`.
+   */
+  cookies?: boolean;
   /** Deadline of every wait (response start, body, next event, lifespan answer), in ms. Default 5000; 0 = none. */
   timeoutMs?: number;
 }
@@ -66,6 +72,8 @@ const DEFAULTS = { host: 'testserver' } as const;
 export class TestClient {
   private readonly config: TestClientOptions;
   private lifespanState: Record<string, unknown> = {};
+  /** The cookie jar (used when the `cookies` option is on). */
+  readonly cookies = new CookieJar();
 
   constructor(
     private readonly app: App,
@@ -82,7 +90,7 @@ export class TestClient {
   /** Sends one request; resolves when the app starts its response. */
   request(method: string, target: string, init: RequestInit = {}): Promise<TestResponse> {
     const { body, headers } = requestBody(init);
-    const pairs = buildHeaders(DEFAULTS, this.config.headers, headers, init.headers);
+    const pairs = buildHeaders(DEFAULTS, this.config.headers, this.jarHeader(), headers, init.headers);
     const { raw_path, query_string } = splitTarget(target, init.query);
     const scheme = this.config.scheme ?? 'http';
     const scope: Omit<HTTPScope, 'pagi.connection'> | Omit<SSEScope, 'pagi.connection'> = {
@@ -91,13 +99,18 @@ export class TestClient {
       method: method.toUpperCase(),
       scheme,
     };
-    return runHttpExchange({
+    const response = runHttpExchange({
       app: this.app,
       scope,
       body,
       raiseAppExceptions: this.config.raiseAppExceptions ?? true,
       timeoutMs: this.timeoutMs,
       signal: init.signal,
+    });
+    if (!this.config.cookies) return response;
+    return response.then((res) => {
+      this.cookies.learn(res.headers.pairs);
+      return res;
     });
   }
 
@@ -145,7 +158,7 @@ export class TestClient {
       { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
       init.subprotocols?.length ? { 'sec-websocket-protocol': init.subprotocols.join(', ') } : undefined,
     );
-    const pairs = buildHeaders(DEFAULTS, this.config.headers, handshake, init.headers);
+    const pairs = buildHeaders(DEFAULTS, this.config.headers, this.jarHeader(), handshake, init.headers);
     const scope: Omit<WebSocketScope, 'pagi.connection'> = {
       type: 'websocket',
       ...this.common(raw_path, query_string, pairs),
@@ -170,6 +183,11 @@ export class TestClient {
     const handle = await startLifespan(this.app, state, this.timeoutMs);
     this.lifespanState = state;
     return handle;
+  }
+
+  private jarHeader(): Record<string, string> | undefined {
+    const cookie = this.config.cookies ? this.cookies.header() : undefined;
+    return cookie === undefined ? undefined : { cookie };
   }
 
   private get timeoutMs(): number {

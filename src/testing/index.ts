@@ -2,6 +2,7 @@
 export { TestClient } from './client.js';
 export type { TestClientOptions, RequestInit, WebSocketInit } from './client.js';
 export { TestResponse, ResponseHeaders } from './response.js';
+export { CookieJar } from './cookie-jar.js';
 export { SSEStream } from './sse-stream.js';
 export { SSEParser, readSSE } from './sse-reader.js';
 export type { SSEEvent } from './sse-reader.js';

@@ -533,3 +533,31 @@ describe('TestClient: lifespan()', () => {
     await expect(new TestClient(lifespanApp('decline')).lifespan()).rejects.toThrow(LifespanUnsupported);
   });
 });
+
+describe('TestClient: cookies', () => {
+  const app: App = async (scope, _receive, send) => {
+    if (scope.type !== 'http') return;
+    const cookie = scope.headers.find(([n]) => n === 'cookie')?.[1] ?? '';
+    const headers: Array<[string, string]> = [];
+    if (scope.path === '/login') headers.push(['set-cookie', 'sid=abc; Path=/; HttpOnly'], ['set-cookie', 'theme=dark']);
+    if (scope.path === '/logout') headers.push(['set-cookie', 'sid=; Max-Age=0']);
+    await send({ type: 'http.response.start', status: 200, headers });
+    await send({ type: 'http.response.body', body: cookie });
+  };
+
+  it('with cookies: true the client learns set-cookie and sends the cookies back; Max-Age=0 forgets', async () => {
+    const client = new TestClient(app, { cookies: true });
+    expect(await (await client.get('/')).text()).toBe('');
+    await (await client.get('/login')).text();
+    expect(await (await client.get('/')).text()).toBe('sid=abc; theme=dark');
+    expect(client.cookies.get('sid')).toBe('abc');
+    await (await client.get('/logout')).text();
+    expect(await (await client.get('/')).text()).toBe('theme=dark');
+  });
+
+  it('without the option no cookie is kept', async () => {
+    const client = new TestClient(app);
+    await (await client.get('/login')).text();
+    expect(await (await client.get('/')).text()).toBe('');
+  });
+});
