@@ -31,3 +31,7 @@ export type { FromExpressOptions, NodeHandler, NextFunction, PagiRequestContext,
 // ---- composition
 export { mount, cascade, LifespanDeclined } from './compose/index.js';
 export type { MountOptions, MountRoutes, CascadeOptions } from './compose/index.js';
+
+// ---- development
+export { lint, LintError } from './lint/index.js';
+export type { LintOptions } from './lint/index.js';
