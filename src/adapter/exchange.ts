@@ -324,7 +324,8 @@ export class Exchange implements ReaderHost {
     writer.stopKeepalive();
     // Without an abnormal end (the app returned while sends were still queued) they are out of order.
     const reason = this.connection.reason;
-    writer.failPendingWrite(reason !== undefined ? new Disconnected(reason) : scopeFinished(undefined));
+    // Errors are built only when someone waits: capturing a stack trace is not free.
+    if (writer.waitingForDrain) writer.failPendingWrite(reason !== undefined ? new Disconnected(reason) : scopeFinished(undefined));
     const queue = this.queue;
     if (queue !== undefined) {
       this.queue = undefined;

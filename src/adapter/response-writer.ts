@@ -147,6 +147,11 @@ export class ResponseWriter {
     }
   }
 
+  /** A send is waiting for `'drain'`. */
+  get waitingForDrain(): boolean {
+    return this.drainWaiter !== undefined;
+  }
+
   /** Rejects a send waiting for `'drain'` (the transport went away). */
   failPendingWrite(error: unknown): void {
     const waiter = this.drainWaiter;
