@@ -21,8 +21,8 @@ export { createConnection } from './protocol/connection.js';
 export type { ConnectionController } from './protocol/connection.js';
 
 // ---- PAGI -> Node: run a PAGI app on node:http
-export { toNodeListener } from './adapter/index.js';
-export type { AdapterOptions, Logger, ResponseEndInfo, PagiNodeListener } from './adapter/index.js';
+export { toNodeListener, toExpress } from './adapter/index.js';
+export type { AdapterOptions, Logger, ResponseEndInfo, PagiNodeListener, ToExpressOptions } from './adapter/index.js';
 
 // ---- Express/Connect -> PAGI
 export { fromExpress } from './bridge/index.js';
