@@ -5,7 +5,8 @@
 // of the CPU time of a PAGI hello request in a profile. Code splitting keeps one instance of each
 // shared module (so `instanceof Disconnected` works across the lazily imported hosts).
 // BENCH_SOURCE=tsx runs the TypeScript sources through tsx instead.
-import { rmSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const buildDir = fileURLToPath(new URL('../.build/', import.meta.url));
@@ -22,15 +23,20 @@ export async function serverEntryArgs() {
 async function buildOnce() {
   if (process.env.BENCH_SOURCE === 'tsx') return { mode: 'tsx', args: ['--import', 'tsx', entry] };
   // run.mjs builds once and tells the scenario processes, which then reuse the bundle.
-  if (process.env.BENCH_PREBUILT === 'bundle') return { mode: 'bundle', args: [`${buildDir}server.mjs`] };
+  if (process.env.BENCH_PREBUILT === 'bundle') {
+    return { mode: 'bundle', args: [readFileSync(`${buildDir}latest-entry.txt`, 'utf8')] };
+  }
   if (process.env.BENCH_PREBUILT === 'tsx') return { mode: 'tsx', args: ['--import', 'tsx', entry] };
   const { build } = await import('esbuild');
-  rmSync(buildDir, { recursive: true, force: true });
   try {
-    await build({
+    const result = await build({
       entryPoints: { server: entry },
       outdir: buildDir,
       outExtension: { '.js': '.mjs' },
+      // Content-hashed names and no cleaning: a saved .cpuprofile keeps pointing at the exact code
+      // (and source map) it was recorded with, even after later builds.
+      entryNames: '[name]-[hash]',
+      metafile: true,
       bundle: true,
       splitting: true,
       format: 'esm',
@@ -40,7 +46,13 @@ async function buildOnce() {
       sourcemap: 'linked',
       logLevel: 'silent',
     });
-    return { mode: 'bundle', args: [`${buildDir}server.mjs`] };
+    const entryFile = Object.keys(result.metafile.outputs).find(
+      (output) => result.metafile.outputs[output].entryPoint !== undefined,
+    );
+    // Metafile paths are relative to esbuild's working directory (the cwd).
+    const entryPath = path.resolve(entryFile);
+    writeFileSync(`${buildDir}latest-entry.txt`, entryPath);
+    return { mode: 'bundle', args: [entryPath] };
   } catch (error) {
     const first = error.errors?.[0];
     const reason = first ? `${first.text} (${first.location?.file}:${first.location?.line})` : String(error);

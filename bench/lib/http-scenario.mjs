@@ -5,6 +5,7 @@ import { httpLoad, loadGeneratorLabel } from './http-load.mjs';
 import { medians, pairedRatio, runInterleaved } from './rounds.mjs';
 import { formatNumber, formatRatio, markdownTable, saveScenario, settingsLine } from './report.mjs';
 import { startTargets, stopTargets } from './target.mjs';
+import { profileTargets } from '../profile/profile-targets.mjs';
 
 const MB = 1024 * 1024;
 
@@ -13,29 +14,36 @@ const MB = 1024 * 1024;
  *           megabytesPerRequest?, baselines: [{ name, label }] }]
  * With unit 'MB/s' the rate is response bytes per second, or requests × `megabytesPerRequest`
  * when that is given (uploads, where the interesting bytes are the ones sent).
+ * `profile: { kind, names }` profiles those targets under that kind's load when BENCH_PROFILE=1.
  */
-export async function httpScenario({ scenario, targets, kinds, afterwards }) {
+export async function httpScenario({ scenario, targets, kinds, profile }) {
   const { running, failed } = await startTargets(scenario, targets);
   const sections = [];
   const data = { targets, failed, kinds: {} };
   try {
     for (const kind of kinds) {
-      const measure = async (target, seconds) => {
-        const sample = await httpLoad({ url: target.server.url, seconds, connections: kind.connections, ...kind.request });
-        if (kind.unit === 'MB/s') {
-          sample.mbps = kind.megabytesPerRequest ? sample.rate * kind.megabytesPerRequest : sample.bytesPerSecond / MB;
-        }
-        return sample;
-      };
-      const samples = await runInterleaved(running, measure, { ...config, scenario: `${scenario}/${kind.key}` });
+      const samples = await runInterleaved(running, measurerFor(kind), { ...config, scenario: `${scenario}/${kind.key}` });
       sections.push(tableFor(kind, running, failed, samples));
       data.kinds[kind.key] = Object.fromEntries(samples);
     }
-    if (afterwards) await afterwards(running);
   } finally {
     await stopTargets(running);
   }
   saveScenario(scenario, sections.join('\n\n'), data);
+  if (config.profile && profile !== undefined) {
+    const kind = kinds.find((k) => k.key === profile.kind);
+    await profileTargets(scenario, profile.names, measurerFor(kind));
+  }
+}
+
+function measurerFor(kind) {
+  return async function measure(target, seconds) {
+    const sample = await httpLoad({ url: target.server.url, seconds, connections: kind.connections, ...kind.request });
+    if (kind.unit === 'MB/s') {
+      sample.mbps = kind.megabytesPerRequest ? sample.rate * kind.megabytesPerRequest : sample.bytesPerSecond / MB;
+    }
+    return sample;
+  };
 }
 
 function tableFor(kind, running, failed, samples) {

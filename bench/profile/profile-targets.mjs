@@ -16,7 +16,8 @@ function mainThreadProfile(dir) {
   return files[0] === undefined ? undefined : `${dir}${files[0]}`;
 }
 
-export async function profileTargets(scenario, names, measure) {
+/** `unit` names what `measure`'s rate counts (request, message, event) for the per-unit CPU column. */
+export async function profileTargets(scenario, names, measure, unit = 'request') {
   const seconds = Math.max(config.seconds * 2, 2);
   const sections = [`### CPU profiles — ${scenario} (${seconds} s of load each, --cpu-prof)`];
   for (const name of names) {
@@ -43,7 +44,7 @@ export async function profileTargets(scenario, names, measure) {
       sections.push('', `#### ${name}`, '', 'no profile was written');
       continue;
     }
-    sections.push('', `#### ${name} (\`${file.slice(file.indexOf('bench/'))}\`)`, '', summarizeProfile(file, { fromMicros: server.readyMicros, requests }));
+    sections.push('', `#### ${name} (\`${file.slice(file.indexOf('bench/'))}\`)`, '', summarizeProfile(file, { fromMicros: server.readyMicros, requests, unit }));
   }
   saveScenario(`${scenario}-profile`, sections.join('\n'), { names });
 }

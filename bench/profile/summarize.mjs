@@ -77,9 +77,9 @@ function topEntries(map, count) {
 
 /**
  * `fromMicros` (profile clock) drops the samples taken before it, e.g. module loading at start-up.
- * `requests` (served while profiling) adds a µs-per-request column, comparable across targets.
+ * `requests` (served while profiling; `unit` names them) adds a µs-per-unit column, comparable across targets.
  */
-export function summarizeProfile(path, { top = 20, fromMicros = 0, requests } = {}) {
+export function summarizeProfile(path, { top = 20, fromMicros = 0, requests, unit = 'request' } = {}) {
   const profile = JSON.parse(readFileSync(path, 'utf8'));
   const nodes = new Map(profile.nodes.map((node) => [node.id, { ...node, callFrame: originalFrame(node.callFrame) }]));
   const parents = new Map();
@@ -117,10 +117,10 @@ export function summarizeProfile(path, { top = 20, fromMicros = 0, requests } = 
     `${((micros / busy) * 100).toFixed(1)} %`,
     ...(perRequest ? [(micros / requests).toFixed(2)] : []),
   ];
-  const columns = (first) => [first, 'ms', 'share', ...(perRequest ? ['µs/req'] : [])];
+  const columns = (first) => [first, 'ms', 'share', ...(perRequest ? [`µs/${unit}`] : [])];
   return [
     `busy (non-idle) CPU time: ${(busy / 1000).toFixed(0)} ms` +
-      (perRequest ? ` for ${requests.toFixed(0)} requests = **${(busy / requests).toFixed(1)} µs CPU per request**` : ''),
+      (perRequest ? ` for ${requests.toFixed(0)} ${unit}s = **${(busy / requests).toFixed(1)} µs CPU per ${unit}**` : ''),
     '',
     markdownTable(columns('function (self time)'), topEntries(self, top).map(([key, micros]) => row(`\`${key}\``, micros))),
     '',

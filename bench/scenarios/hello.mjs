@@ -1,9 +1,7 @@
 // hello: GET / → 13-byte text, on every server flavour, as fast as the load generator can ask.
 // Targets: bridged Express ≥ 0.90× native Express; PAGI on serve ≥ 0.90× raw node:http.
 import { config } from '../lib/config.mjs';
-import { httpLoad } from '../lib/http-load.mjs';
 import { httpScenario } from '../lib/http-scenario.mjs';
-import { profileTargets } from '../profile/profile-targets.mjs';
 
 const TARGETS = [
   { name: 'raw', label: 'raw node:http' },
@@ -31,10 +29,6 @@ await httpScenario({
       ],
     },
   ],
+  // The native targets are profiled too, as the per-request baselines of the others.
+  profile: { kind: 'hello', names: ['raw', 'pagi-listener', 'pagi-serve', 'express', 'express-bridged'] },
 });
-
-if (config.profile) {
-  const measure = (target, seconds) => httpLoad({ url: target.server.url, seconds, connections: config.connections });
-  // The native targets are profiled too, as the per-request baselines of the other two.
-  await profileTargets('hello', ['raw', 'pagi-listener', 'pagi-serve', 'express', 'express-bridged'], measure);
-}

@@ -31,4 +31,5 @@ await httpScenario({
       baselines: [{ name: 'express', label: 'Express' }],
     },
   ],
+  profile: { kind: 'json', names: ['express', 'express-bridged', 'pagi-serve'] },
 });

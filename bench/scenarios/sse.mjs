@@ -5,6 +5,7 @@ import { runClient } from '../lib/client-process.mjs';
 import { medians, pairedRatio, runInterleaved } from '../lib/rounds.mjs';
 import { formatNumber, formatRatio, markdownTable, saveScenario } from '../lib/report.mjs';
 import { startTargets, stopTargets } from '../lib/target.mjs';
+import { profileTargets } from '../profile/profile-targets.mjs';
 
 const EVENTS_PER_SECOND = 10;
 const TARGETS = [
@@ -58,3 +59,5 @@ const markdown = [
   `rounds ${config.sseRounds} × ${config.sseSeconds} s of broadcasts (each round reconnects every client), medians over rounds; delivered = events received ÷ (ticks broadcast in the window × clients); lag = receipt time − broadcast timestamp in the event`,
 ].join('\n');
 saveScenario('sse', markdown, { targets: TARGETS, failed, samples: Object.fromEntries(samples) });
+
+if (config.profile) await profileTargets('sse', ['express', 'pagi-serve', 'express-bridged-serve'], measure, 'event');

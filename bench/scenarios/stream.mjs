@@ -34,4 +34,5 @@ await httpScenario({
       baselines: [{ name: 'express', label: 'Express' }],
     },
   ],
+  profile: { kind: 'stream-out', names: ['express', 'express-bridged', 'pagi-listener'] },
 });

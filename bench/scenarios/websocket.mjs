@@ -5,6 +5,7 @@ import { runClient } from '../lib/client-process.mjs';
 import { medians, pairedRatio, runInterleaved } from '../lib/rounds.mjs';
 import { formatNumber, formatRatio, markdownTable, saveScenario, settingsLine } from '../lib/report.mjs';
 import { startTargets, stopTargets } from '../lib/target.mjs';
+import { profileTargets } from '../profile/profile-targets.mjs';
 
 const MESSAGE_BYTES = 100;
 const TARGETS = [
@@ -47,3 +48,5 @@ const markdown = [
   settingsLine(),
 ].join('\n');
 saveScenario('websocket', markdown, { targets: TARGETS, failed, samples: Object.fromEntries(samples) });
+
+if (config.profile) await profileTargets('websocket', ['ws', 'pagi-serve'], measure, 'message');
