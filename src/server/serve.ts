@@ -67,7 +67,8 @@ async function serveInProcess(app: App, config: ResolvedConfig): Promise<ServerH
     logger: log,
     settings: config.websocket,
     rootPath: config.rootPath,
-    state: () => state,
+    state,
+    accessLog: config.accessLog,
   });
   const server = createNodeServer(config, http.listener, websocket);
   sendContinueLazily(server, http.listener);

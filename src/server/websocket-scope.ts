@@ -7,9 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Extensions, WebSocketScope } from '../protocol/types.js';
 import { pairsFromRawHeaders } from '../protocol/headers.js';
 import type { ConnectionController } from '../protocol/connection.js';
-import { decodePath, encodePathPrefix, splitTarget } from '../adapter/paths.js';
-import { httpVersionOf } from '../adapter/request-to-scope.js';
-import { tlsExtensionFor } from '../adapter/tls-extension.js';
+import { decodePath, encodePathPrefix, httpVersionOf, splitTarget, tlsExtensionFor } from '../adapter/index.js';
 
 export interface WebSocketScopeOptions {
   /** Server-configured mount prefix (decoded, no trailing slash), prepended to `raw_path`. */

@@ -17,6 +17,7 @@ import { createConnection, type ConnectionController } from '../protocol/connect
 import { Disconnected, OutOfOrder } from '../protocol/errors.js';
 import type { App, HeaderPair, ReceiveEvent, SendEvent, WebSocketScope } from '../protocol/types.js';
 import { createSendValidator, type NormalizedSendEvent, type SendValidator } from '../protocol/validate.js';
+import { accessLogLine } from './access-log.js';
 import type { Logger } from './logger.js';
 import { UpgradeResponse } from './upgrade-response.js';
 import { websocketScope } from './websocket-scope.js';
@@ -46,6 +47,8 @@ export interface SessionContext {
   settings: WebSocketSettings;
   rootPath: string;
   state: Record<string, unknown>;
+  /** Access log writer: one line per session, when its socket closes (101, or the refusal's status). */
+  accessLog: ((line: string) => void) | undefined;
 }
 
 type Phase = 'connecting' | 'refusing' | 'open' | 'closed';
@@ -78,6 +81,8 @@ export class WebSocketSession {
   private pingTimer: NodeJS.Timeout | undefined;
   private pongTimer: NodeJS.Timeout | undefined;
   private pongTimeout = 0;
+  /** Status of the handshake answer (101, a refusal's, 403/500/503), for the access log. */
+  private answerStatus = 0;
 
   constructor(
     private readonly ctx: SessionContext,
@@ -96,6 +101,8 @@ export class WebSocketSession {
     this.validator = createSendValidator(this.scope);
     this.connection.setAbortHandler(this.onAbort);
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    const accessLog = ctx.accessLog;
+    if (accessLog) void this.closed.then(() => accessLog(accessLogLine(req, this.answerStatus, 0)));
     // Node removed its own listeners when it emitted 'upgrade'; an unhandled 'error' would crash the process.
     socket.on('error', this.onSocketError);
     socket.once('close', this.onSocketClose);
@@ -186,6 +193,7 @@ export class WebSocketSession {
       case 'websocket.accept':
         this.validator.commit(step);
         this.connection.markStarted();
+        this.answerStatus = 101;
         this.accept(e.subprotocol, e.headers);
         return;
       case 'websocket.send':
@@ -285,6 +293,7 @@ export class WebSocketSession {
   ): Promise<void> {
     if (event.type === 'http.response.start') {
       this.phase = 'refusing';
+      this.answerStatus = event.status;
       this.refusal = new UpgradeResponse(this.req, this.socket);
       this.validator.commit(step);
       this.connection.markStarted();
@@ -297,6 +306,7 @@ export class WebSocketSession {
 
   private async answerPlain(status: number, text: string): Promise<void> {
     this.phase = 'refusing';
+    this.answerStatus = status;
     this.refusal = new UpgradeResponse(this.req, this.socket);
     await this.refusal.plain(status, text);
   }

@@ -18,8 +18,9 @@ export interface WebSocketHandlerOptions {
   logger: Logger;
   settings: WebSocketSettings;
   rootPath: string;
-  /** Read per session, so the lifespan state set after the handler was built is seen. */
-  state: () => Record<string, unknown>;
+  /** The lifespan state, shallow-copied into every scope. */
+  state: Record<string, unknown>;
+  accessLog?: ((line: string) => void) | undefined;
 }
 
 export interface WebSocketHandler {
@@ -64,7 +65,16 @@ export function createWebSocketHandler(options: WebSocketHandlerOptions): WebSoc
         return;
       }
       const session = new WebSocketSession(
-        { app: options.app, logger: options.logger, wss, accepted, settings: options.settings, rootPath: options.rootPath, state: options.state() },
+        {
+          app: options.app,
+          logger: options.logger,
+          wss,
+          accepted,
+          settings: options.settings,
+          rootPath: options.rootPath,
+          state: options.state,
+          accessLog: options.accessLog,
+        },
         req,
         socket,
         head,

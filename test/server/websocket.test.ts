@@ -415,4 +415,96 @@ describe('websocket messages and closing', () => {
     expect(scopes[0]?.state.mine).toBe(1);
     expect(scopes[1]?.state.mine).toBe(2);
   });
+
+  it('delivers frames the client sent before the app accepted', async () => {
+    const received = deferred<ReceiveEvent[]>();
+    const { port } = await start(async (scope, receive, send) => {
+      if (scope.type !== 'websocket') return;
+      await receive();
+      // Let the client's frames sit in the paused socket first.
+      await new Promise((r) => setTimeout(r, 100));
+      await send({ type: 'websocket.accept' });
+      received.resolve([await receive(), await receive()]);
+      await send({ type: 'websocket.close' });
+    });
+    const socket = await connect(port);
+    socket.on('data', () => {});
+    const key = Buffer.alloc(16, 2).toString('base64');
+    socket.write(
+      `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    socket.write(Buffer.concat([maskedFrame(0x1, Buffer.from('first')), maskedFrame(0x2, Buffer.from([9, 8]))]));
+    expect(await within(received.promise, 5000, 'early frames')).toEqual([
+      { type: 'websocket.receive', text: 'first' },
+      { type: 'websocket.receive', bytes: Buffer.from([9, 8]) },
+    ]);
+    socket.destroy();
+  });
+
+  it('ends the session with write_timeout when a send waits too long', async () => {
+    const outcome = deferred<{ error: unknown; event: ReceiveEvent }>();
+    const { wsUrl } = await start(
+      async (scope, receive, send) => {
+        if (scope.type !== 'websocket') return;
+        await receive();
+        await send({ type: 'websocket.accept' });
+        const chunk = Buffer.alloc(1024 * 1024);
+        let error: unknown;
+        try {
+          for (let i = 0; i < 256; i++) await send({ type: 'websocket.send', bytes: chunk });
+        } catch (err) {
+          error = err;
+        }
+        outcome.resolve({ error, event: await receive() });
+      },
+      { websocket: { sendTimeout: 0.3 } },
+    );
+    const ws = client(wsUrl);
+    await opened(ws);
+    ws.pause();
+    const { error, event } = await within(outcome.promise, 20_000, 'write timeout');
+    expect(error).toBeInstanceOf(Disconnected);
+    expect((error as Disconnected).reason).toBe('write_timeout');
+    expect(event).toEqual({ type: 'websocket.disconnect', code: 1006, reason: 'write_timeout' });
+  });
+
+  it('writes an access log line per session', async () => {
+    const lines: string[] = [];
+    const { wsUrl } = await start(echo, { accessLog: (line) => lines.push(line) });
+    const ws = client(`${wsUrl}/live`);
+    await opened(ws);
+    ws.close();
+    await closed(ws);
+    await waitFor(() => lines.length === 1, 5000, 'access log line');
+    expect(lines[0]).toMatch(/"GET \/live HTTP\/1\.1" 101 -$/);
+  });
+
+  it('ends with close_timeout when the peer never answers our Close', async () => {
+    const reason = deferred<string>();
+    const { port } = await start(
+      async (scope, receive, send) => {
+        if (scope.type !== 'websocket') return;
+        await receive();
+        await send({ type: 'websocket.accept' });
+        await send({ type: 'websocket.close', code: 4000 });
+        reason.resolve(await scope['pagi.connection'].disconnect_future());
+        expect(await receive()).toEqual({ type: 'websocket.disconnect', code: 1006, reason: 'close_timeout' });
+      },
+      { websocket: { closeTimeout: 0.2 } },
+    );
+    const socket = await connect(port);
+    const data = readAll(socket);
+    socket.write(
+      `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${Buffer.alloc(16, 3).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    expect(await within(reason.promise, 5000, 'close_timeout')).toBe('close_timeout');
+    await data;
+  });
 });
+
+/** A masked client frame (payload < 126 bytes). */
+function maskedFrame(opcode: number, payload: Buffer): Buffer {
+  const mask = Buffer.from([7, 7, 7, 7]);
+  const masked = payload.map((b, i) => b ^ (mask[i % 4] as number));
+  return Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | payload.length]), mask, masked]);
+}
