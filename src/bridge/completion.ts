@@ -12,12 +12,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Disconnected } from '../protocol/errors.js';
 import type { ConnectionState, Receive, Send } from '../protocol/types.js';
-import { createFakeRequest } from './fake-request.js';
+import { createFakeRequest, type BodyHooks, type FakeRequest } from './fake-request.js';
 import { createFakeResponse, type FakeResponse } from './fake-response.js';
-import { StubSocket } from './fake-socket.js';
+import { StubSocket, type SocketOwner } from './fake-socket.js';
 import { finalResponse, type FinalResponseOptions } from './final-response.js';
 import { connectionReset, streamDestroyed, truncatedRequest } from './node-errors.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type OutboxHooks } from './outbox.js';
 import { scopeToRequestLine, type RequestLine, type RequestScope } from './scope-to-request.js';
 
 /** The final `next` handed to bare routers and middleware. */
@@ -63,14 +63,16 @@ function isApplication(handler: NodeHandler): boolean {
   return typeof h.handle === 'function' && typeof h.listen === 'function';
 }
 
-class Exchange {
+const kExchange = Symbol('pagi.bridge.exchange');
+
+class Exchange implements OutboxHooks, BodyHooks, SocketOwner {
   private readonly handler: NodeHandler;
   private readonly options: ExchangeOptions;
   private readonly connection: ConnectionState | undefined;
   private readonly outbox: Outbox;
   private readonly socket: StubSocket;
+  private readonly request: FakeRequest;
   private readonly req: IncomingMessage;
-  private readonly endBodiless: () => void;
   private readonly response: FakeResponse;
   private readonly res: ServerResponse;
   /** 'finish' was emitted: the terminal send was accepted. */
@@ -93,44 +95,30 @@ class Exchange {
     this.handler = handler;
     this.options = options;
     this.connection = scope['pagi.connection'];
-    this.outbox = new Outbox(send, {
-      onDisconnected: (reason) => this.peerGone(reason),
-      onFailed: (error) => this.fail(error),
-      onDrained: () => this.response.drained(),
-    });
-    this.socket = new StubSocket(scope, this.onSocketDestroy);
-    // Registered before the response's own listener, like Node's server
-    // listener, so the request is torn down before the response says 'close'.
-    this.socket.on('close', this.onSocketClose);
-    this.socket.on('timeout', this.onSocketTimeout);
-    const request = createFakeRequest(
-      line,
-      this.socket,
-      scope,
-      receive,
-      { onDisconnect: (reason) => this.peerGone(reason ?? 'client_closed'), onActivity: () => this.socket.touch() },
-      primed,
-    );
-    this.req = request.req;
-    this.endBodiless = request.endBodiless;
+    this.outbox = new Outbox(send, this);
+    this.socket = new StubSocket(scope, this, options.highWaterMark);
+    this.request = createFakeRequest(line, this.socket, scope, receive, this, primed);
+    this.req = this.request.req;
     this.response = createFakeResponse(this.req, {
       outbox: this.outbox,
       socket: this.socket,
       fullflush: scope.extensions !== undefined && 'fullflush' in scope.extensions,
       highWaterMark: options.highWaterMark,
     });
-    this.res = this.response.res;
+    const res = this.response.res;
+    this.res = res;
     if (line.httpVersionMajor === 2) {
       // ServerResponse treats any x.0 version like HTTP/1.0; HTTP/2 streams
       // do frame bodies (and allow trailers) like chunked HTTP/1.1.
-      const internals = this.res as unknown as { useChunkedEncodingByDefault: boolean };
-      internals.useChunkedEncodingByDefault = true;
-      this.res.shouldKeepAlive = true;
+      (res as unknown as { useChunkedEncodingByDefault: boolean }).useChunkedEncodingByDefault = true;
+      res.shouldKeepAlive = true;
     }
-    this.res.assignSocket(this.socket as never);
-    this.res.on('finish', this.onResponseFinish);
-    this.res.once('close', this.onResponseClose);
-    this.connection?.on_disconnect(this.onConnectionDisconnect);
+    (res as ResponseWithExchange)[kExchange] = this;
+    res.assignSocket(this.socket as never);
+    // First listeners on the response, like those Node's server adds.
+    res.on('finish', onBridgedResponseFinish);
+    res.once('close', onBridgedResponseClose);
+    this.connection?.on_disconnect((reason) => this.peerGone(reason));
   }
 
   run(): Promise<void> {
@@ -143,19 +131,20 @@ class Exchange {
   }
 
   private invoke(): void {
-    const next: NextFunction = (err) => this.finalNext(err);
+    const application = isApplication(this.handler);
+    const next: NextFunction | undefined = application ? undefined : (err) => this.finalNext(err);
     try {
-      const result: unknown = isApplication(this.handler)
-        ? (this.handler as unknown as (req: IncomingMessage, res: ServerResponse) => unknown)(this.req, this.res)
-        : this.handler(this.req, this.res, next);
+      const result: unknown = next
+        ? this.handler(this.req, this.res, next)
+        : (this.handler as unknown as (req: IncomingMessage, res: ServerResponse) => unknown)(this.req, this.res);
       // A bare async middleware that rejects is treated like next(err), as Express 5 does.
       if (result && typeof (result as PromiseLike<unknown>).then === 'function') {
-        (result as PromiseLike<unknown>).then(undefined, next);
+        (result as PromiseLike<unknown>).then(undefined, (err: unknown) => this.finalNext(err));
       }
     } catch (error) {
-      next(error);
+      this.finalNext(error);
     } finally {
-      this.endBodiless();
+      this.request.endBodiless();
     }
   }
 
@@ -167,7 +156,12 @@ class Exchange {
 
   /** The client side is gone (disconnect event, on_disconnect, or a send rejected). */
   private peerGone(reason: string): void {
-    if (this.responseFinished || this.settling) return;
+    if (this.settling) return;
+    if (this.responseFinished) {
+      // The answer is out; a handler still reading the body learns it never comes.
+      if (!this.req.complete && !this.req.destroyed) this.req.destroy(connectionReset());
+      return;
+    }
     this.outbox.stop(new Disconnected(reason));
     // Node's parser fails on a connection that ends inside a request body
     // and the socket emits that error before 'close' (on-finished sees it);
@@ -175,41 +169,61 @@ class Exchange {
     this.socket.destroy(this.req.complete ? undefined : truncatedRequest());
   }
 
+  // ---------------------------------------------------------------- OutboxHooks
+
+  onDisconnected(reason: string): void {
+    this.peerGone(reason);
+  }
+
   /** A send failed for a reason other than a disconnect: the app promise rejects with it. */
-  private fail(error: unknown): void {
+  onFailed(error: unknown): void {
     if (this.failure || this.settling) return;
     this.failure = { error };
     this.socket.destroy();
   }
 
-  private readonly onConnectionDisconnect = (reason: string): void => {
-    this.peerGone(reason);
-  };
+  onDrained(): void {
+    this.response.drained();
+  }
+
+  // ------------------------------------------------------------------ BodyHooks
+
+  onBodyDisconnect(reason: string | undefined): void {
+    this.peerGone(reason ?? this.connection?.disconnect_reason() ?? 'client_closed');
+  }
+
+  onBodyActivity(): void {
+    this.socket.touch();
+  }
+
+  // ---------------------------------------------------------------- SocketOwner
 
   /** Something on the Express side destroyed the socket (`req.socket.destroy()`, `res.destroy()`). */
-  private readonly onSocketDestroy = (error: Error | null): void => {
+  socketDestroyed(error: Error | null): void {
     if (this.settling || this.responseFinished || this.failure) return;
     this.outbox.stop(streamDestroyed('write'));
     // Before a clean end this makes the truncation visible (§4.6); after the
     // client left it is a no-op.
     if (this.connection?.is_connected()) this.connection.abort(error?.message);
-  };
+  }
 
-  private readonly onSocketClose = (): void => {
+  socketClosed(): void {
     // Node's server destroys every request whose response has not finished
     // when its socket closes: 'aborted' if the body was incomplete, then 'close'.
     if (!this.responseFinished && !this.req.destroyed) this.req.destroy(connectionReset());
-  };
+  }
 
-  private readonly onSocketTimeout = (): void => {
+  socketTimedOut(): void {
     // Node's socketOnTimeout: tell the request (if still reading) and the
     // response; destroy the socket if nobody listened.
     const reqHandled = !this.req.complete && this.req.emit('timeout', this.socket);
     const resHandled = this.res.socket !== null && this.res.emit('timeout', this.socket);
     if (!reqHandled && !resHandled) this.socket.destroy();
-  };
+  }
 
-  private readonly onResponseFinish = (): void => {
+  // ------------------------------------------------------------- response end
+
+  handleResponseFinish(): void {
     this.responseFinished = true;
     // Node's resOnFinish: a request nobody read is dumped (so a bodiless one
     // ends and closes), the socket is detached before user 'finish'
@@ -218,26 +232,52 @@ class Exchange {
     if (!req._consuming && !req._readableState.resumeScheduled) req._dump();
     this.res.detachSocket(this.socket as never);
     process.nextTick(emitResponseClose, this.res);
-  };
+  }
 
-  private readonly onResponseClose = (): void => {
-    void this.outbox.idle().then(this.settle);
-  };
+  handleResponseClose(): void {
+    void this.outbox.idle().then(() => this.afterResponse());
+  }
 
-  private readonly settle = (): void => {
+  private afterResponse(): void {
+    const req = this.req as unknown as RequestInternals;
+    if (this.responseFinished && !this.failure && !req.complete && !req.destroyed && !req._dumped && req._consuming) {
+      // Like Node, a handler that answered first may still read the body:
+      // the scope stays open until the request stream is done.
+      req.once('close', () => this.settle());
+      return;
+    }
+    this.settle();
+  }
+
+  private settle(): void {
+    if (this.settling) return;
     this.settling = true;
     // Housekeeping: the stub socket's 'close' releases listeners and timers
     // that handlers attached to it.
     if (!this.socket.destroyed) this.socket.destroy();
     if (this.failure) this.reject(this.failure.error);
     else this.resolve();
-  };
+  }
+}
+
+type ResponseWithExchange = ServerResponse & { [kExchange]: Exchange };
+
+function onBridgedResponseFinish(this: ServerResponse): void {
+  (this as ResponseWithExchange)[kExchange].handleResponseFinish();
+}
+
+function onBridgedResponseClose(this: ServerResponse): void {
+  (this as ResponseWithExchange)[kExchange].handleResponseClose();
 }
 
 interface RequestInternals {
   _consuming: boolean;
+  _dumped: boolean;
+  complete: boolean;
+  destroyed: boolean;
   _readableState: { resumeScheduled: boolean };
   _dump(): void;
+  once(event: 'close', listener: () => void): void;
 }
 
 function emitResponseClose(res: ServerResponse): void {

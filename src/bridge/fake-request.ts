@@ -13,9 +13,9 @@ import type { RequestLine } from './scope-to-request.js';
 /** What the body puller reports back to the exchange. */
 export interface BodyHooks {
   /** The scope ended abnormally while the body was being read. */
-  onDisconnect(reason: string | undefined): void;
+  onBodyDisconnect(reason: string | undefined): void;
   /** A body chunk arrived (restarts the socket's idle timer). */
-  onActivity(): void;
+  onBodyActivity(): void;
 }
 
 /** The one documented name under which Express handlers reach PAGI: `req.pagi`. */
@@ -31,6 +31,23 @@ interface IncomingInternals {
   _consuming: boolean;
   _readableState: { readingMore: boolean };
   _addHeaderLines(headers: string[], n: number): void;
+  [kPuller]: BodyPuller;
+}
+
+const kPuller = Symbol('pagi.bridge.bodyPuller');
+
+/**
+ * The request's `_read`, shared by every request (an own property, since
+ * Express swaps the prototype): marks the stream as consumed, as Node's own
+ * `_read` does, and pulls the next body event.
+ */
+function readFromReceive(this: IncomingMessage): void {
+  const self = this as unknown as IncomingInternals;
+  if (!self._consuming) {
+    self._readableState.readingMore = false;
+    self._consuming = true;
+  }
+  self[kPuller].pull();
 }
 
 /** The request plus the moment a bodiless request completes. */
@@ -57,7 +74,7 @@ export function createFakeRequest(
   primed?: { body: Uint8Array; more: boolean },
 ): FakeRequest {
   const req = new IncomingMessage(socket as never);
-  const internals = req as unknown as IncomingInternals;
+  const internals = req as unknown as IncomingInternals & { originalUrl: string; baseUrl: string };
   req.method = line.method;
   req.url = line.url;
   req.httpVersion = line.httpVersion;
@@ -70,36 +87,23 @@ export function createFakeRequest(
   // Node's own folding (set-cookie array, first-wins list, ', ' joins,
   // joinDuplicateHeaders...) applied lazily by the `headers` getter.
   internals._addHeaderLines(rawHeaders, rawHeaders.length);
-  Object.assign(req, { originalUrl: line.originalUrl, baseUrl: line.baseUrl });
+  internals.originalUrl = line.originalUrl;
+  internals.baseUrl = line.baseUrl;
   const context: PagiRequestContext = { scope, state: ('state' in scope ? scope.state : {}) as Record<string, unknown> };
   Object.defineProperty(req, 'pagi', { value: context, writable: true, configurable: true, enumerable: false });
-
-  const bodiless = !primed && line.framing === 'none';
-  // A bodiless request never asks receive() for its empty body event.
-  const puller = new BodyPuller(req, receive, hooks, bodiless);
-  req._read = function readFromReceive(this: IncomingMessage): void {
-    const self = this as unknown as IncomingInternals;
-    if (!self._consuming) {
-      self._readableState.readingMore = false;
-      self._consuming = true;
-    }
-    puller.pull();
-  };
-
+  const puller = new BodyPuller(req, receive, hooks, !primed && line.framing === 'none');
+  internals[kPuller] = puller;
+  req._read = readFromReceive;
   if (primed) puller.deliver(primed.body, primed.more);
-  return {
-    req,
-    endBodiless: () => {
-      if (bodiless && !req.complete && !req.destroyed) puller.finish();
-    },
-  };
+  return puller;
 }
 
 /** Pulls one `receive()` at a time, only when the stream asks for data. */
-class BodyPuller {
+class BodyPuller implements FakeRequest {
   private pulling = false;
-  private done = false;
-  private readonly req: IncomingMessage;
+  private done: boolean;
+  private readonly bodiless: boolean;
+  readonly req: IncomingMessage;
   private readonly receive: () => Promise<ReceiveEvent>;
   private readonly hooks: BodyHooks;
 
@@ -107,13 +111,22 @@ class BodyPuller {
     this.req = req;
     this.receive = receive;
     this.hooks = hooks;
+    // A bodiless request never asks receive() for its empty body event.
+    this.bodiless = bodiless;
     this.done = bodiless;
+  }
+
+  endBodiless(): void {
+    if (this.bodiless && !this.req.complete && !this.req.destroyed) this.finish();
   }
 
   pull(): void {
     if (this.pulling || this.done) return;
     this.pulling = true;
-    this.receive().then(this.onEvent, this.onFailure);
+    this.receive().then(
+      (event) => this.onEvent(event),
+      (error: unknown) => this.onFailure(error),
+    );
   }
 
   /** Pushes one body fragment; returns nothing, the stream asks again when it wants more. */
@@ -136,23 +149,23 @@ class BodyPuller {
     this.req.push(null);
   }
 
-  private readonly onEvent = (event: ReceiveEvent): void => {
+  private onEvent(event: ReceiveEvent): void {
     this.pulling = false;
     if (this.done || this.req.destroyed) return;
     if (event.type === 'http.request' || event.type === 'sse.request') {
-      this.hooks.onActivity();
+      this.hooks.onBodyActivity();
       this.deliver(event.body, Boolean(event.more));
       return;
     }
     this.done = true;
     const reason = event.type === 'sse.disconnect' ? event.reason : undefined;
-    this.hooks.onDisconnect(reason);
-  };
+    this.hooks.onBodyDisconnect(reason);
+  }
 
-  private readonly onFailure = (error: unknown): void => {
+  private onFailure(error: unknown): void {
     // receive() never rejects under a conforming server; treat it as the end.
     this.pulling = false;
     this.done = true;
-    this.hooks.onDisconnect(error instanceof Error ? `x-receive-error: ${error.message}` : undefined);
-  };
+    this.hooks.onBodyDisconnect(error instanceof Error ? `x-receive-error: ${error.message}` : undefined);
+  }
 }

@@ -66,21 +66,135 @@ export interface FakeResponse {
   drained(): void;
 }
 
+const kCapture = Symbol('pagi.bridge.responseCapture');
+type WithCapture = ServerResponse & { [kCapture]: ResponseCapture };
+
+function captureOf(res: ServerResponse): ResponseCapture {
+  return (res as WithCapture)[kCapture];
+}
+
+// The hooks are shared by every response and find their state through
+// `kCapture`, so a request costs one property map, not a dozen closures.
+function hook(value: (this: ServerResponse, ...args: never[]) => unknown): PropertyDescriptor {
+  return { value, writable: true, configurable: true, enumerable: false };
+}
+
+const RESPONSE_HOOKS: PropertyDescriptorMap = {
+  _storeHeader: hook(function storeHeader(this: ServerResponse, firstLine: string, headers: unknown): void {
+    captureOf(this).storeHeader(firstLine, headers);
+  }),
+  write: hook(function write(
+    this: ServerResponse,
+    chunk: Chunk,
+    encoding?: BufferEncoding | WriteCallback,
+    callback?: WriteCallback,
+  ): boolean {
+    return captureOf(this).write(chunk, encoding, callback);
+  }),
+  end: hook(function end(
+    this: ServerResponse,
+    chunk?: Chunk | (() => void),
+    encoding?: BufferEncoding | (() => void),
+    callback?: () => void,
+  ): ServerResponse {
+    return captureOf(this).end(chunk, encoding, callback);
+  }),
+  flushHeaders: hook(function flushHeaders(this: ServerResponse): void {
+    captureOf(this).flushHeaders();
+  }),
+  addTrailers: hook(function addTrailers(this: ServerResponse, headers: unknown): void {
+    captureOf(this).addTrailers(headers);
+  }),
+  // Nothing else in Node writes through these once write/end/flushHeaders
+  // are replaced; they stay harmless for code that calls them directly.
+  _send: hook(function send(this: ServerResponse, data: Chunk, encoding?: BufferEncoding, callback?: WriteCallback): boolean {
+    return captureOf(this).rawWrite(data, encoding, callback);
+  }),
+  _writeRaw: hook(function writeRaw(
+    this: ServerResponse,
+    data: Chunk,
+    encoding?: BufferEncoding,
+    callback?: WriteCallback,
+  ): boolean {
+    return captureOf(this).rawWrite(data, encoding, callback);
+  }),
+  // PAGI has no interim responses: the serving side sends 100 Continue
+  // itself when the body is read.
+  writeContinue: hook(function writeContinue(this: ServerResponse, callback?: () => void): void {
+    if (typeof callback === 'function') process.nextTick(callback);
+  }),
+  writeProcessing: hook(function writeProcessing(this: ServerResponse, callback?: () => void): void {
+    if (typeof callback === 'function') process.nextTick(callback);
+  }),
+  writeEarlyHints: hook(function writeEarlyHints(this: ServerResponse, _hints: unknown, callback?: () => void): void {
+    if (typeof callback === 'function') process.nextTick(callback);
+  }),
+  // Node reports finished as soon as the socket took every byte, which for a
+  // small response is inside end() itself, before 'finish'. Bytes below the
+  // high-water mark count as taken; after a disconnect only a terminal send
+  // that really went through does.
+  writableFinished: {
+    get(this: ServerResponse): boolean {
+      return captureOf(this).writableFinished();
+    },
+    configurable: true,
+  },
+  writableLength: {
+    get(this: ServerResponse): number {
+      return captureOf(this).channel.outbox.pendingBytes;
+    },
+    configurable: true,
+  },
+  writableNeedDrain: {
+    get(this: ServerResponse): boolean {
+      return captureOf(this).writableNeedDrain();
+    },
+    configurable: true,
+  },
+  writableHighWaterMark: {
+    get(this: ServerResponse): number {
+      return captureOf(this).channel.highWaterMark;
+    },
+    configurable: true,
+  },
+};
+
+// compression assigns `res.flush`; the accessor keeps its function and adds
+// an `http.fullflush` after each call. Installed only when the server offers
+// the extension.
+const FLUSH_HOOK: PropertyDescriptorMap = {
+  flush: {
+    get(this: ServerResponse): ((...args: unknown[]) => unknown) | undefined {
+      return captureOf(this).userFlush ? flushThenFullflush : undefined;
+    },
+    set(this: ServerResponse, fn: unknown): void {
+      captureOf(this).userFlush = typeof fn === 'function' ? (fn as (...args: unknown[]) => unknown) : undefined;
+    },
+    configurable: true,
+  },
+};
+
+function flushThenFullflush(this: ServerResponse, ...args: unknown[]): unknown {
+  return captureOf(this).flush(args);
+}
+
 /** Builds the response for `req` and installs the capturing hooks. */
 export function createFakeResponse(req: IncomingMessage, channel: ResponseChannel): FakeResponse {
   // @types/node omits the options argument Node 20 accepts.
   const Response = ServerResponse as unknown as new (req: IncomingMessage, options: object) => ServerResponse;
   const res = new Response(req, { highWaterMark: channel.highWaterMark });
   const capture = new ResponseCapture(res, channel);
-  capture.install();
-  return { res, drained: () => capture.drained() };
+  (res as WithCapture)[kCapture] = capture;
+  Object.defineProperties(res, RESPONSE_HOOKS);
+  if (channel.fullflush) Object.defineProperties(res, FLUSH_HOOK);
+  return capture;
 }
 
 /** The per-response state behind the own-property hooks. */
-class ResponseCapture {
-  private readonly res: ServerResponse;
+class ResponseCapture implements FakeResponse {
+  readonly res: ServerResponse;
+  readonly channel: ResponseChannel;
   private readonly internals: ResponseInternals;
-  private readonly channel: ResponseChannel;
   /** The start event has been queued. */
   private started = false;
   /** Bytes (possibly zero) followed the start, so the head is on its way to the client. */
@@ -91,83 +205,12 @@ class ResponseCapture {
   private trailers: HeaderPair[] = [];
   private terminalResolved = false;
   private needDrain = false;
-  private userFlush: ((...args: unknown[]) => unknown) | undefined;
+  userFlush: ((...args: unknown[]) => unknown) | undefined;
 
   constructor(res: ServerResponse, channel: ResponseChannel) {
     this.res = res;
     this.internals = res as unknown as ResponseInternals;
     this.channel = channel;
-  }
-
-  install(): void {
-    const res = this.res;
-    const self = this;
-    const hooks: Record<string, unknown> = {
-      _storeHeader(firstLine: string, headers: unknown): void {
-        self.storeHeader(firstLine, headers);
-      },
-      write(chunk: Chunk, encoding?: BufferEncoding | WriteCallback, callback?: WriteCallback): boolean {
-        return self.write(chunk, encoding, callback);
-      },
-      end(chunk?: Chunk | (() => void), encoding?: BufferEncoding | (() => void), callback?: () => void): ServerResponse {
-        return self.end(chunk, encoding, callback);
-      },
-      flushHeaders(): void {
-        self.flushHeaders();
-      },
-      addTrailers(headers: unknown): void {
-        self.addTrailers(headers);
-      },
-      // Nothing else in Node writes through these once write/end/flushHeaders
-      // are replaced; they stay harmless for code that calls them directly.
-      _send(data: Chunk, encoding?: BufferEncoding, callback?: WriteCallback): boolean {
-        return self.rawWrite(data, encoding, callback);
-      },
-      _writeRaw(data: Chunk, encoding?: BufferEncoding, callback?: WriteCallback): boolean {
-        return self.rawWrite(data, encoding, callback);
-      },
-      // PAGI has no interim responses: the serving side sends 100 Continue
-      // itself when the body is read.
-      writeContinue(callback?: () => void): void {
-        if (typeof callback === 'function') process.nextTick(callback);
-      },
-      writeProcessing(callback?: () => void): void {
-        if (typeof callback === 'function') process.nextTick(callback);
-      },
-      writeEarlyHints(_hints: unknown, callback?: () => void): void {
-        if (typeof callback === 'function') process.nextTick(callback);
-      },
-    };
-    for (const [name, value] of Object.entries(hooks)) {
-      Object.defineProperty(res, name, { value, writable: true, configurable: true, enumerable: false });
-    }
-    Object.defineProperties(res, {
-      // Node reports finished as soon as the socket took every byte, which
-      // for a small response is inside end() itself, before 'finish'. Bytes
-      // below the high-water mark count as taken; after a disconnect only a
-      // terminal send that really went through does.
-      writableFinished: {
-        get: () =>
-          this.internals.finished &&
-          (this.terminalResolved || (!this.isGone() && this.channel.outbox.pendingBytes < this.channel.highWaterMark)),
-        configurable: true,
-      },
-      writableLength: { get: () => this.channel.outbox.pendingBytes, configurable: true },
-      writableNeedDrain: {
-        get: () => !res.destroyed && !this.internals.finished && this.needDrain,
-        configurable: true,
-      },
-      writableHighWaterMark: { get: () => this.channel.highWaterMark, configurable: true },
-      // compression assigns `res.flush`; the accessor keeps its function and
-      // adds an `http.fullflush` after it when the server offers one.
-      flush: {
-        get: () => (this.userFlush ? this.flushWrapper : undefined),
-        set: (fn: unknown) => {
-          this.userFlush = typeof fn === 'function' ? (fn as (...args: unknown[]) => unknown) : undefined;
-        },
-        configurable: true,
-      },
-    });
   }
 
   /** Called by the exchange when the outbox drained. */
@@ -178,13 +221,22 @@ class ResponseCapture {
     }
   }
 
-  private readonly flushWrapper = (...args: unknown[]): unknown => {
+  flush(args: unknown[]): unknown {
     const result = this.userFlush?.apply(this.res, args);
-    if (this.channel.fullflush && this.started && !this.isGone()) {
-      this.channel.outbox.enqueue({ type: 'http.fullflush' });
-    }
+    if (this.started && !this.isGone()) this.channel.outbox.enqueue({ type: 'http.fullflush' });
     return result;
-  };
+  }
+
+  writableFinished(): boolean {
+    return (
+      this.internals.finished &&
+      (this.terminalResolved || (!this.isGone() && this.channel.outbox.pendingBytes < this.channel.highWaterMark))
+    );
+  }
+
+  writableNeedDrain(): boolean {
+    return !this.res.destroyed && !this.internals.finished && this.needDrain;
+  }
 
   private isGone(): boolean {
     return this.res.destroyed || this.channel.socket.destroyed;
@@ -192,7 +244,7 @@ class ResponseCapture {
 
   // ------------------------------------------------------------------ head
 
-  private storeHeader(firstLine: string, headers: unknown): void {
+  storeHeader(firstLine: string, headers: unknown): void {
     // Node validates, decides framing and sets `_header` (so `headersSent`
     // and ERR_HTTP_HEADERS_SENT behave natively). The string is never read.
     proto._storeHeader.call(this.res, firstLine, headers);
@@ -232,7 +284,7 @@ class ResponseCapture {
     this.channel.outbox.enqueue(start);
   }
 
-  private flushHeaders(): void {
+  flushHeaders(): void {
     if (!this.internals._header) this.internals._implicitHeader();
     this.flushHead();
   }
@@ -281,7 +333,7 @@ class ResponseCapture {
     return { bytes };
   }
 
-  private write(chunk: Chunk, encoding: BufferEncoding | WriteCallback | undefined, callback?: WriteCallback): boolean {
+  write(chunk: Chunk, encoding: BufferEncoding | WriteCallback | undefined, callback?: WriteCallback): boolean {
     if (typeof encoding === 'function') {
       callback = encoding;
       encoding = undefined;
@@ -293,7 +345,7 @@ class ResponseCapture {
     return ok;
   }
 
-  private rawWrite(data: Chunk, encoding: BufferEncoding | undefined, callback?: WriteCallback): boolean {
+  rawWrite(data: Chunk, encoding: BufferEncoding | undefined, callback?: WriteCallback): boolean {
     const cb = typeof callback === 'function' ? callback : nop;
     if (!this.internals._header) this.internals._implicitHeader();
     return this.sendBody(toBuffer(data, encoding), cb);
@@ -313,13 +365,11 @@ class ResponseCapture {
     this.headFlushed = true;
     this.internals._headerSent = true;
     this.channel.socket.touch();
-    this.channel.outbox.enqueue({ type: 'http.response.body', body: bytes, more: true }, bytes.length, (error) =>
-      error ? callback(streamDestroyed('write')) : callback(),
-    );
+    this.channel.outbox.enqueue({ type: 'http.response.body', body: bytes, more: true }, bytes.length, settleWrite, callback);
     return this.channel.outbox.pendingBytes < this.channel.highWaterMark;
   }
 
-  private end(
+  end(
     chunk?: Chunk | (() => void),
     encoding?: BufferEncoding | (() => void),
     callback?: (error?: Error) => void,
@@ -367,7 +417,7 @@ class ResponseCapture {
     this.channel.socket.touch();
     if (this.trailersPromised) {
       if (body.length > 0) outbox.enqueue({ type: 'http.response.body', body, more: true }, body.length);
-      outbox.enqueue({ type: 'http.response.trailers', headers: this.trailers }, 0, this.onTerminalSettled);
+      outbox.enqueue({ type: 'http.response.trailers', headers: this.trailers }, 0, onTerminalSettled, this);
     } else if (this.internals._hasBody && !this.startHasLength && !this.headFlushed) {
       // Node frames this body as chunked (or close-delimited on HTTP/1.0)
       // because the head was stored without a length. A single terminal
@@ -379,19 +429,19 @@ class ResponseCapture {
       } else {
         this.flushHead();
       }
-      outbox.enqueue({ type: 'http.response.body', body: EMPTY, more: false }, 0, this.onTerminalSettled);
+      outbox.enqueue({ type: 'http.response.body', body: EMPTY, more: false }, 0, onTerminalSettled, this);
     } else {
-      outbox.enqueue({ type: 'http.response.body', body, more: false }, body.length, this.onTerminalSettled);
+      outbox.enqueue({ type: 'http.response.body', body, more: false }, body.length, onTerminalSettled, this);
     }
   }
 
-  private readonly onTerminalSettled = (error?: Error): void => {
+  terminalSettled(error: Error | undefined): void {
     if (error) return;
     this.terminalResolved = true;
     this.res.emit('finish');
-  };
+  }
 
-  private addTrailers(headers: unknown): void {
+  addTrailers(headers: unknown): void {
     // Node's own validation (ERR_INVALID_CHAR...), then the pairs it would write.
     proto.addTrailers.call(this.res, headers);
     this.trailers = trailerPairs(headers);
@@ -399,6 +449,16 @@ class ResponseCapture {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A write callback runs when its send settles; a failed send reads as a destroyed stream, as in Node. */
+function settleWrite(this: WriteCallback, error: Error | undefined): void {
+  if (error) this(streamDestroyed('write'));
+  else this();
+}
+
+function onTerminalSettled(this: ResponseCapture, error: Error | undefined): void {
+  this.terminalSettled(error);
+}
 
 function emitErrorAfter(res: ServerResponse, error: Error, callback: WriteCallback): void {
   callback(error);

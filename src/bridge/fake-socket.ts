@@ -8,8 +8,15 @@
 import { Duplex } from 'node:stream';
 import type { RequestScope } from './scope-to-request.js';
 
-/** Called once when anything destroys the socket (`req.socket.destroy()`, `res.destroy()`, ...). */
-export type SocketDestroyHook = (error: Error | null) => void;
+/** Who the socket reports to: the exchange that plays Node's http server for it. */
+export interface SocketOwner {
+  /** Anything destroyed the socket (`req.socket.destroy()`, `res.destroy()`, ...). Called once. */
+  socketDestroyed(error: Error | null): void;
+  /** The socket emitted 'close' (after its destroy). */
+  socketClosed(): void;
+  /** The idle timeout set through `setTimeout` fired. */
+  socketTimedOut(): void;
+}
 
 export class StubSocket extends Duplex {
   readonly remoteAddress: string | undefined;
@@ -25,11 +32,11 @@ export class StubSocket extends Duplex {
   _httpMessage: unknown = null;
 
   private timer: NodeJS.Timeout | undefined;
-  private readonly onDestroyHook: SocketDestroyHook;
+  readonly owner: SocketOwner;
 
-  constructor(scope: RequestScope, onDestroy: SocketDestroyHook) {
-    super({ allowHalfOpen: true });
-    this.onDestroyHook = onDestroy;
+  constructor(scope: RequestScope, owner: SocketOwner, highWaterMark: number) {
+    super({ allowHalfOpen: true, writableHighWaterMark: highWaterMark });
+    this.owner = owner;
     const client = scope.client;
     this.remoteAddress = client?.[0];
     this.remotePort = client?.[1];
@@ -43,6 +50,10 @@ export class StubSocket extends Duplex {
     // A socket error with no listener would crash the process; Node's http
     // server always listens too (its 'clientError' path).
     this.on('error', ignoreSocketError);
+    // First 'close' listener, like the one Node's server adds to every
+    // connection, so the owner tears the request down before anyone else hears.
+    this.on('close', onStubSocketClose);
+    this.on('timeout', onStubSocketTimeout);
   }
 
   override _read(): void {
@@ -56,7 +67,7 @@ export class StubSocket extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.clearTimer();
-    this.onDestroyHook(error);
+    this.owner.socketDestroyed(error);
     callback(error);
   }
 
@@ -113,6 +124,14 @@ export class StubSocket extends Duplex {
 
 function emitSocketTimeout(socket: StubSocket): void {
   if (!socket.destroyed) socket.emit('timeout');
+}
+
+function onStubSocketClose(this: StubSocket): void {
+  this.owner.socketClosed();
+}
+
+function onStubSocketTimeout(this: StubSocket): void {
+  this.owner.socketTimedOut();
 }
 
 function ignoreSocketError(): void {

@@ -4,13 +4,15 @@
  * Node's `res.write()` is synchronous, `send()` is not: each write becomes
  * one event, events leave strictly one at a time (the protocol forbids
  * overlapping sends), and the bytes not yet accepted are counted so the
- * response can report backpressure (`write()` → false, `'drain'`).
+ * response can report backpressure (`write()` → false, `'drain'`). When
+ * nothing is in flight an event goes straight to `send`; only events that
+ * arrive while one is pending wait in the array.
  */
 import type { SendEvent } from '../protocol/types.js';
 import { Disconnected } from '../protocol/errors.js';
 
-/** Settles one queued event: no argument on success, the failure otherwise. */
-export type Settled = (error?: Error) => void;
+/** Settles one queued event: no error on success, the failure otherwise. `this` is the context given to `enqueue`. */
+export type Settled = (this: unknown, error: Error | undefined) => void;
 
 export interface OutboxHooks {
   /** A send rejected because the client side is gone (§1): the exchange tears down. */
@@ -21,11 +23,20 @@ export interface OutboxHooks {
   onDrained(): void;
 }
 
+interface Entry {
+  event: SendEvent;
+  bytes: number;
+  settled: Settled | undefined;
+  context: unknown;
+}
+
 export class Outbox {
   /** Body bytes handed to `enqueue` whose send has not settled yet. */
   pendingBytes = 0;
-  private tail: Promise<void> = Promise.resolve();
+  private current: Entry | undefined;
+  private readonly waiting: Entry[] = [];
   private stoppedWith: Error | undefined;
+  private idleWaiters: Array<() => void> | undefined;
   private readonly send: (event: SendEvent) => Promise<void>;
   private readonly hooks: OutboxHooks;
 
@@ -40,38 +51,71 @@ export class Outbox {
   }
 
   /** Queues `event`; `bytes` counts towards backpressure until its send settles. */
-  enqueue(event: SendEvent, bytes = 0, settled?: Settled): void {
+  enqueue<C>(event: SendEvent, bytes = 0, onSettled?: (this: C, error: Error | undefined) => void, context?: C): void {
+    const settled = onSettled as Settled | undefined;
     if (this.stoppedWith) {
-      if (settled) process.nextTick(settled, this.stoppedWith);
+      if (settled) process.nextTick(callSettled, settled, context, this.stoppedWith);
       return;
     }
     this.pendingBytes += bytes;
-    this.tail = this.tail.then(() => this.dispatch(event, bytes, settled));
+    const entry: Entry = { event, bytes, settled, context };
+    if (this.current) this.waiting.push(entry);
+    else this.dispatch(entry);
   }
 
-  /** Drops everything still queued; their callbacks get `error`. */
+  /** Drops everything not yet handed to `send`; their callbacks get `error`. */
   stop(error: Error): void {
     if (!this.stoppedWith) this.stoppedWith = error;
   }
 
   /** Resolves once every queued send has settled (never rejects). */
   idle(): Promise<void> {
-    return this.tail;
+    if (!this.current) return Promise.resolve();
+    return new Promise((resolve) => (this.idleWaiters ??= []).push(resolve));
   }
 
-  private async dispatch(event: SendEvent, bytes: number, settled: Settled | undefined): Promise<void> {
-    let failure: Error | undefined = this.stoppedWith;
-    if (!failure) {
-      try {
-        await this.send(event);
-      } catch (error) {
-        failure = error instanceof Error ? error : new Error(String(error));
-        this.fail(failure);
-      }
+  private dispatch(entry: Entry): void {
+    this.current = entry;
+    let sent: Promise<void>;
+    try {
+      sent = this.send(entry.event);
+    } catch (error) {
+      // send() must not throw synchronously (§2.3), but a hand-written one might.
+      sent = Promise.reject(error);
     }
-    this.pendingBytes -= bytes;
-    if (settled) settled(failure);
-    if (!failure && this.pendingBytes === 0 && bytes > 0) this.hooks.onDrained();
+    sent.then(this.onSent, this.onRejected);
+  }
+
+  private readonly onSent = (): void => {
+    this.settle(undefined);
+  };
+
+  private readonly onRejected = (error: unknown): void => {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    this.fail(failure);
+    this.settle(failure);
+  };
+
+  private settle(failure: Error | undefined): void {
+    const entry = this.current as Entry;
+    this.current = undefined;
+    this.pendingBytes -= entry.bytes;
+    if (entry.settled) callSettled(entry.settled, entry.context, failure);
+    let next = this.waiting.shift();
+    while (next && this.stoppedWith) {
+      // Stopped: nothing more goes to send(); whatever waited fails the same way.
+      this.pendingBytes -= next.bytes;
+      if (next.settled) callSettled(next.settled, next.context, this.stoppedWith);
+      next = this.waiting.shift();
+    }
+    if (next) {
+      this.dispatch(next);
+      return;
+    }
+    if (!failure && !this.stoppedWith && entry.bytes > 0 && this.pendingBytes === 0) this.hooks.onDrained();
+    const waiters = this.idleWaiters;
+    this.idleWaiters = undefined;
+    if (waiters) for (const wake of waiters) wake();
   }
 
   private fail(error: Error): void {
@@ -83,4 +127,8 @@ export class Outbox {
       this.hooks.onFailed(error);
     }
   }
+}
+
+function callSettled(settled: Settled, context: unknown, error: Error | undefined): void {
+  settled.call(context, error);
 }
