@@ -170,8 +170,12 @@ export class Exchange implements ReaderHost {
       await pending;
     } finally {
       this.busy = false;
-      const next = this.queue?.shift();
-      if (next !== undefined) this.runSend(next.event).then(next.resolve, next.reject);
+      // Serve queued sends until one has to wait again (that one re-enters track()).
+      const queue = this.queue;
+      while (!this.busy && queue !== undefined && queue.length > 0) {
+        const next = queue.shift() as QueuedSend;
+        this.runSend(next.event).then(next.resolve, next.reject);
+      }
     }
   }
 
@@ -329,7 +333,8 @@ export class Exchange implements ReaderHost {
     const queue = this.queue;
     if (queue !== undefined) {
       this.queue = undefined;
-      for (const queued of queue) queued.reject(reason !== undefined ? new Disconnected(reason) : scopeFinished(queued.event));
+      // splice empties the array a running track() loop may still hold.
+      for (const queued of queue.splice(0)) queued.reject(reason !== undefined ? new Disconnected(reason) : scopeFinished(queued.event));
     }
     this.reader.pump();
   }
