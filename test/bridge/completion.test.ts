@@ -82,6 +82,8 @@ describe('behaviour 13: errors before headers â†’ error handler; after headers â
       expect(async.text()).toContain('Internal Server Error');
       expect(custom.status()).toBe(422);
       expect(JSON.parse(custom.text())).toEqual({ handled: 'custom' });
+      // Express logs handed-on errors from a setImmediate; let that run under the spy.
+      await new Promise((resolve) => setImmediate(resolve));
     } finally {
       spy.mockRestore();
     }

@@ -114,8 +114,14 @@ export function run(app: App, init: ScopeInit & { body?: string | Uint8Array | n
     else queue.push(event);
   };
 
+  let bodyDone = false;
   const endScope = (): void => {
     for (const w of waiting.splice(0)) w(disconnectEvent());
+  };
+  // §4.2: after a clean end, receive() yields the disconnect event only once
+  // the body was complete; an unfinished body keeps arriving.
+  const endCleanly = (): void => {
+    if (bodyDone) endScope();
   };
 
   connection.setAbortHandler(() => endScope());
@@ -128,6 +134,7 @@ export function run(app: App, init: ScopeInit & { body?: string | Uint8Array | n
     done: Promise.resolve(),
     push(body, more = false) {
       const bytes = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body);
+      if (!more) bodyDone = true;
       deliver({ type: `${prefix}.request`, body: bytes, more } as ReceiveEvent);
     },
     disconnect(reason = 'client_closed') {
@@ -195,7 +202,7 @@ export function run(app: App, init: ScopeInit & { body?: string | Uint8Array | n
     if (connection.ended && connection.reason) return Promise.resolve(disconnectEvent());
     const next = queue.shift();
     if (next) return Promise.resolve(next);
-    if (connection.ended) return Promise.resolve(disconnectEvent());
+    if (connection.ended && bodyDone) return Promise.resolve(disconnectEvent());
     return new Promise((resolve) => waiting.push(resolve));
   };
 
@@ -209,7 +216,7 @@ export function run(app: App, init: ScopeInit & { body?: string | Uint8Array | n
     validator.commit(step);
     events.push(event);
     if (event.type === 'http.response.start') connection.markStarted();
-    if (validator.complete && connection.complete()) endScope();
+    if (validator.complete && connection.complete()) endCleanly();
     for (const w of eventWaiters.splice(0)) w();
   };
 

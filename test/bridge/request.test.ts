@@ -318,3 +318,28 @@ describe('behaviour 15: percent-encoded paths route as in Express', () => {
     expect(plain.status()).toBe(403);
   });
 });
+
+describe('behaviour 10 (cont.): a handler that answers first may still read the body', () => {
+  it('the scope stays open until the request stream is done', async () => {
+    let read = 0;
+    let ended = false;
+    const ex = run(
+      fromExpress((req: IncomingMessage, res: ServerResponse) => {
+        res.end('answered first');
+        req.on('data', (chunk: Buffer) => (read += chunk.length));
+        req.on('end', () => (ended = true));
+      }),
+      { method: 'POST', headers: [['host', 'x'], ['content-length', '3000']], body: null },
+    );
+    await ex.waitForEvents(2);
+    ex.push(Buffer.alloc(1000), true);
+    await delay(10);
+    let settled = false;
+    void ex.done.then(() => (settled = true));
+    await delay(10);
+    expect(settled).toBe(false);
+    ex.push(Buffer.alloc(2000), false);
+    await within(ex.done);
+    expect({ read, ended }).toEqual({ read: 3000, ended: true });
+  });
+});
