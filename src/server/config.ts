@@ -42,7 +42,10 @@ export interface ServeOptions {
   logLevel?: LogLevel;
   /** Replaces the default stderr logger. */
   logger?: Logger;
-  /** Handle SIGTERM/SIGINT (graceful shutdown, second signal forces exit). Default false (the CLI: true). */
+  /**
+   * On SIGTERM/SIGINT shut down gracefully, then exit the process; a second
+   * signal exits at once. Default false (the CLI: true).
+   */
   handleSignals?: boolean;
   /** WebSocket limits. */
   websocket?: {

@@ -96,7 +96,7 @@ async function serveInProcess(app: App, config: ResolvedConfig): Promise<ServerH
     });
     return closing;
   };
-  if (config.handleSignals) removeSignalHandlers = handleShutdownSignals(() => void close(), log);
+  if (config.handleSignals) removeSignalHandlers = handleShutdownSignals(close, log);
   const handle: ServerHandle = { address: { host: bound.address, port: bound.port }, url, server, closed, close };
   reportToPrimary({ pagi: 'listening', host: bound.address, port: bound.port, url });
   if (identity.isWorker) {

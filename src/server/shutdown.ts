@@ -67,10 +67,12 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 /**
- * First SIGTERM/SIGINT: `begin()` the graceful shutdown. A second one while
- * it runs: exit at once. Returns the function that removes the handlers.
+ * First SIGTERM/SIGINT: run the graceful shutdown `begin()` returns, then
+ * exit the process (lingering handles must not keep a stopped server alive).
+ * A second signal while it runs exits at once. Returns the function that
+ * removes the handlers.
  */
-export function handleShutdownSignals(begin: (signal: NodeJS.Signals) => void, logger: Logger): () => void {
+export function handleShutdownSignals(begin: () => Promise<void>, logger: Logger): () => void {
   let received = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (received) {
@@ -79,7 +81,7 @@ export function handleShutdownSignals(begin: (signal: NodeJS.Signals) => void, l
     }
     received = true;
     logger.info(`${signal} received: shutting down gracefully (send it again to force)`);
-    begin(signal);
+    void begin().then(() => process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0));
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);

@@ -20,6 +20,7 @@ import { createSendValidator, type NormalizedSendEvent, type SendValidator } fro
 import { accessLogLine } from './access-log.js';
 import type { Logger } from './logger.js';
 import { UpgradeResponse } from './upgrade-response.js';
+import { Keepalive } from './websocket-keepalive.js';
 import { websocketScope } from './websocket-scope.js';
 
 export interface WebSocketSettings {
@@ -78,9 +79,7 @@ export class WebSocketSession {
   private appDone = false;
   private closeTimedOut = false;
   private closeTimer: NodeJS.Timeout | undefined;
-  private pingTimer: NodeJS.Timeout | undefined;
-  private pongTimer: NodeJS.Timeout | undefined;
-  private pongTimeout = 0;
+  private keepalive: Keepalive | undefined;
   /** Status of the handshake answer (101, a refusal's, 403/500/503), for the access log. */
   private answerStatus = 0;
 
@@ -212,7 +211,7 @@ export class WebSocketSession {
         this.closeWith(e.code, e.reason);
         return;
       case 'websocket.keepalive':
-        this.setKeepalive(e.interval, e.timeout);
+        (this.keepalive ??= new Keepalive(this.ws as WebSocket, this.onKeepaliveTimeout)).configure(e.interval, e.timeout);
         return;
       case 'http.response.start':
       case 'http.response.body':
@@ -251,7 +250,6 @@ export class WebSocketSession {
     ws.on('message', this.onMessage);
     ws.on('error', this.onWsError);
     ws.on('close', this.onWsClose);
-    ws.on('pong', this.onPong);
     this.flushWaiters();
   };
 
@@ -367,7 +365,7 @@ export class WebSocketSession {
   private closeWith(code: number, reason: string): void {
     const ws = this.ws as WebSocket;
     ws.close(code, reason);
-    this.stopKeepalive();
+    this.keepalive?.stop();
     if (!this.closeTimer) {
       this.closeTimer = setTimeout(() => {
         this.closeTimedOut = true;
@@ -432,43 +430,12 @@ export class WebSocketSession {
     if (reportable) log.error(`${where}: application failed`, error);
   }
 
-  // ------------------------------------------------------------ keepalive
-
-  private setKeepalive(interval: number, timeout: number | undefined): void {
-    this.stopKeepalive();
-    if (interval === 0) return;
-    this.pongTimeout = timeout ?? 0;
-    this.pingTimer = setInterval(this.ping, interval * 1000);
-  }
-
-  private readonly ping = (): void => {
-    const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    ws.ping();
-    if (this.pongTimeout > 0 && !this.pongTimer) {
-      this.pongTimer = setTimeout(this.onPongTimeout, this.pongTimeout * 1000);
-    }
+  private readonly onKeepaliveTimeout = (seconds: number): void => {
+    if (this.fail('keepalive_timeout', 1006, `no pong within ${seconds}s`)) this.ws?.terminate();
   };
-
-  private readonly onPong = (): void => {
-    if (this.pongTimer) clearTimeout(this.pongTimer);
-    this.pongTimer = undefined;
-  };
-
-  private readonly onPongTimeout = (): void => {
-    this.pongTimer = undefined;
-    if (this.fail('keepalive_timeout', 1006, `no pong within ${this.pongTimeout}s`)) this.ws?.terminate();
-  };
-
-  private stopKeepalive(): void {
-    if (this.pingTimer) clearInterval(this.pingTimer);
-    if (this.pongTimer) clearTimeout(this.pongTimer);
-    this.pingTimer = undefined;
-    this.pongTimer = undefined;
-  }
 
   private clearTimers(): void {
-    this.stopKeepalive();
+    this.keepalive?.stop();
     if (this.closeTimer) clearTimeout(this.closeTimer);
     this.closeTimer = undefined;
   }

@@ -194,7 +194,7 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
   };
 
   if (config.handleSignals) {
-    removeSignalHandlers = handleShutdownSignals(() => void close(), log);
+    removeSignalHandlers = handleShutdownSignals(close, log);
     // A forced exit of the primary must not leave orphaned workers behind.
     process.once('exit', killAll);
   }
