@@ -2,7 +2,7 @@
 // `npm run bench [-- <scenario>...] [-- --quick]`: runs the chosen scenarios (default: all), each in
 // its own process pinned to the client CPU, and stitches their sections into bench/results/latest.md.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { config } from './lib/config.mjs';
 import { machineInfo, machineMarkdown } from './lib/machine.mjs';
@@ -42,6 +42,10 @@ const started = Date.now();
 const problems = [];
 for (const name of chosen) {
   console.error(`\n== ${name}`);
+  // A section left over from an earlier run must not be stitched into this one.
+  for (const stale of [name, `${name}-profile`]) {
+    for (const ext of ['md', 'json']) rmSync(`${resultsDir}${stale}.${ext}`, { force: true });
+  }
   const problem = await runScenario(name);
   if (problem) problems.push(`${name}: ${problem}`);
 }

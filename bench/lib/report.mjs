@@ -1,6 +1,7 @@
 // Formatting and persistence of results: markdown tables on stderr while running, and one
 // markdown + JSON file per scenario under bench/results/ that run.mjs stitches together.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { config } from './config.mjs';
 
@@ -29,6 +30,11 @@ export function saveScenario(scenario, markdown, data) {
   console.log(`\n${markdown}\n`);
 }
 
+/** The 1-minute load average: anything well above 1 while measuring means other work shared the CPUs. */
+export function loadNote() {
+  return `load average at the end: ${os.loadavg()[0].toFixed(2)}`;
+}
+
 export function settingsLine(extra = '') {
-  return `rounds ${config.rounds} × ${config.seconds} s after a ${config.warmupSeconds} s warm-up per target${extra}; medians over rounds`;
+  return `rounds ${config.rounds} × ${config.seconds} s after a ${config.warmupSeconds} s warm-up per target${extra}; medians over rounds; ${loadNote()}`;
 }

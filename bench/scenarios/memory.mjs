@@ -3,7 +3,7 @@
 // Target: growth over the pre-download RSS < 64 MB.
 import { config } from '../lib/config.mjs';
 import { runClient } from '../lib/client-process.mjs';
-import { formatNumber, markdownTable, saveScenario } from '../lib/report.mjs';
+import { formatNumber, loadNote, markdownTable, saveScenario } from '../lib/report.mjs';
 import { startTargets, stopTargets } from '../lib/target.mjs';
 
 const MB = 1024 * 1024;
@@ -54,6 +54,6 @@ const markdown = [
     rows,
   ),
   '',
-  'RSS sampled inside the server every 20 ms from just before the download to its end; VmHWM is the kernel’s peak for the whole process life (includes start-up).',
+  `RSS sampled inside the server every 20 ms from just before the download to its end; VmHWM is the kernel’s peak for the whole process life (includes start-up); ${loadNote()}`,
 ].join('\n');
 saveScenario('memory', markdown, { results: results.map(({ result }) => result), failed });

@@ -3,7 +3,7 @@
 import { config } from '../lib/config.mjs';
 import { runClient } from '../lib/client-process.mjs';
 import { medians, pairedRatio, runInterleaved } from '../lib/rounds.mjs';
-import { formatNumber, formatRatio, markdownTable, saveScenario } from '../lib/report.mjs';
+import { formatNumber, formatRatio, loadNote, markdownTable, saveScenario } from '../lib/report.mjs';
 import { startTargets, stopTargets } from '../lib/target.mjs';
 import { profileTargets } from '../profile/profile-targets.mjs';
 
@@ -56,7 +56,7 @@ const markdown = [
     rows,
   ),
   '',
-  `rounds ${config.sseRounds} × ${config.sseSeconds} s of broadcasts (each round reconnects every client), medians over rounds; delivered = events received ÷ (ticks broadcast in the window × clients); lag = receipt time − broadcast timestamp in the event`,
+  `rounds ${config.sseRounds} × ${config.sseSeconds} s of broadcasts (each round reconnects every client), medians over rounds; delivered = events received ÷ (ticks broadcast in the window × clients); lag = receipt time − broadcast timestamp in the event; ${loadNote()}`,
 ].join('\n');
 saveScenario('sse', markdown, { targets: TARGETS, failed, samples: Object.fromEntries(samples) });
 
