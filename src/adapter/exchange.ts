@@ -219,10 +219,10 @@ export class Exchange implements ReaderHost {
         return undefined;
       case 'sse.send':
         this.validator.commit(step);
-        return writer.write(formatSseEvent(event.data, event.event, event.id, event.retry));
+        return writer.writeEvent(formatSseEvent(event.data, event.event, event.id, event.retry));
       case 'sse.comment':
         this.validator.commit(step);
-        return writer.write(formatSseComment(event.comment));
+        return writer.writeEvent(formatSseComment(event.comment));
       case 'sse.keepalive':
         this.validator.commit(step);
         writer.setKeepalive(event.interval, event.comment);

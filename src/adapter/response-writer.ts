@@ -101,6 +101,18 @@ export class ResponseWriter {
     return this.res.write(chunk) ? undefined : this.waitDrain();
   }
 
+  /**
+   * One SSE frame: like `write()`, then pushed through a compression
+   * middleware's buffer (`res.flush()` from `compression`) when there is one,
+   * since a buffered event is a lost event for the client.
+   */
+  writeEvent(frame: string): Promise<void> | undefined {
+    const pending = this.write(frame);
+    const flush = (this.res as ServerResponse & { flush?: () => void }).flush;
+    if (typeof flush === 'function') flush.call(this.res);
+    return pending;
+  }
+
   /** The terminal write. */
   end(chunk?: Uint8Array): void {
     if (chunk === undefined || chunk.length === 0) {
@@ -117,9 +129,11 @@ export class ResponseWriter {
     this.res.end();
   }
 
-  /** `http.fullflush`: head out now, Nagle off, any cork released. */
+  /** `http.fullflush`: head out now, a compression buffer flushed, Nagle off, any cork released. */
   fullflush(): void {
     this.flushHead();
+    const flush = (this.res as ServerResponse & { flush?: () => void }).flush;
+    if (typeof flush === 'function') flush.call(this.res);
     const socket = this.socket;
     if (socket !== null && !socket.destroyed) {
       socket.setNoDelay(true);
@@ -175,7 +189,7 @@ export class ResponseWriter {
   keepaliveTick(chunk: string): void {
     const res = this.res;
     if (this.drainWaiter !== undefined || res.writableEnded || res.destroyed) return;
-    res.write(chunk);
+    void this.writeEvent(chunk);
   }
 
   stopKeepalive(): void {

@@ -2,6 +2,7 @@ import http from 'node:http';
 import express from 'express';
 import cors from 'cors';
 import helmet from 'helmet';
+import compression from 'compression';
 import session from 'express-session';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -193,6 +194,34 @@ describe('toExpress', () => {
     expect(await post('/text', 'text/plain', 'héllo')).toBe('héllo');
     expect(await post('/form', 'application/x-www-form-urlencoded', 'a=1&b=x+y&b=z')).toBe('a=1&b=x+y&b=z');
     expect(seen[0]).toEqual({ body: '{"a":1,"b":[true]}', length: '18' });
+  });
+
+  it('flushes each SSE event through compression() while the stream stays open', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const app = express();
+    app.use(compression());
+    app.use(
+      toExpress(async (_scope, _receive, send) => {
+        await send({ type: 'sse.start' });
+        await send({ type: 'sse.send', data: 'early' });
+        await gate;
+        await send({ type: 'sse.close' });
+      }),
+    );
+    const url = await start(app);
+    const source = new EventSource(url);
+    try {
+      const event = await withDeadline(
+        new Promise<MessageEvent>((resolve) => source.addEventListener('message', resolve as never, { once: true })),
+        5000,
+        'event before close',
+      );
+      expect(event.data).toBe('early');
+    } finally {
+      release();
+      source.close();
+    }
   });
 
   it('serves SSE scopes through Express middleware to an EventSource client', async () => {
