@@ -68,6 +68,10 @@ function bodiesApp(): express.Express {
   app.post('/ignore-body', (_req, res) => {
     res.send('did not read the body');
   });
+  app.post('/trailers-echo', (req, res) => {
+    req.resume();
+    req.on('end', () => res.json({ trailers: req.trailers }));
+  });
   app.post('/headers', (req, res) => {
     res.json({ cl: req.headers['content-length'] ?? null, te: req.headers['transfer-encoding'] ?? null });
   });
@@ -170,6 +174,29 @@ describe('request bodies: native vs bridged', () => {
     expectSame(result);
     expect(json(result.bridged)).toEqual({ body: { slow: 'upload', n: 3 }, complete: true });
   });
+
+  it('chunk extensions in a chunked request body', async () => {
+    const request = buildRequest({ method: 'POST', path: '/raw-echo', headers: [['Content-Type', 'application/octet-stream'], ['Transfer-Encoding', 'chunked']] });
+    const result = await pair.exchange({ request, body: '5;name=value\r\nhello\r\n6;x\r\n world\r\n0\r\n\r\n', methods: ['POST'] });
+    expectSame(result);
+    expect(first(result.bridged).body.toString()).toBe('hello world');
+  });
+
+  it('Transfer-Encoding: gzip, chunked reaches the parser as sent', async () => {
+    await runScenario(pair, {
+      name: 'te gzip',
+      spec: { method: 'POST', path: '/headers', headers: [['Transfer-Encoding', 'gzip, chunked']], chunks: ['abc'] },
+    });
+  });
+
+  itFor({ name: '', spec: {}, protocolLimit: 'PAGI carries no request trailers (PROTOCOL.md §12.1: req.trailers is {})' })(
+    'request trailers reach req.trailers',
+    async () => {
+      const request = buildRequest({ method: 'POST', path: '/trailers-echo', headers: [['Transfer-Encoding', 'chunked'], ['Trailer', 'X-Checksum']] });
+      const result = await pair.exchange({ request, body: '3\r\nabc\r\n0\r\nX-Checksum: 42\r\n\r\n', methods: ['POST'] });
+      expectSame(result);
+    },
+  );
 
   it('a multi-byte character split across chunks', async () => {
     const text = Buffer.from('€uro', 'utf8');

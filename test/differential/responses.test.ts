@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import express, { type Response } from 'express';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { expectSameEvents, first, itFor, runScenario, startPair, type Pair, type Probe, type Scenario } from './harness.js';
 
 const binary = Buffer.concat([Buffer.from('line\r\n0\r\n\r\n'), Buffer.from([0, 1, 13, 10, 255]), Buffer.from('\r\n0\r\n\r\nend')]);
@@ -18,6 +18,8 @@ function state(res: Response): string {
 
 function responsesApp(probe: Probe): express.Express {
   const app = express();
+  // 'production' keeps stack traces (which name bridge frames) out of finalhandler's error pages.
+  app.set('env', 'production');
   app.get('/write-head-object', (_req, res) => {
     res.writeHead(201, { 'X-A': '1', 'Set-Cookie': ['a=1', 'b=2'], 'Content-Type': 'text/plain' });
     res.end('object form');
@@ -132,6 +134,55 @@ function responsesApp(probe: Probe): express.Express {
     res.setHeader('X-List', ['a', 'b']);
     res.send('numbers');
   });
+  app.get('/chained-write-head', (_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/plain' }).end('chained');
+  });
+  app.get('/uint8array', (_req, res) => {
+    res.setHeader('Content-Type', 'application/octet-stream');
+    res.write(new Uint8Array([1, 2, 3, 13, 10]));
+    res.write(Buffer.alloc(0));
+    res.end(new Uint8Array([0, 48, 13, 10, 13, 10]));
+  });
+  app.get('/end-callback-only', (_req, res) => {
+    res.setHeader('Content-Type', 'text/plain');
+    res.end(() => probe.record('end callback without data'));
+  });
+  app.get('/callbacks-order', (_req, res) => {
+    res.on('finish', () => probe.record('finish'));
+    res.write('a', 'utf8', () => probe.record('write a'));
+    res.write('b', () => probe.record('write b'));
+    res.end('c', () => probe.record('end c'));
+  });
+  app.get('/header-reads', (_req, res) => {
+    res.send('header reads');
+    probe.record(`content-length=${String(res.getHeader('content-length'))} status=${res.statusCode} sent=${res.headersSent}`);
+    try {
+      res.removeHeader('content-type');
+    } catch (error) {
+      probe.record(`removeHeader threw ${(error as NodeJS.ErrnoException).code ?? ''}`);
+    }
+  });
+  app.get('/send-boolean', (_req, res) => {
+    res.send(true);
+  });
+  app.get('/json-settings', (req, res) => {
+    req.app.set('json spaces', 2);
+    req.app.set('json escape', true);
+    res.json({ html: '<b>&</b>' });
+    req.app.set('json spaces', undefined);
+    req.app.set('json escape', false);
+  });
+  app.get('/invalid-status', (_req, res) => {
+    res.status(1000).send('never');
+  });
+  app.get('/header-injection', (_req, res) => {
+    res.setHeader('X-Bad', 'a\r\nInjected: yes');
+    res.send('never');
+  });
+  app.get('/big-single-write', (_req, res) => {
+    res.type('application/octet-stream');
+    res.end(large);
+  });
   app.get('/status-codes/:code', (req, res) => {
     res.status(Number(req.params['code'])).send(`status ${req.params['code'] ?? ''}`);
   });
@@ -183,15 +234,24 @@ const scenarios: Scenario[] = [
   { name: 'status 304 from the app drops the body', spec: { path: '/status-codes/304' }, status: 304 },
   { name: 'status 205', spec: { path: '/status-codes/205' }, status: 205 },
   { name: 'HEAD of a 1 MB response', spec: { method: 'HEAD', path: '/large-send' }, status: 200 },
+  { name: 'writeHead(...).end() chained', spec: { path: '/chained-write-head' }, status: 200 },
+  { name: 'Uint8Array and empty Buffer writes', spec: { path: '/uint8array' }, status: 200 },
+  { name: 'res.send(true) is JSON', spec: { path: '/send-boolean' }, status: 200 },
+  { name: 'json spaces and json escape settings', spec: { path: '/json-settings' }, status: 200 },
+  { name: 'an invalid status code becomes a 500', spec: { path: '/invalid-status' }, status: 500 },
+  { name: 'a CRLF in a header value is refused by Node (500)', spec: { path: '/header-injection' }, status: 500 },
+  { name: '1 MB in one res.end to a slow reader', spec: { path: '/big-single-write' }, options: { pauseReadingMs: 300, timeoutMs: 8000 }, status: 200 },
 ];
 
 describe('responses: native vs bridged', () => {
   let pair: Pair;
   beforeAll(async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
     pair = await startPair(responsesApp);
   });
   afterAll(async () => {
     await pair.close();
+    vi.restoreAllMocks();
   });
   beforeEach(() => {
     pair.reset();
@@ -218,6 +278,21 @@ describe('responses: native vs bridged', () => {
     await runScenario(pair, { name: 'lifecycle', spec: { path: '/lifecycle' }, status: 200 });
     const events = await expectSameEvents(pair);
     expect(events.findIndex((e) => e.startsWith('finish'))).toBeLessThan(events.findIndex((e) => e.startsWith('close')));
+  });
+
+  it('res.end(callback) without data', async () => {
+    await runScenario(pair, { name: 'end cb', spec: { path: '/end-callback-only' }, status: 200 });
+    expect(await expectSameEvents(pair)).toEqual(['end callback without data']);
+  });
+
+  it('write and end callbacks run in the same order relative to finish', async () => {
+    await runScenario(pair, { name: 'cb order', spec: { path: '/callbacks-order' }, status: 200 });
+    await expectSameEvents(pair);
+  });
+
+  it('header reads after res.send, removeHeader after the head throws', async () => {
+    await runScenario(pair, { name: 'reads', spec: { path: '/header-reads' }, status: 200 });
+    await expectSameEvents(pair);
   });
 
   it('setHeader after the head was sent throws ERR_HTTP_HEADERS_SENT', async () => {

@@ -23,6 +23,11 @@ function routingApp(): express.Express {
   const app = express();
   // 'production' keeps stack traces (which name bridge frames) out of finalhandler's error pages.
   app.set('env', 'production');
+  // URL rewriting at the top: later routing must follow the rewritten url, originalUrl the request.
+  app.use((req, _res, next) => {
+    if (req.url.startsWith('/old-api/')) req.url = req.url.replace('/old-api/', '/api/');
+    next();
+  });
   app.get('/echo', echo);
   app.get('/users/:id/books/:bookId', echo);
   app.get('/files/*rest', echo);
@@ -78,6 +83,12 @@ function routingApp(): express.Express {
   app.use('/restore', passthrough);
   app.use('/restore', echo);
 
+  // URL rewriting middleware: later routing and originalUrl must follow what Express does natively.
+  app.use('/legacy', (req, _res, next) => {
+    req.url = `/echo${req.url === '/' ? '' : req.url.slice(req.url.indexOf('?'))}`;
+    next();
+  });
+
   const strict = express.Router({ strict: true, caseSensitive: true });
   strict.get('/Exact/', echo);
   app.use('/strict', strict);
@@ -128,6 +139,10 @@ const scenarios: Scenario[] = [
     protocolLimit: 'absolute-form targets yield raw_path "/p" (PROTOCOL.md §3.3), so req.url loses scheme and host',
   },
   { name: 'dot segments are not normalised', spec: { path: '/api/../echo' } },
+  { name: 'URL rewrite inside a mounted middleware', spec: { path: '/legacy?x=1' } },
+  { name: 'URL rewrite at the top reaches a router', spec: { path: '/old-api/items/3?y=1' }, status: 200 },
+  { name: 'a long query string', spec: { path: `/echo?${Array.from({ length: 200 }, (_, i) => `k${i}=v${i}`).join('&')}` }, status: 200 },
+  { name: 'semicolons and encoded NUL in the path and query', spec: { path: '/param/a;b=c?z=%00&w=%FF' }, status: 200 },
   { name: 'double slashes in the path', spec: { path: '//echo' } },
 ];
 
