@@ -58,6 +58,13 @@ type Phase = 'connecting' | 'refusing' | 'open' | 'closed';
 const SEND_HIGH_WATER = 64 * 1024;
 
 const CONNECT_EVENT: ReceiveEvent = { type: 'websocket.connect' };
+const RESOLVED = Promise.resolve();
+
+interface QueuedSend {
+  event: unknown;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
 const HTTP_DISCONNECT: ReceiveEvent = { type: 'http.disconnect' };
 
 export class WebSocketSession {
@@ -73,7 +80,10 @@ export class WebSocketSession {
   private readonly waiters: Array<(event: ReceiveEvent) => void> = [];
   private connectDelivered = false;
   private endEvent: ReceiveEvent | undefined;
-  private sendTail: Promise<unknown> = Promise.resolve();
+  /** A send is waiting for the transport; later sends queue in `backlog`. */
+  private busy = false;
+  private readonly backlog: QueuedSend[] = [];
+  /** Sends waiting for 'drain'; an abnormal end rejects them. */
   private readonly pendingSends = new Set<(err: Error) => void>();
   private appSentClose = false;
   private appDone = false;
@@ -164,15 +174,38 @@ export class WebSocketSession {
 
   // --------------------------------------------------------------- send
 
-  /** Overlapping sends run one at a time in call order (§1 deviation 3). */
+  /**
+   * Overlapping sends run one at a time in call order (§1 deviation 3). The
+   * common case (nothing in flight, socket not backed up) allocates no
+   * promise of its own: this is the per-message hot path.
+   */
   private readonly send = (event: unknown): Promise<void> => {
-    const run = () => this.performSend(event);
-    const result = this.sendTail.then(run, run);
-    this.sendTail = result.catch(() => undefined);
-    return result;
+    if (this.busy) return new Promise((resolve, reject) => this.backlog.push({ event, resolve, reject }));
+    return this.runSend(event);
   };
 
-  private async performSend(event: unknown): Promise<void> {
+  private runSend(event: unknown): Promise<void> {
+    let pending: Promise<void> | undefined;
+    try {
+      pending = this.performSend(event);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (pending === undefined) return RESOLVED;
+    this.busy = true;
+    return pending.finally(this.sendSettled);
+  }
+
+  private readonly sendSettled = (): void => {
+    this.busy = false;
+    while (!this.busy && this.backlog.length > 0) {
+      const next = this.backlog.shift() as QueuedSend;
+      this.runSend(next.event).then(next.resolve, next.reject);
+    }
+  };
+
+  /** Performs one send: throws (→ rejection) or returns a promise only when it has to wait. */
+  private performSend(event: unknown): Promise<void> | undefined {
     const gone = this.goneReason();
     if (gone !== undefined) {
       // The app's first websocket.close succeeds even when the peer's closure is under way (§5.4).
@@ -196,16 +229,15 @@ export class WebSocketSession {
         this.accept(e.subprotocol, e.headers);
         return;
       case 'websocket.send':
-        await this.write(e);
-        return;
+        return this.write(e);
       case 'websocket.close':
         this.validator.commit(step);
         if (this.phase === 'connecting') {
           // Close before accept refuses with 403 (port rule, §5.3).
           this.connection.markStarted();
-          await this.answerPlain(403, '');
-          if (this.connection.complete()) this.end(HTTP_DISCONNECT, undefined);
-          return;
+          return this.answerPlain(403, '').then(() => {
+            if (this.connection.complete()) this.end(HTTP_DISCONNECT, undefined);
+          });
         }
         this.appSentClose = true;
         this.closeWith(e.code, e.reason);
@@ -216,8 +248,7 @@ export class WebSocketSession {
       case 'http.response.start':
       case 'http.response.body':
       case 'http.response.trailers':
-        await this.writeRefusal(e, step);
-        return;
+        return this.writeRefusal(e, step);
       default:
         throw new OutOfOrder(e.type, this.validator.state, 'a websocket event');
     }
@@ -253,32 +284,30 @@ export class WebSocketSession {
     this.flushWaiters();
   };
 
-  private write(event: Extract<NormalizedSendEvent, { type: 'websocket.send' }>): Promise<void> {
-    const ws = this.ws as WebSocket;
+  /**
+   * Hands one message to ws. Below the high-water mark that is all; above it
+   * the send waits for the socket's 'drain' (bounded by the send timeout).
+   * Write errors surface as socket 'error' (write_error) or 'close'.
+   */
+  private write(event: Extract<NormalizedSendEvent, { type: 'websocket.send' }>): Promise<void> | undefined {
+    (this.ws as WebSocket).send(event.text ?? event.bytes, { binary: event.text === undefined });
+    if (this.socket.writableLength < SEND_HIGH_WATER) return undefined;
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
-      let settled = false;
       const settle = (err?: Error) => {
-        if (settled) return;
-        settled = true;
         if (timer) clearTimeout(timer);
+        this.socket.removeListener('drain', onDrain);
         this.pendingSends.delete(settle);
         if (err) reject(err);
         else resolve();
       };
+      const onDrain = () => settle();
+      this.socket.on('drain', onDrain);
       this.pendingSends.add(settle);
-      const data = event.text ?? event.bytes;
-      ws.send(data, { binary: event.text === undefined }, (err) => {
-        if (!err) return settle();
-        if (this.fail('write_error', 1006, err.message)) ws.terminate();
-        settle(new Disconnected(this.connection.reason ?? 'write_error'));
-      });
-      if (settled) return;
-      if (ws.bufferedAmount < SEND_HIGH_WATER) return settle();
       const seconds = this.ctx.settings.sendTimeout;
       if (seconds > 0) {
         timer = setTimeout(() => {
-          if (this.fail('write_timeout', 1006, `send not written within ${seconds}s`)) ws.terminate();
+          if (this.fail('write_timeout', 1006, `send not written within ${seconds}s`)) this.ws?.terminate();
           settle(new Disconnected(this.connection.reason ?? 'write_timeout'));
         }, seconds * 1000);
       }
@@ -348,7 +377,9 @@ export class WebSocketSession {
     if (this.phase !== 'open') this.phase = 'closed';
   };
 
-  private readonly onSocketError = (err: Error): void => {
+  private readonly onSocketError = (err: NodeJS.ErrnoException): void => {
+    // Reads failing mean the client left ('close' reports client_closed); a failed write is ours to name.
+    if (err.syscall === 'write') this.fail('write_error', 1006, err.message);
     this.ctx.logger.debug(`websocket socket error on ${this.scope.path}`, err);
   };
 

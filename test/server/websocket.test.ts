@@ -500,6 +500,28 @@ describe('websocket messages and closing', () => {
     expect(await within(reason.promise, 5000, 'close_timeout')).toBe('close_timeout');
     await data;
   });
+
+  it('queues overlapping sends in call order, across backpressure waits', async () => {
+    const { wsUrl } = await start(async (scope, receive, send) => {
+      if (scope.type !== 'websocket') return;
+      await receive();
+      await send({ type: 'websocket.accept' });
+      const big = Buffer.alloc(2 * 1024 * 1024, 1);
+      await Promise.all([
+        send({ type: 'websocket.send', text: 'a' }),
+        send({ type: 'websocket.send', bytes: big }),
+        send({ type: 'websocket.send', text: 'b' }),
+        send({ type: 'websocket.send', bytes: big }),
+        send({ type: 'websocket.send', text: 'c' }),
+        send({ type: 'websocket.close' }),
+      ]);
+    });
+    const ws = client(wsUrl);
+    const got: string[] = [];
+    ws.on('message', (data: Buffer, binary: boolean) => got.push(binary ? `bytes:${data.length}` : data.toString()));
+    expect((await closed(ws)).code).toBe(1000);
+    expect(got).toEqual(['a', 'bytes:2097152', 'b', 'bytes:2097152', 'c']);
+  });
 });
 
 /** A masked client frame (payload < 126 bytes). */
