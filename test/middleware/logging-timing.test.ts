@@ -19,6 +19,14 @@ function app(probe: Probe): express.Express {
     },
   });
   server.use(morgan(':method :url :status :res[content-length] :response-time', { stream }));
+  const combined = new Writable({
+    write(line: Buffer, _encoding, done) {
+      // The date differs between the two requests; everything else in the combined format must not.
+      probe.values.set('combined', line.toString().trim().replace(/\[[^\]]+\]/, '[<date>]'));
+      done();
+    },
+  });
+  server.use(morgan('combined', { stream: combined }));
   server.use(responseTime({ digits: 3 }));
   server.get('/fast', (_req, res) => {
     res.send('fast response');
@@ -64,6 +72,15 @@ describe('morgan and response-time through the bridge', () => {
     await pair.native.probe.waitFor((e) => e.length === 1);
     expect(parseLine(pair.bridged.probe.events[0] ?? '').fixed).toBe(parseLine(pair.native.probe.events[0] ?? '').fixed);
     expect(parseLine(pair.bridged.probe.events[0] ?? '').fixed).toBe('GET /fast 200 13');
+  });
+
+  it("morgan's combined format (remote address, HTTP version, referrer, user agent)", async () => {
+    const result = await pair.request({ path: '/fast?q=1', headers: [['Referer', 'http://from.example/'], ['User-Agent', 'diff-agent/1.0']] });
+    expectSame(result, maskTime);
+    await Promise.all([pair.native.probe.waitFor((e) => e.length === 1), pair.bridged.probe.waitFor((e) => e.length === 1)]);
+    const line = pair.bridged.probe.values.get('combined');
+    expect(line).toBe(pair.native.probe.values.get('combined'));
+    expect(line).toBe('127.0.0.1 - - [<date>] "GET /fast?q=1 HTTP/1.1" 200 13 "http://from.example/" "diff-agent/1.0"');
   });
 
   it('a slow handler: status 201 and a response time covering the wait', async () => {

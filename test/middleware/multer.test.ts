@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import multer from 'multer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, itFor, runScenario, startPair, type Pair, type Scenario } from '../differential/harness.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { expectSameEvents, json, itFor, runScenario, startPair, type Pair, type Probe, type Scenario } from '../differential/harness.js';
+import { buildRequest } from '../differential/raw-client.js';
 import { multipartBody, multipartType } from './multipart.js';
 
 function sha(data: Buffer): string {
@@ -19,7 +20,7 @@ function sha(data: Buffer): string {
 
 let uploadDir: string;
 
-function app(): express.Express {
+function app(probe: Probe): express.Express {
   const server = express();
   const memory = multer({ storage: multer.memoryStorage(), limits: { fileSize: 64 * 1024, files: 3 } });
   const disk = multer({ dest: uploadDir });
@@ -45,6 +46,7 @@ function app(): express.Express {
     res.json({ name: file.originalname, size: file.size, sha: sha(stored), inDir: path.dirname(file.path) === uploadDir });
   });
   server.use((error: Error & { code?: string; field?: string }, _req: Request, res: Response, next: NextFunction) => {
+    probe.record(`error handler: ${error.name} ${error.code ?? error.message}`);
     if (error instanceof multer.MulterError) {
       res.status(413).json({ code: error.code, field: error.field ?? null });
       return;
@@ -127,15 +129,28 @@ describe('multer through the bridge', () => {
   let pair: Pair;
   beforeAll(async () => {
     uploadDir = await mkdtemp(path.join(tmpdir(), 'pagi-diff-multer-'));
-    pair = await startPair(() => app());
+    pair = await startPair(app);
   });
   afterAll(async () => {
     await pair.close();
     await rm(uploadDir, { recursive: true, force: true });
   });
+  beforeEach(() => {
+    pair.reset();
+  });
   for (const scenario of scenarios) {
     itFor(scenario)(scenario.name, async () => {
       await runScenario(pair, scenario);
+      await expectSameEvents(pair);
     });
   }
+
+  it('a client leaving mid-upload reaches the error handler the same way, no hang', async () => {
+    const body = multipartBody({ a: '1' }, [{ field: 'doc', filename: 'cut.bin', type: 'application/octet-stream', data: Buffer.alloc(40_000, 9) }]);
+    const request = buildRequest({ method: 'POST', path: '/disk', headers: [multipartType, ['Content-Length', String(body.length)]] });
+    const result = await pair.exchange({ request, body: body.subarray(0, 10_000), abort: { afterMs: 250 }, methods: ['POST'] });
+    expect(result.bridged.end).toBe('client-aborted');
+    const events = await expectSameEvents(pair, 300);
+    expect(events).toHaveLength(1);
+  });
 });
