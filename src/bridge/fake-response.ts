@@ -12,6 +12,8 @@
  */
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { HeaderPair, SendEvent } from '../protocol/types.js';
+import { headerPairs, trailerPairs } from './response-headers.js';
+import { installResponseHooks, type Chunk, type ResponseHookTarget, type WriteCallback } from './response-hooks.js';
 import type { StubSocket } from './fake-socket.js';
 import { alreadyFinished, invalidChunk, nullValues, streamDestroyed, writeAfterEnd } from './node-errors.js';
 import type { Outbox } from './outbox.js';
@@ -24,9 +26,6 @@ export interface ResponseChannel {
   readonly fullflush: boolean;
   readonly highWaterMark: number;
 }
-
-type WriteCallback = (error?: Error | null) => void;
-type Chunk = string | Uint8Array;
 
 // Fields of OutgoingMessage/ServerResponse that @types/node does not declare.
 interface ResponseInternals {
@@ -47,16 +46,6 @@ const proto = ServerResponse.prototype as unknown as {
   addTrailers(this: ServerResponse, headers: unknown): void;
 };
 
-// writeHead hands `_storeHeader` either this private map (after setHeader
-// calls) or the caller's own object/array; only the former holds
-// `[originalName, value]` entries, so it must be recognised by identity.
-const kOutHeaders = findOutHeadersSymbol();
-
-function findOutHeadersSymbol(): symbol | undefined {
-  const probe = new ServerResponse({ method: 'GET', httpVersionMajor: 1, httpVersionMinor: 1, headers: {} } as IncomingMessage);
-  return Object.getOwnPropertySymbols(probe).find((s) => s.description === 'kOutHeaders');
-}
-
 function nop(): void {}
 
 /** The response plus the one signal the exchange feeds back into it. */
@@ -66,132 +55,18 @@ export interface FakeResponse {
   drained(): void;
 }
 
-const kCapture = Symbol('pagi.bridge.responseCapture');
-type WithCapture = ServerResponse & { [kCapture]: ResponseCapture };
-
-function captureOf(res: ServerResponse): ResponseCapture {
-  return (res as WithCapture)[kCapture];
-}
-
-// The hooks are shared by every response and find their state through
-// `kCapture`, so a request costs one property map, not a dozen closures.
-function hook(value: (this: ServerResponse, ...args: never[]) => unknown): PropertyDescriptor {
-  return { value, writable: true, configurable: true, enumerable: false };
-}
-
-const RESPONSE_HOOKS: PropertyDescriptorMap = {
-  _storeHeader: hook(function storeHeader(this: ServerResponse, firstLine: string, headers: unknown): void {
-    captureOf(this).storeHeader(firstLine, headers);
-  }),
-  write: hook(function write(
-    this: ServerResponse,
-    chunk: Chunk,
-    encoding?: BufferEncoding | WriteCallback,
-    callback?: WriteCallback,
-  ): boolean {
-    return captureOf(this).write(chunk, encoding, callback);
-  }),
-  end: hook(function end(
-    this: ServerResponse,
-    chunk?: Chunk | (() => void),
-    encoding?: BufferEncoding | (() => void),
-    callback?: () => void,
-  ): ServerResponse {
-    return captureOf(this).end(chunk, encoding, callback);
-  }),
-  flushHeaders: hook(function flushHeaders(this: ServerResponse): void {
-    captureOf(this).flushHeaders();
-  }),
-  addTrailers: hook(function addTrailers(this: ServerResponse, headers: unknown): void {
-    captureOf(this).addTrailers(headers);
-  }),
-  // Nothing else in Node writes through these once write/end/flushHeaders
-  // are replaced; they stay harmless for code that calls them directly.
-  _send: hook(function send(this: ServerResponse, data: Chunk, encoding?: BufferEncoding, callback?: WriteCallback): boolean {
-    return captureOf(this).rawWrite(data, encoding, callback);
-  }),
-  _writeRaw: hook(function writeRaw(
-    this: ServerResponse,
-    data: Chunk,
-    encoding?: BufferEncoding,
-    callback?: WriteCallback,
-  ): boolean {
-    return captureOf(this).rawWrite(data, encoding, callback);
-  }),
-  // PAGI has no interim responses: the serving side sends 100 Continue
-  // itself when the body is read.
-  writeContinue: hook(function writeContinue(this: ServerResponse, callback?: () => void): void {
-    if (typeof callback === 'function') process.nextTick(callback);
-  }),
-  writeProcessing: hook(function writeProcessing(this: ServerResponse, callback?: () => void): void {
-    if (typeof callback === 'function') process.nextTick(callback);
-  }),
-  writeEarlyHints: hook(function writeEarlyHints(this: ServerResponse, _hints: unknown, callback?: () => void): void {
-    if (typeof callback === 'function') process.nextTick(callback);
-  }),
-  // Node reports finished as soon as the socket took every byte, which for a
-  // small response is inside end() itself, before 'finish'. Bytes below the
-  // high-water mark count as taken; after a disconnect only a terminal send
-  // that really went through does.
-  writableFinished: {
-    get(this: ServerResponse): boolean {
-      return captureOf(this).writableFinished();
-    },
-    configurable: true,
-  },
-  writableLength: {
-    get(this: ServerResponse): number {
-      return captureOf(this).channel.outbox.pendingBytes;
-    },
-    configurable: true,
-  },
-  writableNeedDrain: {
-    get(this: ServerResponse): boolean {
-      return captureOf(this).writableNeedDrain();
-    },
-    configurable: true,
-  },
-  writableHighWaterMark: {
-    get(this: ServerResponse): number {
-      return captureOf(this).channel.highWaterMark;
-    },
-    configurable: true,
-  },
-};
-
-// compression assigns `res.flush`; the accessor keeps its function and adds
-// an `http.fullflush` after each call. Installed only when the server offers
-// the extension.
-const FLUSH_HOOK: PropertyDescriptorMap = {
-  flush: {
-    get(this: ServerResponse): ((...args: unknown[]) => unknown) | undefined {
-      return captureOf(this).userFlush ? flushThenFullflush : undefined;
-    },
-    set(this: ServerResponse, fn: unknown): void {
-      captureOf(this).userFlush = typeof fn === 'function' ? (fn as (...args: unknown[]) => unknown) : undefined;
-    },
-    configurable: true,
-  },
-};
-
-function flushThenFullflush(this: ServerResponse, ...args: unknown[]): unknown {
-  return captureOf(this).flush(args);
-}
-
 /** Builds the response for `req` and installs the capturing hooks. */
 export function createFakeResponse(req: IncomingMessage, channel: ResponseChannel): FakeResponse {
   // @types/node omits the options argument Node 20 accepts.
   const Response = ServerResponse as unknown as new (req: IncomingMessage, options: object) => ServerResponse;
   const res = new Response(req, { highWaterMark: channel.highWaterMark });
   const capture = new ResponseCapture(res, channel);
-  (res as WithCapture)[kCapture] = capture;
-  Object.defineProperties(res, RESPONSE_HOOKS);
-  if (channel.fullflush) Object.defineProperties(res, FLUSH_HOOK);
+  installResponseHooks(res, capture, channel.fullflush);
   return capture;
 }
 
 /** The per-response state behind the own-property hooks. */
-class ResponseCapture implements FakeResponse {
+class ResponseCapture implements FakeResponse, ResponseHookTarget {
   readonly res: ServerResponse;
   readonly channel: ResponseChannel;
   private readonly internals: ResponseInternals;
@@ -468,59 +343,4 @@ function emitErrorAfter(res: ServerResponse, error: Error, callback: WriteCallba
 function toBuffer(chunk: Chunk, encoding: BufferEncoding | undefined): Buffer {
   if (typeof chunk === 'string') return Buffer.from(chunk, encoding ?? 'utf8');
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-}
-
-/** The headers `_storeHeader` received, as PAGI pairs in Node's order: one pair per array element. */
-function headerPairs(res: ServerResponse, headers: unknown): HeaderPair[] {
-  const out: HeaderPair[] = [];
-  if (headers === null || headers === undefined) return out;
-  if (Array.isArray(headers)) {
-    if (headers.length > 0 && Array.isArray(headers[0])) {
-      for (const entry of headers as Array<[string, unknown]>) addPairs(out, entry[0], entry[1]);
-    } else {
-      for (let i = 0; i + 1 < headers.length; i += 2) addPairs(out, headers[i] as string, headers[i + 1]);
-    }
-  } else if (kOutHeaders !== undefined && headers === (res as unknown as Record<symbol, unknown>)[kOutHeaders]) {
-    const map = headers as Record<string, [string, unknown]>;
-    for (const key in map) {
-      const entry = map[key] as [string, unknown];
-      addPairs(out, entry[0], entry[1]);
-    }
-  } else {
-    const map = headers as Record<string, unknown>;
-    for (const key of Object.keys(map)) addPairs(out, key, map[key]);
-  }
-  return out;
-}
-
-function addPairs(out: HeaderPair[], name: string, value: unknown): void {
-  const lower = String(name).toLowerCase();
-  if (Array.isArray(value)) {
-    // Node writes one line per element, except a multi-valued `cookie`.
-    if (value.length < 2 || lower !== 'cookie') {
-      for (const item of value) out.push([lower, String(item)]);
-      return;
-    }
-    out.push([lower, value.join('; ')]);
-    return;
-  }
-  out.push([lower, String(value)]);
-}
-
-/** `addTrailers` input (object or array of pairs) as PAGI pairs, the way Node writes them. */
-function trailerPairs(headers: unknown): HeaderPair[] {
-  const out: HeaderPair[] = [];
-  if (headers === null || typeof headers !== 'object') return out;
-  const entries: Array<[string, unknown]> = Array.isArray(headers)
-    ? (headers as Array<[string, unknown]>).map((e) => [e[0], e[1]])
-    : Object.entries(headers as Record<string, unknown>);
-  for (const [name, value] of entries) {
-    const lower = String(name).toLowerCase();
-    if (Array.isArray(value) && value.length > 1) {
-      for (const item of value) out.push([lower, String(item)]);
-    } else {
-      out.push([lower, Array.isArray(value) ? value.join('; ') : String(value)]);
-    }
-  }
-  return out;
 }
