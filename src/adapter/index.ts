@@ -15,3 +15,4 @@ export { decodePath, splitTarget, encodePathPrefix } from './paths.js';
 export { tlsExtensionFor, tlsVersionNumber, cipherSuiteNumber } from './tls-extension.js';
 export { toExpress, replayableBody } from './express.js';
 export type { ToExpressOptions, ExpressMiddleware, ExpressNext, ExpressRequestLike } from './express.js';
+export { NodeTransport } from './transport.js';

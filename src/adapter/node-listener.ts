@@ -13,6 +13,7 @@ import { Exchange, type ExchangeHooks } from './exchange.js';
 import { resolveOptions, type AdapterOptions, type ResolvedOptions } from './options.js';
 import { requestToScope } from './request-to-scope.js';
 import { LiveExchanges } from './live-exchanges.js';
+import { NodeTransport } from './transport.js';
 
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -62,7 +63,11 @@ export function createExchange(
     state: state ?? options.state,
     fullflush: options.fullflush,
   });
-  return new Exchange(req, res, scope, connection, createSendValidator(scope), options, hooks, tracker);
+  const exchange = new Exchange(req, res, scope, connection, createSendValidator(scope), options, hooks, tracker);
+  const transport = new NodeTransport(res, options.logger);
+  exchange.writer.transport = transport;
+  scope['pagi.transport'] = transport;
+  return exchange;
 }
 
 /**

@@ -12,6 +12,7 @@ import type { HeaderPair } from '../protocol/types.js';
 import { log, type Logger } from './options.js';
 import { buildHead, hasHeader } from './response-head.js';
 import { formatSseKeepalive } from './sse-format.js';
+import type { NodeTransport } from './transport.js';
 
 export type StartEvent = Extract<NormalizedSendEvent, { type: 'http.response.start' }>;
 export type WriteHead = (res: ServerResponse, status: number, flat: string[]) => void;
@@ -37,6 +38,8 @@ export class ResponseWriter {
   private readonly isHead: boolean;
   private readonly logger: Logger;
   private readonly customWriteHead: WriteHead | undefined;
+  /** `scope['pagi.transport']`, told about the buffer's high and low edges. */
+  transport: NodeTransport | undefined;
 
   constructor(res: ServerResponse, socket: Socket | null, isHead: boolean, logger: Logger, writeHead?: WriteHead) {
     this.res = res;
@@ -147,6 +150,7 @@ export class ResponseWriter {
       this.res[kWriter] = this;
       this.res.on('drain', onResponseDrain);
     }
+    this.transport?.reachedHighWater();
     return new Promise<void>((resolve, reject) => {
       this.drainWaiter = { resolve, reject };
     });
@@ -154,6 +158,7 @@ export class ResponseWriter {
 
   /** Called on the response's `'drain'`. */
   drained(): void {
+    this.transport?.drained();
     const waiter = this.drainWaiter;
     if (waiter !== undefined) {
       this.drainWaiter = undefined;
@@ -238,6 +243,7 @@ export class ResponseWriter {
   /** Removes the listeners and timers this writer added. */
   detach(): void {
     this.stopKeepalive();
+    this.transport?.clear();
     if (this.drainListening) {
       this.drainListening = false;
       this.res.removeListener('drain', onResponseDrain);

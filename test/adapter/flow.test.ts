@@ -11,7 +11,7 @@ import type { AdapterOptions } from '../../src/adapter/index.js';
 import type { App, HTTPRequestEvent, ReceiveEvent } from '../../src/protocol/types.js';
 import { recordingLogger, servePagi, waitUntil, withDeadline, type PagiServer } from '../helpers/server.js';
 import { RawClient, parseHead, rawExchange } from '../helpers/raw-socket.js';
-import { connectionOf } from '../helpers/scope.js';
+import { connectionOf, httpLike } from '../helpers/scope.js';
 
 let current: PagiServer | undefined;
 afterEach(async () => {
@@ -166,6 +166,44 @@ describe('backpressure and aborts', () => {
       socket.on('data', (d: Buffer) => (received += d.length));
       socket.resume();
       await waitUntil(() => finished && received >= total, 30_000, 'response to finish');
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('exposes the outbound buffer through pagi.transport with high-water and drain edges', async () => {
+    const edges: string[] = [];
+    let bufferedAtHigh = -1;
+    let finished = false;
+    const total = 32 * MB;
+    const { port } = await serve(async (scope, _receive, send) => {
+      const transport = httpLike(scope)['pagi.transport'];
+      if (transport === undefined) throw new Error('no pagi.transport');
+      expect(transport.high_water_mark()).toBeGreaterThan(0);
+      expect(transport.low_water_mark()).toBe(0);
+      transport.on_high_water(() => {
+        edges.push('high');
+        bufferedAtHigh = transport.buffered_amount();
+      });
+      transport.on_drain(() => edges.push('drain'));
+      await send({ type: 'http.response.start', status: 200, headers: [['content-length', String(total)]] });
+      for (let i = 0; i < total / CHUNK; i++) {
+        await send({ type: 'http.response.body', body: chunkOf(i), more: i < total / CHUNK - 1 });
+      }
+      finished = true;
+    });
+    const socket = net.connect(port, '127.0.0.1');
+    try {
+      await withDeadline(new Promise((resolve) => socket.once('connect', resolve)), 5000, 'connect');
+      socket.pause();
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await waitUntil(() => edges.includes('high'), 10_000, 'high-water edge');
+      expect(bufferedAtHigh).toBeGreaterThan(0);
+      let received = 0;
+      socket.on('data', (d: Buffer) => (received += d.length));
+      socket.resume();
+      await waitUntil(() => finished && received >= total, 30_000, 'response to finish');
+      expect(edges.indexOf('drain')).toBeGreaterThan(edges.indexOf('high'));
     } finally {
       socket.destroy();
     }
