@@ -9,6 +9,7 @@ import { machineInfo, machineMarkdown } from './lib/machine.mjs';
 import { ensureWrk } from './lib/http-load.mjs';
 import { resultsDir } from './lib/report.mjs';
 import { describeMode, serverEntryArgs } from './lib/build.mjs';
+import { buildSummary } from './lib/summary.mjs';
 import { repoRoot, serverCommand } from './lib/target.mjs';
 
 const SCENARIOS = ['hello', 'json', 'stream', 'memory', 'websocket', 'sse'];
@@ -73,5 +74,20 @@ const header = [
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(`${resultsDir}latest.md`, `${header}\n\n${sections.join('\n')}`);
 writeFileSync(`${resultsDir}latest-machine.json`, `${JSON.stringify(info, null, 2)}\n`);
+const summary = buildSummary(resultsDir);
+writeFileSync(`${resultsDir}summary.md`, `${summary}\n`);
+console.log(`\n${summary}\n`);
+// A full run of every scenario refreshes the README's summary and results blocks; partial and quick
+// runs only write bench/results/.
+if (!config.quick && requested.length === 0 && problems.length === 0) {
+  const readmePath = fileURLToPath(new URL('./README.md', import.meta.url));
+  const replaceBlock = (text, name, body) =>
+    text.replace(new RegExp(`<!-- ${name}:START -->[\\s\\S]*<!-- ${name}:END -->`), () => `<!-- ${name}:START -->\n${body}\n<!-- ${name}:END -->`);
+  let readme = readFileSync(readmePath, 'utf8');
+  readme = replaceBlock(readme, 'SUMMARY', `${header.split('\n')[0].replace('## ', '')}\n\n${summary}`);
+  readme = replaceBlock(readme, 'RESULTS', `${header}\n\n${sections.join('\n')}`);
+  writeFileSync(readmePath, readme);
+  console.error('updated bench/README.md');
+}
 console.error(`\nwrote ${resultsDir}latest.md (${minutes} min)`);
 if (problems.length > 0) process.exitCode = 1;

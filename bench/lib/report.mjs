@@ -26,13 +26,13 @@ export function markdownTable(header, rows) {
 export function saveScenario(scenario, markdown, data) {
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(`${resultsDir}${scenario}.md`, `${markdown}\n`);
-  writeFileSync(`${resultsDir}${scenario}.json`, `${JSON.stringify(data, null, 2)}\n`);
+  writeFileSync(`${resultsDir}${scenario}.json`, `${JSON.stringify({ config, ...data }, null, 2)}\n`);
   console.log(`\n${markdown}\n`);
 }
 
 /** The 1-minute load average: anything well above 1 while measuring means other work shared the CPUs. */
 export function loadNote() {
-  return `load average at the end: ${os.loadavg()[0].toFixed(2)}`;
+  return `1-min load average at the end: ${os.loadavg()[0].toFixed(2)} (the benchmark alone keeps it near 2)`;
 }
 
 export function settingsLine(extra = '') {
