@@ -16,14 +16,14 @@ function rotated(list, by) {
 export async function runInterleaved(targets, measure, { rounds, seconds, warmupSeconds, scenario }) {
   for (const target of targets) {
     console.error(`  warm-up ${scenario}/${target.name} (${warmupSeconds} s)`);
-    await measure(target, warmupSeconds);
+    await measureSafely(measure, target, warmupSeconds);
   }
   const samples = new Map(targets.map((target) => [target.name, []]));
   for (let round = 0; round < rounds; round++) {
     for (const target of rotated(targets, round)) {
       const cpuBefore = target.server.cpuSeconds();
       const started = performance.now();
-      const sample = await measure(target, seconds);
+      const sample = await measureSafely(measure, target, seconds);
       const elapsed = (performance.now() - started) / 1000;
       sample.serverCpu = (target.server.cpuSeconds() - cpuBefore) / elapsed;
       samples.get(target.name).push(sample);
@@ -31,6 +31,16 @@ export async function runInterleaved(targets, measure, { rounds, seconds, warmup
     }
   }
   return samples;
+}
+
+/** A failed sample (a crashed server, a client that gave up) is recorded as NaN and reported, not fatal. */
+async function measureSafely(measure, target, seconds) {
+  try {
+    return await measure(target, seconds);
+  } catch (error) {
+    console.error(`  ! ${target.name}: ${String(error.message).split('\n')[0]}`);
+    return { rate: NaN, failures: 1 };
+  }
 }
 
 function describe(sample) {

@@ -43,7 +43,12 @@ function waitForMessage(child, type, deadlineMs) {
 
 /** Server CPU seconds (user + system) so far, from /proc/<pid>/stat. */
 function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  let stat;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return NaN; // the server is gone; its samples are failures already
+  }
   // The command name (field 2) may contain spaces; fields are counted after its closing paren.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
