@@ -40,7 +40,7 @@ export async function loadApp(spec: string, cwd = process.cwd()): Promise<App> {
   }
   if (!isFile) throw new AppLoadFailed(`${file} is not a file`);
   const ext = path.extname(absolute);
-  if (TS_EXTENSIONS.has(ext)) await enableTypeScript(absolute, file);
+  if (TS_EXTENSIONS.has(ext)) await enableTypeScript(absolute, file, cwd);
   else if (!JS_EXTENSIONS.has(ext)) {
     throw new AppLoadFailed(`${file}: unsupported file type '${ext}' (use .js, .mjs, .cjs, or .ts with tsx installed)`);
   }
@@ -91,8 +91,8 @@ export function toApp(value: unknown, where: string): App {
  * Registers `tsx` (resolved from the app's directory first, so the project's
  * own copy wins) before importing a `.ts` app.
  */
-async function enableTypeScript(absolute: string, file: string): Promise<void> {
-  const api = resolveTsxApi(absolute) ?? resolveTsxApi(path.join(process.cwd(), 'noop.js'));
+async function enableTypeScript(absolute: string, file: string, cwd: string): Promise<void> {
+  const api = resolveTsxApi(absolute) ?? resolveTsxApi(path.join(cwd, 'noop.js'));
   if (api === undefined) {
     if ((process.features as { typescript?: unknown }).typescript) return; // Node's own type stripping
     throw new AppLoadFailed(`${file} is TypeScript: install tsx (npm install --save-dev tsx) to run .ts apps`);

@@ -1,7 +1,11 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { selfSignedCert } from '../differential/tls-cert.js';
 import { FIXTURES, ROOT, killChildren, runCli, waitFor, within, type Child } from './helpers.js';
 
 const fixture = (name: string) => path.join(FIXTURES, name);
@@ -136,4 +140,40 @@ describe('pagi-server: running apps', () => {
     child.proc.kill('SIGTERM');
     expect(await child.exited(5000)).toBe(143);
   });
+
+  it('maps --root-path, --max-body-size and --ssl-key/--ssl-cert onto the server', async () => {
+    const { key, cert } = await selfSignedCert();
+    const dir = await mkdtemp(path.join(tmpdir(), 'pagi-cli-tls-'));
+    try {
+      await writeFile(path.join(dir, 'key.pem'), key);
+      await writeFile(path.join(dir, 'cert.pem'), cert);
+      const { child, url } = await startCli([
+        '--root-path', '/api',
+        '--max-body-size', '1k',
+        '--ssl-key', path.join(dir, 'key.pem'),
+        '--ssl-cert', path.join(dir, 'cert.pem'),
+        fixture('app.ts'),
+      ]);
+      expect(url).toMatch(/^https:\/\//);
+      const get = await httpsRequest(`${url}/scope`, 'GET', '');
+      expect(JSON.parse(get.body)).toEqual({ root_path: '/api', raw_path: '/api/scope', scheme: 'https', tls: true });
+      expect((await httpsRequest(`${url}/scope`, 'POST', 'x'.repeat(2048))).status).toBe(413);
+      child.proc.kill('SIGTERM');
+      expect(await child.exited()).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+function httpsRequest(url: string, method: string, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method, rejectUnauthorized: false, headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
