@@ -35,6 +35,8 @@ export function settle(exchange: Exchange, failed: boolean, error: unknown): voi
   const { connection, validator, options } = exchange;
   const logger = options.logger;
   const where = describeRequest(exchange);
+  // Express took the request over (next() / next(err)): its handlers may still want the body.
+  let handedOff = exchange.fellThrough;
 
   if (connection.reason !== undefined) {
     // The client side was already gone (or the app aborted): nothing to answer.
@@ -44,6 +46,7 @@ export function settle(exchange: Exchange, failed: boolean, error: unknown): voi
     }
   } else if (!validator.started) {
     if (exchange.hooks?.unanswered?.(failed, error) === true) {
+      handedOff = true;
       // The host answers instead (toExpress: `next(err)`, or `next()` when falling through).
       if (failed) connection.disconnect('server_error', errorText(error));
       else connection.complete();
@@ -69,8 +72,12 @@ export function settle(exchange: Exchange, failed: boolean, error: unknown): voi
 
   exchange.transportGone();
   exchange.finalizeIfDone();
-  // Node only parses the next request on a keep-alive connection once this body is consumed.
-  exchange.reader.discardRest();
+  if (handedOff) {
+    exchange.reader.stopReading();
+  } else {
+    // Node only parses the next request on a keep-alive connection once this body is consumed.
+    exchange.reader.discardRest();
+  }
 }
 
 function describeRequest(exchange: Exchange): string {

@@ -123,6 +123,25 @@ describe('toExpress', () => {
     expect(await (await fetch(`${url}/silent`)).text()).toBe('from express');
   });
 
+  it('leaves an unread body to the Express handler it falls through to', async () => {
+    const app = express();
+    app.use(
+      toExpress(
+        async (_scope, _receive, send) => {
+          await send({ type: 'http.response.start', status: 404 });
+          await send({ type: 'http.response.body' });
+        },
+        { fallthrough: true },
+      ),
+    );
+    app.use(express.text(), (req, res) => {
+      res.send(`express read: ${String(req.body)}`);
+    });
+    const url = await start(app);
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'payload' });
+    expect(await response.text()).toBe('express read: payload');
+  });
+
   it('without fallthrough, a 404 is the answer', async () => {
     const app = express();
     app.use(
