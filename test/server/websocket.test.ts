@@ -522,6 +522,42 @@ describe('websocket messages and closing', () => {
     expect((await closed(ws)).code).toBe(1000);
     expect(got).toEqual(['a', 'bytes:2097152', 'b', 'bytes:2097152', 'c']);
   });
+
+  it('reports a client that leaves during the handshake as 1006 client_closed', async () => {
+    const event = deferred<ReceiveEvent>();
+    const { port } = await start(async (scope, receive) => {
+      if (scope.type !== 'websocket') return;
+      await receive();
+      event.resolve(await receive());
+    });
+    const socket = await connect(port);
+    socket.write(
+      `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${Buffer.alloc(16, 4).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    socket.resetAndDestroy();
+    expect(await within(event.promise, 5000, 'disconnect')).toEqual({ type: 'websocket.disconnect', code: 1006, reason: 'client_closed' });
+  });
+
+  it('fails a frame with reserved bits set with 1002 protocol_error', async () => {
+    const event = deferred<ReceiveEvent>();
+    const { port } = await start(async (scope, receive, send) => {
+      if (scope.type !== 'websocket') return;
+      await receive();
+      await send({ type: 'websocket.accept' });
+      event.resolve(await receive());
+    });
+    const socket = await connect(port);
+    socket.on('data', () => {});
+    socket.write(
+      `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${Buffer.alloc(16, 5).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    const frame = maskedFrame(0x1, Buffer.from('x'));
+    frame[0] = (frame[0] as number) | 0x40; // RSV1 without a negotiated extension
+    socket.write(frame);
+    expect(await within(event.promise, 5000, 'disconnect')).toEqual({ type: 'websocket.disconnect', code: 1002, reason: 'protocol_error' });
+    socket.destroy();
+  });
 });
 
 /** A masked client frame (payload < 126 bytes). */
