@@ -91,7 +91,7 @@ export function createFakeRequest(
   internals.baseUrl = line.baseUrl;
   const context: PagiRequestContext = { scope, state: ('state' in scope ? scope.state : {}) as Record<string, unknown> };
   Object.defineProperty(req, 'pagi', { value: context, writable: true, configurable: true, enumerable: false });
-  const puller = new BodyPuller(req, receive, hooks, !primed && line.framing === 'none');
+  const puller = new BodyPuller(req, receive, hooks, !primed && line.framing === 'none', line.contentLength);
   internals[kPuller] = puller;
   req._read = readFromReceive;
   if (primed) puller.deliver(primed.body, primed.more);
@@ -107,8 +107,18 @@ class BodyPuller implements FakeRequest {
   private readonly receive: () => Promise<ReceiveEvent>;
   private readonly hooks: BodyHooks;
 
-  constructor(req: IncomingMessage, receive: () => Promise<ReceiveEvent>, hooks: BodyHooks, bodiless: boolean) {
+  /** Bytes still due under a declared content-length (undefined for chunked bodies). */
+  private remaining: number | undefined;
+
+  constructor(
+    req: IncomingMessage,
+    receive: () => Promise<ReceiveEvent>,
+    hooks: BodyHooks,
+    bodiless: boolean,
+    contentLength: number | undefined,
+  ) {
     this.req = req;
+    this.remaining = contentLength;
     this.receive = receive;
     this.hooks = hooks;
     // A bodiless request never asks receive() for its empty body event.
@@ -132,6 +142,12 @@ class BodyPuller implements FakeRequest {
   /** Pushes one body fragment; returns nothing, the stream asks again when it wants more. */
   deliver(body: Uint8Array, more: boolean): void {
     const chunk = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    if (this.remaining !== undefined) {
+      this.remaining -= chunk.length;
+      // Like Node's parser, a body framed by content-length is complete with
+      // its last byte; the closing empty event is not waited for.
+      if (this.remaining <= 0) more = false;
+    }
     if (!more) {
       if (chunk.length > 0) this.req.push(chunk);
       this.finish();

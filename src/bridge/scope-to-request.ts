@@ -21,6 +21,8 @@ export interface RequestLine {
   httpVersionMinor: number;
   /** How Node's parser would frame the body of this request (see `bodyFraming`). */
   framing: BodyFraming;
+  /** The declared `content-length` when the body is framed by it (no transfer-encoding). */
+  contentLength: number | undefined;
 }
 
 /**
@@ -58,7 +60,24 @@ export function scopeToRequestLine(scope: RequestScope): RequestLine {
     httpVersionMajor: version.major,
     httpVersionMinor: version.minor,
     framing: bodyFraming(scope.headers, scope.http_version),
+    contentLength: declaredLength(scope.headers),
   };
+}
+
+/**
+ * The body length Node's parser would wait for: the first `content-length`,
+ * when it is a plain number and no `transfer-encoding` overrides it.
+ */
+export function declaredLength(headers: ReadonlyArray<readonly [string, string]>): number | undefined {
+  let length: number | undefined;
+  for (const [name, value] of headers) {
+    if (name === 'transfer-encoding') return undefined;
+    if (name === 'content-length' && length === undefined) {
+      if (!/^\s*\d+\s*$/.test(value)) return undefined;
+      length = Number(value);
+    }
+  }
+  return length;
 }
 
 /** `'1.0'`, `'1.1'`, `'2'` → Node's `httpVersion` text and numbers. */

@@ -343,3 +343,19 @@ describe('behaviour 10 (cont.): a handler that answers first may still read the 
     expect({ read, ended }).toEqual({ read: 3000, ended: true });
   });
 });
+
+describe('behaviour 11 (cont.): a content-length body completes with its last byte, as in Node', () => {
+  it('req.complete and end come without waiting for the closing empty event', async () => {
+    const ex = run(
+      fromExpress((req: IncomingMessage, res: ServerResponse) => {
+        req.on('end', () => res.end(`complete=${req.complete}`));
+        req.resume();
+      }),
+      { method: 'POST', headers: [['host', 'x'], ['content-length', '6']], body: null },
+    );
+    ex.push('abc', true);
+    ex.push('def', true);
+    await within(ex.done);
+    expect(ex.text()).toBe('complete=true');
+  });
+});
