@@ -79,9 +79,15 @@ export class UpgradeResponse {
     await this.finished();
   }
 
-  /** Aborts the answer without its terminator (an incomplete refusal, §4.6). */
+  /**
+   * Ends an incomplete refusal (§4.6): what was written goes out, the
+   * terminator never does, and the connection closes. Node corks the socket
+   * on write until the next tick, so destroying at once would lose the head.
+   */
   destroy(): void {
-    this.socket.destroy();
+    const socket = this.socket as Socket;
+    socket.uncork();
+    socket.destroySoon();
   }
 
   private async end(): Promise<void> {

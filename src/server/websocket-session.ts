@@ -447,7 +447,7 @@ export class WebSocketSession {
     if (this.phase === 'refusing' && !this.validator.complete) {
       if (!gone) {
         log.error(`${where}: application ended before finishing its refusal`, threw ? error : undefined);
-        this.connection.disconnect('server_error');
+        this.fail('server_error', 1006);
         this.refusal?.destroy();
       } else if (reportable) log.error(`${where}: application failed`, error);
       return;

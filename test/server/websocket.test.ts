@@ -558,6 +558,29 @@ describe('websocket messages and closing', () => {
     expect(await within(event.promise, 5000, 'disconnect')).toEqual({ type: 'websocket.disconnect', code: 1002, reason: 'protocol_error' });
     socket.destroy();
   });
+
+  it('cuts an unfinished refusal without its terminator (incomplete, server_error)', async () => {
+    const reason = deferred<string>();
+    const { port } = await start(
+      async (scope, _receive, send) => {
+        if (scope.type !== 'websocket') return;
+        scope['pagi.connection'].on_disconnect((r) => reason.resolve(r));
+        await send({ type: 'http.response.start', status: 400 });
+        await send({ type: 'http.response.body', body: 'partial', more: true });
+      },
+      { logSink: [] },
+    );
+    const socket = await connect(port);
+    const data = readAll(socket);
+    socket.write(
+      `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${Buffer.alloc(16, 6).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    const text = (await data).toString();
+    expect(text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(text).toContain('partial');
+    expect(text.endsWith('0\r\n\r\n')).toBe(false);
+    expect(await within(reason.promise, 5000, 'on_disconnect')).toBe('server_error');
+  });
 });
 
 /** A masked client frame (payload < 126 bytes). */
