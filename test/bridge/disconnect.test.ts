@@ -239,3 +239,51 @@ describe('behaviour 23: concurrency and cleanup', () => {
     expect(after.fds).toBeLessThanOrEqual(before.fds);
   }, 90_000);
 });
+
+describe('behaviour 2 over a real socket', () => {
+  it('a client leaving mid-response reaches Express once, and later writes return false', async () => {
+    const { toNodeListener } = await import('../../src/adapter/index.js');
+    const { listen } = await import('./helpers.js');
+    const net = await import('node:net');
+    const log: string[] = [];
+    let closed!: () => void;
+    const sawClose = new Promise<void>((resolve) => (closed = resolve));
+    const app = express();
+    app.get('/stream', (req, res) => {
+      watch(log, req, res);
+      res.write('first;');
+      const timer = setInterval(() => {
+        if (!res.write('more;')) log.push(`write returned false destroyed=${res.destroyed}`);
+      }, 20);
+      res.on('close', () => {
+        setTimeout(() => {
+          clearInterval(timer);
+          closed();
+        }, 60);
+      });
+    });
+    const server = await listen(toNodeListener(fromExpress(app)));
+    try {
+      await within(
+        new Promise<void>((resolve, reject) => {
+          const socket = net.connect(server.port, '127.0.0.1', () => socket.write('GET /stream HTTP/1.1\r\nHost: x\r\n\r\n'));
+          socket.once('data', () => {
+            socket.destroy();
+            resolve();
+          });
+          socket.on('error', reject);
+        }),
+      );
+      await within(sawClose, 5000, "res 'close'");
+    } finally {
+      await server.close();
+    }
+    expect(log.filter((l) => l.startsWith('res close'))).toEqual([
+      'res close writableFinished=false reqDestroyed=true socketDestroyed=true',
+    ]);
+    expect(log.filter((l) => l.startsWith('on-finished'))).toHaveLength(1);
+    expect(log).toContain('req aborted');
+    expect(log.some((l) => l === 'write returned false destroyed=true')).toBe(true);
+    expect(log).not.toContain('res finish');
+  });
+});
