@@ -21,7 +21,7 @@ export interface ServerParts {
 
 /** How often idle keep-alive connections are closed while draining. */
 const SWEEP_MS = 50;
-/** After the grace period everything is cut; this bounds the wait for the sockets to go. */
+/** Once everything is cut, this bounds the wait for the sockets to go. */
 const FORCE_CLOSE_MS = 2000;
 
 export async function shutDownGracefully(parts: ServerParts): Promise<void> {
@@ -42,11 +42,12 @@ export async function shutDownGracefully(parts: ServerParts): Promise<void> {
     log.warn(
       `shutdown: grace period of ${config.gracefulTimeout}s over; cutting ${http.inFlight} request(s) and ${websocket.size} WebSocket(s)`,
     );
-    server.closeAllConnections();
     websocket.destroy();
   }
-  server.closeIdleConnections();
-  await within(serverClosed, drained ? config.gracefulTimeout * 1000 : FORCE_CLOSE_MS);
+  // Whatever is left has no response in flight (or ran out of time): idle keep-alives and
+  // clients still sending a request head, which would otherwise hold server.close() open.
+  server.closeAllConnections();
+  await within(serverClosed, FORCE_CLOSE_MS);
   await lifespan.shutdown();
   log.info('shutdown complete');
 }

@@ -133,4 +133,20 @@ describe('graceful shutdown (handle.close())', () => {
     server = undefined;
     expect((await all).toString()).toMatch(/^HTTP\/1\.1 200 /);
   });
+
+  it('does not wait for a client that never finishes its request head', async () => {
+    const s = await start(async (scope, _receive, send) => {
+      if (scope.type !== 'http') return;
+      await send({ type: 'http.response.start', status: 200 });
+      await send({ type: 'http.response.body' });
+    });
+    const socket = await connect(s.port);
+    const all = readAll(socket, 5000);
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    // The grace period is 30 s; a close that waited for this client would miss the deadline.
+    await within(s.close(), 5000, 'close');
+    server = undefined;
+    await all;
+  });
 });
