@@ -191,8 +191,20 @@ describe('Node internals: native vs bridged', () => {
     expect(events).toContain('end callback');
   });
 
-  // KNOWN (temporary): bridge inbox 2026-11-26 03:57 + 04:03, body unreadable once the response has finished.
-  it.fails('a handler that answers first and reads the body afterwards', async () => {
+  it('a handler that answers first while most of the body is still to come', async () => {
+    // The rest of the body comes 200 ms after the answer: Node does not deliver it to the handler any more.
+    const request = buildRequest({ method: 'POST', path: '/respond-then-read', headers: [['Content-Length', '5000']] });
+    const result = await pair.exchange({
+      request,
+      body: [{ data: 'b'.repeat(1000) }, { data: 'b'.repeat(4000), delayMs: 200 }],
+      methods: ['POST'],
+    });
+    expectSame(result);
+    await expectSameEvents(pair, 400);
+  });
+
+  // The whole body came with the request: Node delivers all of it even though the response already finished.
+  it('a handler that answers first and reads the already-received body afterwards', async () => {
     await runScenario(pair, { name: 'late read', spec: { method: 'POST', path: '/respond-then-read', body: 'b'.repeat(5000) }, status: 200 });
     expect(await expectSameEvents(pair)).toEqual(['read 5000 bytes after answering']);
   });
