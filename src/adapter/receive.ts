@@ -39,6 +39,7 @@ export class BodyReader {
   private continueChecked = false;
   private pumping = false;
   private replayed: Buffer | undefined;
+  private sawEnd = false;
   private readonly req: ReadableRequest;
   private readonly res: ContinueResponse;
   private readonly host: ReaderHost;
@@ -122,7 +123,9 @@ export class BodyReader {
       }
       return { type: this.requestType, body: chunk, more: true };
     }
-    if (req.complete && req.readableLength === 0) {
+    // `complete` is HTTP/1's "the parser saw the end"; HTTP/2's compat request only
+    // ends after a read, which the 'end' listener records.
+    if ((req.complete || this.sawEnd) && req.readableLength === 0) {
       this.bodyDone = true;
       this.stopReading();
       return { type: this.requestType, body: EMPTY, more: false };
@@ -142,6 +145,13 @@ export class BodyReader {
     this.listening = true;
     this.req[kReader] = this;
     this.req.on('readable', onRequestReadable);
+    this.req.on('end', onRequestEnd);
+  }
+
+  /** The request stream emitted `'end'`. */
+  ended(): void {
+    this.sawEnd = true;
+    this.pump();
   }
 
   /** Removes the `'readable'` listener (the response closed, or the body is done). */
@@ -149,9 +159,14 @@ export class BodyReader {
     if (!this.listening) return;
     this.listening = false;
     this.req.removeListener('readable', onRequestReadable);
+    this.req.removeListener('end', onRequestEnd);
   }
 }
 
 function onRequestReadable(this: ReadableRequest): void {
   this[kReader]?.pump();
+}
+
+function onRequestEnd(this: ReadableRequest): void {
+  this[kReader]?.ended();
 }

@@ -5,7 +5,7 @@
  */
 import type { TLSSocket } from 'node:tls';
 import { pairsFromRawHeaders } from '../protocol/headers.js';
-import type { ConnectionState, Extensions, HTTPScope, SSEScope } from '../protocol/types.js';
+import type { ConnectionState, Extensions, HTTPScope, HeaderPair, SSEScope } from '../protocol/types.js';
 import { decodePath, encodePathPrefix, splitTarget } from './paths.js';
 import { wantsEventStream } from './sse-detect.js';
 import { tlsExtensionFor } from './tls-extension.js';
@@ -52,7 +52,9 @@ export function requestToScope(
 ): HTTPScope | SSEScope {
   const { rawPath, queryString } = splitTarget(incoming.url ?? '/');
   const rootPath = options.rootPath ?? '';
-  const headers = pairsFromRawHeaders(incoming.rawHeaders);
+  const httpVersion = httpVersionOf(incoming.httpVersion);
+  let headers = pairsFromRawHeaders(incoming.rawHeaders);
+  if (httpVersion === '2') headers = withoutPseudoHeaders(headers);
   const socket = incoming.socket;
   const encrypted = socket?.encrypted === true;
   const extensions: Extensions = {};
@@ -62,7 +64,7 @@ export function requestToScope(
   const scope: HTTPScope | SSEScope = {
     type: wantsEventStream(headers) ? 'sse' : 'http',
     pagi: { version: PAGI_VERSION, spec_version: SPEC_VERSION },
-    http_version: httpVersionOf(incoming.httpVersion),
+    http_version: httpVersion,
     method: (incoming.method ?? 'GET').toUpperCase(),
     scheme: encrypted ? 'https' : 'http',
     path: rawPath === '*' ? '*' : decodePath(rawPath),
@@ -76,6 +78,21 @@ export function requestToScope(
   };
   if (socket) addAddresses(scope, socket);
   return scope;
+}
+
+/** HTTP/2 (§3.1): pseudo-headers removed, `:authority` becomes (or replaces) `host`. */
+function withoutPseudoHeaders(headers: HeaderPair[]): HeaderPair[] {
+  const out: HeaderPair[] = [];
+  let authority: string | undefined;
+  for (const pair of headers) {
+    if (pair[0].charCodeAt(0) !== 0x3a /* : */) out.push(pair);
+    else if (pair[0] === ':authority') authority = pair[1];
+  }
+  if (authority === undefined) return out;
+  const host = out.findIndex(([name]) => name === 'host');
+  if (host === -1) out.unshift(['host', authority]);
+  else out[host] = ['host', authority];
+  return out;
 }
 
 /** `req.httpVersion` → the scope's spelling (`'2.0'` → `'2'`). */

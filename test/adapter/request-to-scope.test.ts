@@ -105,6 +105,19 @@ describe('requestToScope', () => {
     expect(requestToScope(incoming({ httpVersion: version }), connection).http_version).toBe(expected);
   });
 
+  it('drops HTTP/2 pseudo-headers and turns :authority into host', () => {
+    const scope = requestToScope(
+      incoming({
+        httpVersion: '2.0',
+        url: '/h2',
+        rawHeaders: [':method', 'GET', ':authority', 'example.test:8443', ':scheme', 'https', ':path', '/h2', 'accept', '*/*'],
+      }),
+      connection,
+    );
+    expect(scope.http_version).toBe('2');
+    expect(scope.headers).toEqual([['host', 'example.test:8443'], ['accept', '*/*']]);
+  });
+
   it('handles absolute-form and OPTIONS *', () => {
     const absolute = requestToScope(incoming({ url: 'http://example.test/p%20q?z' }), connection);
     expect([absolute.raw_path, absolute.path, absolute.query_string]).toEqual(['/p%20q', '/p q', 'z']);
