@@ -13,5 +13,7 @@ export default defineConfig({
   sourcemap: true,
   target: 'node20',
   platform: 'node',
-  splitting: false,
+  // One shared chunk for code used by several entries, so `instanceof Disconnected`
+  // holds whichever subpath (pagi, pagi/server, pagi/testing) created the error.
+  splitting: true,
 });

@@ -1,0 +1,60 @@
+/**
+ * The built package as users load it: by name, through package.json
+ * `exports`, in ESM and CJS. Runs against `dist/` (CI builds before testing).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const built = existsSync(`${root}dist/index.js`);
+
+function node(args: string[]): string {
+  return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 20_000 });
+}
+
+describe.skipIf(!built)('the built package (dist/)', () => {
+  it('loads every subpath by name in ESM, sharing one Disconnected class', () => {
+    const out = node([
+      '--input-type=module',
+      '-e',
+      `
+      const core = await import('pagi');
+      const server = await import('pagi/server');
+      const testing = await import('pagi/testing');
+      const names = ['fromExpress','toNodeListener','toExpress','mount','cascade','lint','Disconnected','InvalidEvent','OutOfOrder'];
+      const missing = names.filter((n) => typeof core[n] !== 'function');
+      const err = new core.Disconnected('client_closed');
+      console.log(JSON.stringify({
+        missing,
+        serve: typeof server.serve,
+        client: typeof testing.TestClient,
+        shared: server.LifespanStartupFailed === core.LifespanStartupFailed,
+        code: err.code,
+      }));
+      `,
+    ]);
+    expect(JSON.parse(out)).toEqual({ missing: [], serve: 'function', client: 'function', shared: true, code: 'ERR_PAGI_DISCONNECTED' });
+  });
+
+  it('loads every subpath by name in CJS', () => {
+    const out = node([
+      '-e',
+      `
+      const core = require('pagi');
+      const server = require('pagi/server');
+      const testing = require('pagi/testing');
+      console.log(JSON.stringify([typeof core.fromExpress, typeof server.serve, typeof testing.TestClient,
+        server.LifespanStartupFailed === core.LifespanStartupFailed]));
+      `,
+    ]);
+    expect(JSON.parse(out)).toEqual(['function', 'function', 'function', true]);
+  });
+
+  it('ships type declarations for every subpath', () => {
+    for (const file of ['index.d.ts', 'index.d.cts', 'server/index.d.ts', 'server/index.d.cts', 'testing/index.d.ts', 'testing/index.d.cts']) {
+      expect(existsSync(`${root}dist/${file}`), file).toBe(true);
+    }
+  });
+});
