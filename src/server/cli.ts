@@ -74,7 +74,12 @@ function describeFailure(err: unknown): { message: string; code: number } {
 }
 
 function packageVersion(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
+  let dir: string;
+  try {
+    dir = path.dirname(fileURLToPath(import.meta.url));
+  } catch {
+    return 'unknown'; // the CommonJS build has no import.meta.url; the bin is the ESM one
+  }
   for (let i = 0; i < 5; i++) {
     try {
       const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
