@@ -581,6 +581,16 @@ describe('websocket messages and closing', () => {
     expect(text.endsWith('0\r\n\r\n')).toBe(false);
     expect(await within(reason.promise, 5000, 'on_disconnect')).toBe('server_error');
   });
+
+  it('is not cut by the HTTP request timeouts once upgraded', async () => {
+    const { wsUrl } = await start(echo, { requestTimeout: 0.5, headersTimeout: 0.3 });
+    const ws = client(wsUrl);
+    await opened(ws);
+    await new Promise((r) => setTimeout(r, 1500));
+    ws.send('still open');
+    const [message] = (await within(once(ws, 'message'), 5000, 'echo')) as [Buffer];
+    expect(message.toString()).toBe('still open');
+  });
 });
 
 /** A masked client frame (payload < 126 bytes). */
