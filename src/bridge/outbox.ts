@@ -130,5 +130,15 @@ export class Outbox {
 }
 
 function callSettled(settled: Settled, context: unknown, error: Error | undefined): void {
-  settled.call(context, error);
+  try {
+    settled.call(context, error);
+  } catch (thrown) {
+    // A throwing write callback or 'finish' listener is an uncaught exception
+    // on node:http too; rethrow it outside the queue so the queue keeps going.
+    process.nextTick(rethrow, thrown);
+  }
+}
+
+function rethrow(error: unknown): never {
+  throw error;
 }
