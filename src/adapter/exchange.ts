@@ -118,8 +118,10 @@ export class Exchange implements ReaderHost {
     const c = this.connection;
     const reason = c.reason;
     if (reason !== undefined) return this.disconnectEvent(reason);
-    // A clean end still lets the app read the rest of the body while the connection lives.
-    if (this.appSettled || this.closed || (c.ended && bodyDone)) return this.disconnectEvent(undefined);
+    // After a clean end the app may still read the rest of the body (Node keeps
+    // parsing it on a live connection); the disconnect event comes once the body
+    // is done or the app has settled.
+    if (this.appSettled || (c.ended && bodyDone)) return this.disconnectEvent(undefined);
     return undefined;
   }
 
@@ -400,7 +402,8 @@ export class Exchange implements ReaderHost {
     const res = this.res as TrackedResponse;
     res.removeListener('close', onResponseClose);
     this.writer.detach();
-    this.reader.stopReading();
+    // A running app may still read the body after a clean end; settle() stops the reader then.
+    if (this.appSettled || this.connection.reason !== undefined) this.reader.stopReading();
     // Assigning instead of `delete` keeps the response object's shape (V8 fast properties).
     res[kExchange] = undefined;
   }

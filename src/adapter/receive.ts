@@ -40,6 +40,7 @@ export class BodyReader {
   private pumping = false;
   private replayed: Buffer | undefined;
   private sawEnd = false;
+  private sawClose = false;
   private readonly req: ReadableRequest;
   private readonly res: ContinueResponse;
   private readonly host: ReaderHost;
@@ -130,6 +131,9 @@ export class BodyReader {
       this.stopReading();
       return { type: this.requestType, body: EMPTY, more: false };
     }
+    // The stream died without its end (client gone): once the host has recorded
+    // the outcome, that is the answer.
+    if (this.sawClose) return this.host.endEvent(true);
     return undefined;
   }
 
@@ -146,6 +150,13 @@ export class BodyReader {
     this.req[kReader] = this;
     this.req.on('readable', onRequestReadable);
     this.req.on('end', onRequestEnd);
+    this.req.on('close', onRequestClose);
+  }
+
+  /** The request stream emitted `'close'`. */
+  closed(): void {
+    this.sawClose = true;
+    this.pump();
   }
 
   /** The request stream emitted `'end'`. */
@@ -160,6 +171,7 @@ export class BodyReader {
     this.listening = false;
     this.req.removeListener('readable', onRequestReadable);
     this.req.removeListener('end', onRequestEnd);
+    this.req.removeListener('close', onRequestClose);
   }
 }
 
@@ -169,4 +181,8 @@ function onRequestReadable(this: ReadableRequest): void {
 
 function onRequestEnd(this: ReadableRequest): void {
   this[kReader]?.ended();
+}
+
+function onRequestClose(this: ReadableRequest): void {
+  this[kReader]?.closed();
 }

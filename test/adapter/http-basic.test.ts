@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App, HTTPReceiveEvent, HTTPRequestEvent, ReceiveEvent } from '../../src/protocol/types.js';
-import { servePagi, withDeadline, type PagiServer } from '../helpers/server.js';
+import { servePagi, waitUntil, withDeadline, type PagiServer } from '../helpers/server.js';
 import { RawClient, decodeChunked, parseHead, rawExchange } from '../helpers/raw-socket.js';
 
 let current: PagiServer | undefined;
@@ -179,6 +179,37 @@ describe('toNodeListener: receive', () => {
     expect(await withDeadline(afterResponse as Promise<ReceiveEvent>, 2000, 'receive after response')).toEqual({
       type: 'http.disconnect',
     });
+  });
+
+  it('keeps delivering the body after a complete response while the app runs', async () => {
+    const events: ReceiveEvent[] = [];
+    let done = false;
+    const { port } = await serve(async (_scope, receive, send) => {
+      events.push(await receive());
+      await send({ type: 'http.response.start', status: 200, headers: [['content-length', '2']] });
+      await send({ type: 'http.response.body', body: 'ok' });
+      for (;;) {
+        const event = await receive();
+        events.push(event);
+        if (event.type !== 'http.request' || !event.more) break;
+      }
+      events.push(await receive());
+      done = true;
+    });
+    const client = await RawClient.connect(port);
+    try {
+      await client.write('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n');
+      await client.waitFor((t) => t.endsWith('ok'));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await client.write('6\r\nsecond\r\n0\r\n\r\n');
+      await waitUntil(() => done);
+      const bodies = events.filter((e): e is HTTPRequestEvent => e.type === 'http.request');
+      expect(Buffer.concat(bodies.map((e) => Buffer.from(e.body))).toString()).toBe('firstsecond');
+      expect(bodies[bodies.length - 1]).toEqual({ type: 'http.request', body: Buffer.alloc(0), more: false });
+      expect(events[events.length - 1]).toEqual({ type: 'http.disconnect' });
+    } finally {
+      client.destroy();
+    }
   });
 
   it('gives a bodiless request exactly one empty more:false event', async () => {
