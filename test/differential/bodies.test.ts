@@ -175,6 +175,29 @@ describe('request bodies: native vs bridged', () => {
     expect(json(result.bridged)).toEqual({ body: { slow: 'upload', n: 3 }, complete: true });
   });
 
+  it('an early 413 (declared length over the limit) while the client is still uploading', async () => {
+    const body = JSON.stringify({ pad: 'p'.repeat(1990) });
+    const request = buildRequest({ method: 'POST', path: '/json', headers: [jsonType, ['Content-Length', String(body.length)]] });
+    const result = await pair.exchange({
+      request,
+      body: [{ data: body.slice(0, 500) }, { data: body.slice(500), delayMs: 200 }],
+      methods: ['POST'],
+      observeCloseMs: 500,
+    });
+    expectSame(result, { compareServerClose: true });
+    expect(first(result.native).status).toBe(413);
+  });
+
+  it('HTTP/1.0 keep-alive POST', async () => {
+    await runScenario(pair, {
+      name: '1.0 keep-alive',
+      spec: { method: 'POST', path: '/json', httpVersion: '1.0', headers: [jsonType, ['Connection', 'keep-alive']], body: '{"old":true}' },
+      options: { observeCloseMs: 300 },
+      compare: { compareServerClose: true },
+      status: 200,
+    });
+  });
+
   it('chunk extensions in a chunked request body', async () => {
     const request = buildRequest({ method: 'POST', path: '/raw-echo', headers: [['Content-Type', 'application/octet-stream'], ['Transfer-Encoding', 'chunked']] });
     const result = await pair.exchange({ request, body: '5;name=value\r\nhello\r\n6;x\r\n world\r\n0\r\n\r\n', methods: ['POST'] });

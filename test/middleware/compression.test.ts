@@ -7,12 +7,12 @@ import { gunzipSync } from 'node:zlib';
 import compression from 'compression';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectSame, first, header, itFor, runScenario, startPair, type Pair, type Scenario } from '../differential/harness.js';
+import { expectSame, expectSameEvents, first, header, itFor, runScenario, startPair, type Pair, type Probe, type Scenario } from '../differential/harness.js';
 import type { RawExchange } from '../differential/raw-client.js';
 
 const big = 'compressible text '.repeat(500);
 
-function app(): express.Express {
+function app(probe: Probe): express.Express {
   const server = express();
   server.use(compression({ threshold: 1024 }));
   server.get('/big', (_req, res) => {
@@ -35,6 +35,10 @@ function app(): express.Express {
   server.get('/sse', (_req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
     let n = 0;
+    res.on('close', () => {
+      clearInterval(timer);
+      probe.record(`closed after ${n} events, writableFinished=${res.writableFinished}`);
+    });
     const timer = setInterval(() => {
       n += 1;
       res.write(`data: event ${n}\n\n`);
@@ -84,7 +88,7 @@ function bursts(exchange: RawExchange, gapMs: number): number {
 describe('compression through the bridge', () => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await startPair(() => app());
+    pair = await startPair(app);
   });
   afterAll(async () => {
     await pair.close();
@@ -102,6 +106,15 @@ describe('compression through the bridge', () => {
     expect(gunzipSync(first(result.bridged).body).toString()).toBe('data: event 1\n\ndata: event 2\n\ndata: event 3\n\n');
     expect(bursts(result.native, 100)).toBeGreaterThanOrEqual(3);
     expect(bursts(result.bridged, 100)).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a client leaving a compressed SSE stream is seen by the handler the same way', async () => {
+    // Let 'close' events of the earlier, completed streams land before starting from a clean slate.
+    await Promise.all([pair.native.probe.settle(), pair.bridged.probe.settle()]);
+    pair.reset();
+    const result = await pair.request({ path: '/sse', headers: [gzip] }, { abort: { afterBodyBytes: 1 } });
+    expect(result.bridged.end).toBe('client-aborted');
+    expect(await expectSameEvents(pair, 400)).toEqual(['closed after 1 events, writableFinished=false']);
   });
 
   it('SSE with res.flush() on an sse scope (Accept: text/event-stream)', async () => {

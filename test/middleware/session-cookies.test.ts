@@ -125,6 +125,26 @@ describe('express-session (MemoryStore) through the bridge', () => {
   });
 });
 
+describe('express-session secure cookie behind a trusted proxy', () => {
+  let pair: Pair;
+  beforeAll(async () => {
+    pair = await startPair(() => {
+      const app = sessionApp(true);
+      app.set('trust proxy', 'loopback');
+      return app;
+    });
+  });
+  afterAll(async () => {
+    await pair.close();
+  });
+
+  it('X-Forwarded-Proto: https makes the connection secure for the cookie', async () => {
+    const result = await pair.request({ path: '/count', headers: [['X-Forwarded-Proto', 'https']] });
+    expectSame(result, maskSession);
+    expect(sessionCookie(result.bridged)).toMatch(/^connect\.sid=/);
+  });
+});
+
 describe('express-session secure cookie on an https scope', () => {
   let pair: Pair;
   beforeAll(async () => {
