@@ -64,19 +64,23 @@ export class UpgradeResponse {
     }
   }
 
-  /** A complete short `text/plain` answer (403, 500, 503). */
+  /** A complete short `text/plain` answer (400, 403, 500, 503). Never rejects: a failure drops the socket. */
   async plain(status: number, text: string): Promise<void> {
     const body = Buffer.from(text);
-    this.res.writeHead(status, [
-      'content-type',
-      'text/plain; charset=utf-8',
-      'content-length',
-      String(body.length),
-      'connection',
-      'close',
-    ]);
-    this.res.end(body);
-    await this.finished();
+    try {
+      this.res.writeHead(status, [
+        'content-type',
+        'text/plain; charset=utf-8',
+        'content-length',
+        String(body.length),
+        'connection',
+        'close',
+      ]);
+      this.res.end(body);
+      await this.finished();
+    } catch {
+      this.socket.destroy();
+    }
   }
 
   /**

@@ -111,7 +111,7 @@ export class WebSocketSession {
     this.connection.setAbortHandler(this.onAbort);
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     const accessLog = ctx.accessLog;
-    if (accessLog) void this.closed.then(() => accessLog(accessLogLine(req, this.answerStatus, 0)));
+    if (accessLog) void this.closed.then(() => this.logAccess(accessLog));
     // Node removed its own listeners when it emitted 'upgrade'; an unhandled 'error' would crash the process.
     socket.on('error', this.onSocketError);
     socket.once('close', this.onSocketClose);
@@ -459,6 +459,14 @@ export class WebSocketSession {
       return;
     }
     if (reportable) log.error(`${where}: application failed`, error);
+  }
+
+  private logAccess(write: (line: string) => void): void {
+    try {
+      write(accessLogLine(this.req, this.answerStatus, 0));
+    } catch (err) {
+      this.ctx.logger.error('the access log writer threw', err);
+    }
   }
 
   private readonly onKeepaliveTimeout = (seconds: number): void => {
