@@ -314,35 +314,57 @@ describe('maxBodySize (§4.5)', () => {
 });
 
 describe('listener hygiene', () => {
-  it('adds no lasting listeners to the socket over 2,000 keep-alive requests and leaves nothing in flight', async () => {
-    const { server, port, listener } = await serve(async (_scope, receive, send) => {
+  it('adds no lasting listeners or timers over 10,000 keep-alive requests and leaves nothing in flight', async () => {
+    const { server, port, listener } = await serve(async (scope, receive, send) => {
       await receive();
+      if (scope.type === 'sse') {
+        await send({ type: 'sse.start' });
+        await send({ type: 'sse.keepalive', interval: 60 });
+        await send({ type: 'sse.close' });
+        return;
+      }
       await send({ type: 'http.response.start', status: 200, headers: [['content-length', '2']] });
       await send({ type: 'http.response.body', body: 'ok' });
     });
-    let serverSocket: import('node:net').Socket | undefined;
+    let serverSocket: net.Socket | undefined;
     server.once('connection', (s) => (serverSocket = s));
-    const client = await RawClient.connect(port);
+    const socket = net.connect(port, '127.0.0.1');
     try {
-      const counts = (): string =>
-        (serverSocket as import('node:net').Socket)
-          .eventNames()
-          .map((n) => `${String(n)}:${(serverSocket as import('node:net').Socket).listenerCount(n)}`)
-          .join(',');
-      await client.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx');
-      await client.waitFor((t) => t.endsWith('ok'));
+      await withDeadline(new Promise((resolve) => socket.once('connect', resolve)), 5000, 'connect');
+      // Counts complete responses without keeping the stream: each ends with "ok" or an SSE terminator.
+      let responses = 0;
+      const endings = ['\r\n\r\nok', '\r\n0\r\n\r\n'];
+      const tails = ['', ''];
+      socket.on('data', (d: Buffer) => {
+        const chunk = d.toString('latin1');
+        endings.forEach((ending, i) => {
+          // A tail one shorter than the marker can never hold a whole match, so none is counted twice.
+          const text = (tails[i] as string) + chunk;
+          responses += text.split(ending).length - 1;
+          tails[i] = text.slice(-(ending.length - 1));
+        });
+      });
+      const request = 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx';
+      const sseRequest = 'GET / HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n';
+      socket.write(request + sseRequest);
+      await waitUntil(() => responses === 2, 5000, 'first responses');
+      const server = serverSocket as net.Socket;
+      const counts = (): string => server.eventNames().map((n) => `${String(n)}:${server.listenerCount(n)}`).join(',');
       const before = counts();
-      for (let round = 0; round < 20; round++) {
+      const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+      for (let round = 0; round < 50; round++) {
         let batch = '';
-        for (let i = 0; i < 100; i++) batch += 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx';
-        await client.write(batch);
-        const expected = 1 + (round + 1) * 100;
-        await client.waitFor((t) => t.split('\r\n\r\nok').length - 1 === expected, 10_000, `round ${round}`);
+        for (let i = 0; i < 200; i++) batch += i % 50 === 0 ? sseRequest : request;
+        socket.write(batch);
+        const expected = 2 + (round + 1) * 200;
+        await waitUntil(() => responses === expected, 20_000, `round ${round}`);
       }
       expect(counts()).toBe(before);
       await waitUntil(() => listener.activeCount === 0, 5000, 'no scope in flight');
+      const timersAfter = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+      expect(timersAfter).toBeLessThanOrEqual(timersBefore);
     } finally {
-      client.destroy();
+      socket.destroy();
     }
   });
 });
