@@ -331,7 +331,7 @@ describe('websocket messages and closing', () => {
     const { wsUrl } = await start(async (_scope, receive, send) => {
       await receive();
       await send({ type: 'websocket.accept' });
-      await send({ type: 'websocket.keepalive', interval: 0.05, timeout: 0.5 });
+      await send({ type: 'websocket.keepalive', interval: 0.05, timeout: 3 });
       const event = await receive();
       if (event.type === 'websocket.receive') await send({ type: 'websocket.send', text: 'still here' });
       await send({ type: 'websocket.close' });
