@@ -175,8 +175,9 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
   // ------------------------------------------------------------------ body
 
   /**
-   * Node's `write_()` checks, in Node's order; returns the bytes to send, or
-   * `undefined` when the call ends here with `result`.
+   * Node's `write_()` checks, in Node's order (errors, implicit head, no body
+   * for HEAD/204/304); returns the bytes to send, or the `result` the call
+   * returns right away.
    */
   private prepare(
     chunk: unknown,
