@@ -2,7 +2,7 @@
  * A self-signed certificate for `localhost`, made at test time with the
  * `openssl` CLI (no key material is committed), cached per test process.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,18 @@ export interface KeyAndCert {
 }
 
 let cached: Promise<KeyAndCert> | undefined;
+
+function probeOpenssl(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the `openssl` CLI exists here; TLS scenarios are skipped (visibly) without it. */
+export const opensslAvailable = probeOpenssl();
 
 async function generate(): Promise<KeyAndCert> {
   const dir = await mkdtemp(path.join(tmpdir(), 'pagi-diff-tls-'));

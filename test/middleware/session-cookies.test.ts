@@ -10,7 +10,7 @@ import session from 'express-session';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRequest, type RawExchange } from '../differential/raw-client.js';
 import { expectSame, first, json, runScenario, startPair, type Pair } from '../differential/harness.js';
-import { selfSignedCert } from '../differential/tls-cert.js';
+import { opensslAvailable, selfSignedCert } from '../differential/tls-cert.js';
 
 const SECRET = 'differential secret';
 
@@ -145,7 +145,7 @@ describe('express-session secure cookie behind a trusted proxy', () => {
   });
 });
 
-describe('express-session secure cookie on an https scope', () => {
+describe.skipIf(!opensslAvailable)('express-session secure cookie on an https scope', () => {
   let pair: Pair;
   beforeAll(async () => {
     pair = await startPair(() => sessionApp(true), { tls: await selfSignedCert() });
