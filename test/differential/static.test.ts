@@ -103,6 +103,17 @@ const scenarios: Scenario[] = [
   { name: 'res.sendFile of a missing file reaches the error handler', spec: { path: '/send-file-missing' }, status: 404 },
   { name: 'res.sendFile refuses a dotfile', spec: { path: '/send-file/.hidden' }, status: 404 },
   { name: 'res.download with a UTF-8 file name', spec: { path: '/download' }, status: 200 },
+  { name: 'HEAD of res.sendFile', spec: { method: 'HEAD', path: '/send-file/binary.bin' }, status: 200 },
+  {
+    name: 'a static file requested with Accept: text/event-stream (sse scope)',
+    spec: { path: '/static/large.bin', headers: [['Accept', 'text/event-stream']] },
+    status: 200,
+  },
+  {
+    name: 'a Range request with Accept: text/event-stream (sse scope)',
+    spec: { path: '/static/binary.bin', headers: [['Accept', 'text/event-stream'], ['Range', 'bytes=3-10']] },
+    status: 206,
+  },
   { name: 'res.download of a binary file', spec: { path: '/download-binary' }, status: 200 },
 ];
 
@@ -128,6 +139,16 @@ describe('static files: native vs bridged', () => {
       await runScenario(pair, scenario);
     });
   }
+
+  it('If-Range with the current ETag honours the Range', async () => {
+    const probe = await pair.request({ path: '/static/hello.txt' });
+    const etag = header(probe.native, 'etag') ?? '';
+    await runScenario(pair, {
+      name: 'if-range',
+      spec: { path: '/static/hello.txt', headers: [['Range', 'bytes=0-4'], ['If-Range', etag]] },
+      status: 206,
+    });
+  });
 
   it('If-None-Match with the served ETag gives 304 with no body', async () => {
     const probe = await pair.request({ path: '/static/hello.txt' });

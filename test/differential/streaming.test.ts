@@ -82,6 +82,11 @@ function streamingApp(probe: Probe): express.Express {
     res.write(`data: ${JSON.stringify(req.body)}\n\n`);
     later(GAP_MS, () => res.end('data: done\n\n'));
   });
+  app.get('/sse-error-after-start', (_req, res, next) => {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+    res.write('data: first\n\n');
+    later(50, () => next(new Error('failed mid-stream')));
+  });
   app.get('/sse-error', () => {
     throw new Error('failed before streaming');
   });
@@ -167,6 +172,13 @@ describe('streaming: native vs bridged', () => {
     const result = await pair.request({ path: '/sse-error', headers: [['Accept', 'text/event-stream']] });
     expectSame(result);
     expect(first(result.native).status).toBe(500);
+  });
+
+  it('an error after the stream started on an sse scope cuts the connection the same way', async () => {
+    const result = await pair.request({ path: '/sse-error-after-start', headers: [['Accept', 'text/event-stream']] });
+    expectSame(result);
+    expect(result.native.end).toBe('truncated');
+    expect(first(result.bridged).body.toString()).toBe('data: first\n\n');
   });
 
   it('a 404 for an Accept: text/event-stream request looks like the native one', async () => {
