@@ -57,6 +57,7 @@ function freePort(): Promise<number> {
 export async function hostPagiServe(app: App): Promise<Hosted> {
   const { serve } = await import('../../src/server/index.js');
   const port = await freePort();
-  const handle = await serve(app, { host: HOST, port });
+  // Same keep-alive as the node:http targets (Node's 5 s default would make idle connections reconnect).
+  const handle = await serve(app, { host: HOST, port, timeoutKeepAlive: 60 });
   return { port, close: () => Promise.resolve(handle.close()).then(() => undefined) };
 }
