@@ -63,6 +63,18 @@ function disconnectsApp(probe: Probe): express.Express {
       probe.record(`late json returned ${returned === res ? 'res' : 'other'} headersSent=${res.headersSent} writableEnded=${res.writableEnded}`);
     }, 400);
   });
+  app.get('/destroy-with-error', (_req, res) => {
+    res.on('error', (error: Error) => probe.record(`res error ${error.message}`));
+    res.write('partial;');
+    setTimeout(() => res.destroy(new Error('deliberate')), 30);
+  });
+  app.post('/socket-destroy-mid-body', (req, res) => {
+    req.once('data', () => {
+      probe.record('got data, destroying the socket');
+      req.socket.destroy();
+    });
+    res.on('close', () => probe.record(`destroyed: req=${req.destroyed} res=${res.destroyed}`));
+  });
   app.get('/flushed-then-hang', (_req, res) => {
     res.flushHeaders();
   });
@@ -155,6 +167,21 @@ describe('disconnects: what Express observes, native vs bridged', () => {
     });
     const result = await pair.exchange({ request, body: '{"partial":', abort: { afterMs: 250 }, methods: ['POST'] });
     expect(result.bridged.end).toBe('client-aborted');
+    await expectSameEvents(pair, 300);
+  });
+
+  it('res.destroy(error) mid-response: the client sees a truncation, Express the same events', async () => {
+    const result = await pair.request({ path: '/destroy-with-error' });
+    expectSame(result);
+    expect(result.bridged.end).toBe('truncated');
+    await expectSameEvents(pair, 300);
+  });
+
+  it('req.socket.destroy() while the body is arriving', async () => {
+    const request = buildRequest({ method: 'POST', path: '/socket-destroy-mid-body', headers: [['Content-Length', '4000']] });
+    const result = await pair.exchange({ request, body: [{ data: 'q'.repeat(1000) }, { data: 'q'.repeat(3000), delayMs: 300 }], methods: ['POST'] });
+    expectSame(result);
+    expect(result.bridged.end).toBe('truncated');
     await expectSameEvents(pair, 300);
   });
 
