@@ -23,7 +23,7 @@ export function hostRawWebSocketEcho(): Promise<Hosted> {
 
 export async function hostFastifyHello(): Promise<Hosted> {
   const { default: fastify } = await import('fastify');
-  const app = fastify({ logger: false });
+  const app = fastify({ logger: false, keepAliveTimeout: 60_000 });
   app.get('/', async (_request, reply) => reply.type('text/plain').send(HELLO));
   await app.listen({ port: 0, host: HOST });
   const address = app.server.address() as AddressInfo;
@@ -37,6 +37,8 @@ export async function hostHonoHello(): Promise<Hosted> {
   app.get('/', (c) => c.text(HELLO));
   return new Promise((resolve) => {
     const server = serve({ fetch: app.fetch, port: 0, hostname: HOST }, (info) => {
+      // Same keep-alive as the other targets (fastify's default is 72 s, node:http's 5 s).
+      (server as http.Server).keepAliveTimeout = 60_000;
       resolve({
         port: info.port,
         close: () => new Promise<void>((done) => server.close(() => done())),
