@@ -131,7 +131,7 @@ function createServer(listener: http.RequestListener, options: PairOptions): htt
 }
 
 /** The bridged request listener for a handler, as a user would write it. */
-export function bridgedListener(handler: Handler, wrap?: (app: App) => App): http.RequestListener {
+function bridgedListener(handler: Handler, wrap?: (app: App) => App): http.RequestListener {
   const app = fromExpress(handler);
   return toNodeListener(wrap === undefined ? app : wrap(app));
 }
@@ -146,13 +146,6 @@ export async function startPair(factory: AppFactory, options: PairOptions = {}):
   const tls = options.tls !== undefined;
   const native: Side = { name: 'native', port: nativePort, probe: nativeProbe, server: nativeServer };
   const bridged: Side = { name: 'bridged', port: bridgedPort, probe: bridgedProbe, server: bridgedServer };
-  const exchange: Pair['exchange'] = async (request) => {
-    const [a, b] = await Promise.all([
-      rawExchange({ host, ...request, port: native.port, tls }),
-      rawExchange({ host, ...request, port: bridged.port, tls }),
-    ]);
-    return { native: a, bridged: b };
-  };
   const exchangeEach: Pair['exchangeEach'] = async (build) => {
     const [a, b] = await Promise.all([
       rawExchange({ host, ...build(native), port: native.port, tls }),
@@ -160,6 +153,7 @@ export async function startPair(factory: AppFactory, options: PairOptions = {}):
     ]);
     return { native: a, bridged: b };
   };
+  const exchange: Pair['exchange'] = (request) => exchangeEach(() => request);
   return {
     native,
     bridged,
