@@ -19,12 +19,21 @@ export interface HeadInfo {
   close: boolean;
 }
 
+// Connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2); Node's http2 throws on them.
+const HTTP2_FORBIDDEN = new Set(['keep-alive', 'upgrade', 'proxy-connection']);
+
 /**
  * Flattens `headers`. `knownLength` (the whole body's size, when the server
  * knows it) becomes `content-length` unless the app set one or trailers are
- * promised (those need chunked framing).
+ * promised (those need chunked framing). On HTTP/2 the connection-specific
+ * fields are dropped too, except `te: trailers`.
  */
-export function buildHead(headers: readonly HeaderPair[], knownLength: number | undefined, trailers: boolean): HeadInfo {
+export function buildHead(
+  headers: readonly HeaderPair[],
+  knownLength: number | undefined,
+  trailers: boolean,
+  http2 = false,
+): HeadInfo {
   const flat: string[] = [];
   let hasContentLength = false;
   let upgrade = false;
@@ -34,14 +43,19 @@ export function buildHead(headers: readonly HeaderPair[], knownLength: number | 
     const pair = headers[i] as HeaderPair;
     const name = pair[0];
     if (name === 'transfer-encoding' || name === 'connection') {
-      if (name === 'connection' && /(?:^|,)\s*close\s*(?:,|$)/i.test(pair[1])) close = true;
+      if (!http2 && name === 'connection' && /(?:^|,)\s*close\s*(?:,|$)/i.test(pair[1])) close = true;
       else (dropped ??= []).push(name);
+      continue;
+    }
+    if (http2 && (HTTP2_FORBIDDEN.has(name) || (name === 'te' && pair[1].trim().toLowerCase() !== 'trailers'))) {
+      (dropped ??= []).push(name);
       continue;
     }
     if (name === 'content-length') hasContentLength = true;
     else if (name === 'upgrade') upgrade = true;
     flat.push(name, pair[1]);
   }
+  // RFC 9110 §7.8: an Upgrade header field in a response needs "Connection: upgrade".
   if (upgrade) flat.push('connection', 'upgrade');
   if (knownLength !== undefined && !hasContentLength && !trailers) flat.push('content-length', String(knownLength));
   return { flat, hasContentLength, dropped, close };

@@ -19,6 +19,7 @@ export type WriteHead = (res: ServerResponse, status: number, flat: string[]) =>
 
 const kWriter = Symbol('pagi.responseWriter');
 type TrackedResponse = ServerResponse & { [kWriter]?: ResponseWriter | undefined };
+const NGHTTP2_INTERNAL_ERROR = 0x2;
 const GENERATED_TEXT: Record<number, string> = { 413: 'Payload Too Large', 500: 'Internal Server Error' };
 
 export class ResponseWriter {
@@ -38,11 +39,14 @@ export class ResponseWriter {
   private readonly isHead: boolean;
   private readonly logger: Logger;
   private readonly customWriteHead: WriteHead | undefined;
+  private readonly http2: boolean;
   /** `scope['pagi.transport']`, told about the buffer's high and low edges. */
   transport: NodeTransport | undefined;
 
   constructor(res: ServerResponse, socket: Socket | null, isHead: boolean, logger: Logger, writeHead?: WriteHead) {
     this.res = res;
+    // The HTTP/2 compat response carries its stream; HTTP/1's ServerResponse has none.
+    this.http2 = (res as ServerResponse & { stream?: unknown }).stream !== undefined;
     this.socket = socket;
     this.isHead = isHead;
     this.logger = logger;
@@ -70,7 +74,7 @@ export class ResponseWriter {
     const status = head.status;
     // 204/304 carry no content-length, and HEAD answers never open the file to learn one.
     if (knownLength !== undefined && (status === 204 || status === 304 || this.isHead)) knownLength = undefined;
-    const info = buildHead(head.headers, knownLength, head.trailers);
+    const info = buildHead(head.headers, knownLength, head.trailers, this.http2);
     this.framedByLength = info.hasContentLength || (knownLength !== undefined && !head.trailers);
     if (info.dropped !== undefined) {
       log(this.logger, 'debug', `ignored framing header(s) set by the app: ${info.dropped.join(', ')}`);
@@ -215,11 +219,10 @@ export class ResponseWriter {
     this.headWritten = true;
     this.status = status;
     if (!this.isHead) this.bodyBytes += body.length;
-    res.writeHead(status, [
-      'content-type', 'text/plain; charset=utf-8',
-      'content-length', String(body.length),
-      'connection', 'close',
-    ]);
+    const head = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(body.length)];
+    // HTTP/1.1 closes the connection after a generated answer; HTTP/2 has no such header.
+    if (!this.http2) head.push('connection', 'close');
+    res.writeHead(status, head);
     res.end(this.isHead ? undefined : body);
   }
 
@@ -231,6 +234,11 @@ export class ResponseWriter {
     // bytes written so far to the OS before cutting, so the truncation point is
     // what the app actually sent.
     const socket = this.socket;
+    if (this.http2) {
+      // HTTP/2 resets only this stream, with INTERNAL_ERROR (§4.6).
+      (res as ServerResponse & { stream: { close(code: number): void } }).stream.close(NGHTTP2_INTERNAL_ERROR);
+      return;
+    }
     if (socket !== null) while (socket.writableCorked > 0) socket.uncork();
     res.destroy();
   }

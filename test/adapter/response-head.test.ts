@@ -17,6 +17,18 @@ describe('buildHead', () => {
     expect(head.hasContentLength).toBe(hasLength);
   });
 
+  it('drops HTTP/2 connection-specific fields but keeps te: trailers', () => {
+    const head = buildHead(
+      [['keep-alive', 'x'], ['upgrade', 'y'], ['proxy-connection', 'z'], ['te', 'gzip'], ['connection', 'close'], ['x-a', '1']],
+      undefined,
+      false,
+      true,
+    );
+    expect(head.flat).toEqual(['x-a', '1']);
+    expect(head.close).toBe(false);
+    expect(buildHead([['te', 'trailers']], undefined, false, true).flat).toEqual(['te', 'trailers']);
+  });
+
   it('reports connection: close instead of dropping it', () => {
     expect(buildHead([['connection', 'Close']], undefined, false)).toMatchObject({ flat: [], close: true, dropped: undefined });
     expect(buildHead([['connection', 'keep-alive, close']], undefined, false).close).toBe(true);

@@ -58,6 +58,47 @@ describe('transports', () => {
     }
   });
 
+  it('HTTP/2: a 500 backstop without connection headers, and an incomplete response resets the stream', async () => {
+    const server = http2.createServer(
+      toNodeListener(
+        async (scope, _receive, send) => {
+          if (httpLike(scope).path === '/fail') throw new Error('boom');
+          await send({ type: 'http.response.start', status: 200, headers: [['keep-alive', 'timeout=5'], ['upgrade', 'x']] });
+          await send({ type: 'http.response.body', body: 'partial', more: true });
+        },
+        { logger: { error: () => {} } },
+      ) as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const client = http2.connect(`http://127.0.0.1:${port}`);
+    const fetchH2 = (path: string): Promise<{ status: number; body: string; rstCode: number | undefined }> =>
+      withDeadline(
+        new Promise((resolve) => {
+          const req = client.request({ ':path': path });
+          let status = 0;
+          let body = '';
+          req.on('response', (h) => (status = Number(h[':status'])));
+          req.on('data', (d: Buffer) => (body += d.toString()));
+          req.on('close', () => resolve({ status, body, rstCode: req.rstCode }));
+          req.on('error', () => {});
+          req.end();
+        }),
+        5000,
+        path,
+      );
+    try {
+      const failed = await fetchH2('/fail');
+      expect([failed.status, failed.body]).toEqual([500, 'Internal Server Error']);
+      const cut = await fetchH2('/cut');
+      expect(cut.status).toBe(200);
+      expect(cut.rstCode).toBe(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    } finally {
+      client.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('reports [path, null] as server and no client on a Unix-domain socket', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pagi-unix-'));
     const socketPath = join(dir, 'app.sock');
