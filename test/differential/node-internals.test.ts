@@ -33,6 +33,26 @@ function internalsApp(probe: Probe): express.Express {
       hasAddress: typeof socket.address,
     });
   });
+  app.get('/more-fields', (req, res) => {
+    const socket = req.socket as typeof req.socket & { readyState?: string; encrypted?: unknown };
+    res.json({
+      upgrade: (req as typeof req & { upgrade?: unknown }).upgrade,
+      httpVersionMajor: req.httpVersionMajor,
+      httpVersionMinor: req.httpVersionMinor,
+      rawTrailers: req.rawTrailers,
+      aborted: (req as typeof req & { aborted?: unknown }).aborted,
+      backReferences: res.req === req && req.res === res,
+      sendDate: res.sendDate,
+      statusMessage: res.statusMessage,
+      rawHeaderNames: res.getRawHeaderNames(),
+      readableFlowing: req.readableFlowing,
+      bytesRead: typeof socket.bytesRead,
+      bytesWritten: typeof socket.bytesWritten,
+      readyState: socket.readyState ?? null,
+      remotePort: typeof socket.remotePort,
+      encrypted: typeof socket.encrypted,
+    });
+  });
   app.get('/res-timeout', (_req, res) => {
     res.setTimeout(150, () => {
       probe.record('response timeout fired');
@@ -144,6 +164,12 @@ const upload = Buffer.alloc(300_000, 'u');
 
 const scenarios: Scenario[] = [
   { name: 'socket identity and address fields', spec: { path: '/socket-fields' }, status: 200 },
+  {
+    name: 'more request, response and socket fields',
+    spec: { path: '/more-fields' },
+    status: 200,
+    known: 'bridge inbox 2026-11-26 04:25: req.upgrade, socket.bytesRead/bytesWritten/readyState',
+  },
   { name: 'res.setTimeout fires on an idle response', spec: { path: '/res-timeout' }, status: 503 },
   {
     // The request is already complete, so Node's socket timeout finds no 'timeout' listener that applies and destroys it.
