@@ -44,7 +44,7 @@ function internalsApp(probe: Probe): express.Express {
       backReferences: res.req === req && req.res === res,
       sendDate: res.sendDate,
       statusMessage: res.statusMessage,
-      rawHeaderNames: res.getRawHeaderNames(),
+      rawHeaderNames: (res as unknown as { getRawHeaderNames(): string[] }).getRawHeaderNames(),
       readableFlowing: req.readableFlowing,
       bytesRead: typeof socket.bytesRead,
       bytesWritten: typeof socket.bytesWritten,
