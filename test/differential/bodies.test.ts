@@ -163,6 +163,16 @@ describe('request bodies: native vs bridged', () => {
     expect(json(result.bridged)).toEqual({ body: { continued: true }, complete: true });
   });
 
+  it('Expect: 100-continue to a handler that answers without reading the body', async () => {
+    const request = buildRequest({
+      method: 'POST',
+      path: '/ignore-body',
+      headers: [['Expect', '100-continue'], ['Content-Length', '9']],
+    });
+    const result = await pair.exchange({ request, body: 'not read!', waitForContinue: true, methods: ['POST'], observeCloseMs: 300 });
+    expectSame(result, { compareServerClose: true });
+  });
+
   it('a slowly uploaded body in delayed parts', async () => {
     const parts = ['{"slow":', '"upload",', '"n":3}'];
     const request = buildRequest({ method: 'POST', path: '/json', headers: [jsonType, ['Content-Length', String(parts.join('').length)]] });
