@@ -34,15 +34,14 @@ export function settle(exchange: Exchange, failed: boolean, error: unknown): voi
   exchange.appSettled = true;
   const { connection, validator, options } = exchange;
   const logger = options.logger;
-  const where = describeRequest(exchange);
   // Express took the request over (next() / next(err)): its handlers may still want the body.
   let handedOff = exchange.fellThrough;
 
   if (connection.reason !== undefined) {
     // The client side was already gone (or the app aborted): nothing to answer.
     if (failed && !(error instanceof Disconnected)) {
-      if (!validator.started) log(logger, 'error', `app failed after the client left (${where})`, error);
-      else log(logger, 'debug', `app failed after the client left (${where})`, error);
+      if (!validator.started) log(logger, 'error', `app failed after the client left (${describeRequest(exchange)})`, error);
+      else log(logger, 'debug', `app failed after the client left (${describeRequest(exchange)})`, error);
     }
   } else if (!validator.started) {
     if (exchange.hooks?.unanswered?.(failed, error) === true) {
@@ -51,23 +50,23 @@ export function settle(exchange: Exchange, failed: boolean, error: unknown): voi
       if (failed) connection.disconnect('server_error', errorText(error));
       else connection.complete();
     } else {
-      if (failed) log(logger, 'error', `app failed before starting a response (${where})`, error);
-      else log(logger, 'error', `app returned without starting a response (${where})`);
+      if (failed) log(logger, 'error', `app failed before starting a response (${describeRequest(exchange)})`, error);
+      else log(logger, 'error', `app returned without starting a response (${describeRequest(exchange)})`);
       connection.markStarted();
       exchange.writer.respondGenerated(500);
       connection.disconnect('server_error', failed ? errorText(error) : 'app returned without starting a response');
     }
   } else if (exchange.fellThrough) {
     // toExpress handed the request on at a 404 start; Express owns the response now.
-    if (failed) log(logger, 'error', `app failed after falling through (${where})`, error);
+    if (failed) log(logger, 'error', `app failed after falling through (${describeRequest(exchange)})`, error);
     connection.complete();
   } else if (!validator.complete) {
-    if (failed) log(logger, 'error', `app failed after starting the response; response aborted (${where})`, error);
-    else log(logger, 'error', `app returned before completing the response; response aborted (${where})`);
+    if (failed) log(logger, 'error', `app failed after starting the response; response aborted (${describeRequest(exchange)})`, error);
+    else log(logger, 'error', `app returned before completing the response; response aborted (${describeRequest(exchange)})`);
     exchange.writer.abortIncomplete();
     connection.disconnect('server_error', failed ? errorText(error) : 'incomplete response');
   } else if (failed) {
-    log(logger, 'error', `app failed after completing the response (${where})`, error);
+    log(logger, 'error', `app failed after completing the response (${describeRequest(exchange)})`, error);
   }
 
   exchange.transportGone();
