@@ -5,7 +5,7 @@ import { toNodeListener } from '../../src/adapter/index.js';
 import type { HTTPScope, SSEScope, TLSExtension } from '../../src/protocol/types.js';
 import { closeServer, listen, withDeadline } from '../helpers/server.js';
 import { httpLike } from '../helpers/scope.js';
-import { localhostCert } from '../helpers/tls.js';
+import { localhostCert, selfSignedCert } from '../helpers/tls.js';
 
 let server: https.Server | undefined;
 afterEach(async () => {
@@ -50,5 +50,36 @@ describe('TLS connections', () => {
     expect([0x0303, 0x0304]).toContain(tls.tls_version);
     expect(typeof tls.cipher_suite).toBe('number');
     expect(scope.extensions.fullflush).toEqual({});
+  });
+
+  it('reports a client certificate: chain, RFC 4514 name and the verification error', async () => {
+    const { key, cert } = await localhostCert();
+    const clientCert = await selfSignedCert('pagi test client');
+    let tls: TLSExtension | undefined;
+    server = https.createServer(
+      { key, cert, requestCert: true, rejectUnauthorized: false },
+      toNodeListener(async (scope, _receive, send) => {
+        tls = httpLike(scope).extensions.tls;
+        await send({ type: 'http.response.start', status: 204 });
+        await send({ type: 'http.response.body' });
+      }),
+    );
+    const { port } = await listen(server);
+    await withDeadline(
+      new Promise<void>((resolve, reject) => {
+        https
+          .get({ host: '127.0.0.1', port, rejectUnauthorized: false, agent: false, key: clientCert.key, cert: clientCert.cert }, (res) => {
+            res.resume();
+            res.on('end', () => resolve());
+          })
+          .on('error', reject);
+      }),
+      10_000,
+      'https request with a client certificate',
+    );
+    expect(tls?.client_cert_chain).toHaveLength(1);
+    expect(new X509Certificate(tls?.client_cert_chain[0] as string).fingerprint256).toBe(new X509Certificate(clientCert.cert).fingerprint256);
+    expect(tls?.client_cert_name).toBe('CN=pagi test client');
+    expect(tls?.client_cert_error).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
   });
 });
