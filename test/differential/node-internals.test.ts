@@ -235,6 +235,15 @@ describe('Node internals: native vs bridged', () => {
     expect(await expectSameEvents(pair)).toEqual(['read 5000 bytes after answering']);
   });
 
+  it('a handler that answers first and reads an already-received chunked body afterwards', async () => {
+    await runScenario(pair, {
+      name: 'late chunked read',
+      spec: { method: 'POST', path: '/respond-then-read', chunks: ['c'.repeat(2000), 'c'.repeat(3000)] },
+      status: 200,
+    });
+    expect(await expectSameEvents(pair)).toEqual(['read 5000 bytes after answering']);
+  });
+
   it('pipeline() to a response whose client leaves reports a premature close', async () => {
     const result = await pair.request({ path: '/pipeline-abort' }, { abort: { afterBodyBytes: 20 } });
     expect(result.bridged.end).toBe('client-aborted');
