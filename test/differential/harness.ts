@@ -84,6 +84,8 @@ export interface PairOptions {
   wrapBridged?: (app: App) => App;
   /** Listen (and connect) on this address instead of 127.0.0.1, e.g. '::1'. */
   host?: string;
+  /** Options for `fromExpress` on the bridged side. */
+  bridge?: Parameters<typeof fromExpress>[1];
 }
 
 export interface Side {
@@ -131,8 +133,9 @@ function createServer(listener: http.RequestListener, options: PairOptions): htt
 }
 
 /** The bridged request listener for a handler, as a user would write it. */
-function bridgedListener(handler: Handler, wrap?: (app: App) => App): http.RequestListener {
-  const app = fromExpress(handler);
+function bridgedListener(handler: Handler, options: PairOptions): http.RequestListener {
+  const app = fromExpress(handler, options.bridge);
+  const wrap = options.wrapBridged;
   return toNodeListener(wrap === undefined ? app : wrap(app));
 }
 
@@ -140,7 +143,7 @@ export async function startPair(factory: AppFactory, options: PairOptions = {}):
   const nativeProbe = new Probe('native');
   const bridgedProbe = new Probe('bridged');
   const nativeServer = createServer(factory(nativeProbe) as http.RequestListener, options);
-  const bridgedServer = createServer(bridgedListener(factory(bridgedProbe), options.wrapBridged), options);
+  const bridgedServer = createServer(bridgedListener(factory(bridgedProbe), options), options);
   const host = options.host ?? '127.0.0.1';
   const [nativePort, bridgedPort] = await Promise.all([listen(nativeServer, host), listen(bridgedServer, host)]);
   const tls = options.tls !== undefined;
