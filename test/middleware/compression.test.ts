@@ -24,6 +24,9 @@ function app(probe: Probe): express.Express {
   server.get('/json', (_req, res) => {
     res.json({ items: Array.from({ length: 200 }, (_, i) => ({ i, name: `item-${i}` })) });
   });
+  server.get('/etagged', (_req, res) => {
+    res.type('text').send(big);
+  });
   server.get('/binary', (_req, res) => {
     res.type('image/png').send(Buffer.alloc(4096, 7));
   });
@@ -71,6 +74,9 @@ const scenarios: Scenario[] = [
   { name: 'incompressible type is not compressed', spec: { path: '/binary', headers: [gzip] }, status: 200 },
   { name: 'HEAD with gzip', spec: { method: 'HEAD', path: '/big', headers: [gzip] }, status: 200 },
   { name: 'streamed response is gzip-chunked', spec: { path: '/streamed', headers: [gzip] }, status: 200 },
+  { name: 'If-None-Match against a gzip-encoded ETag response', spec: { path: '/etagged', headers: [gzip, ['If-None-Match', 'W/"1194-placeholder"']] }, status: 200 },
+  { name: 'Accept-Encoding with q-values prefers gzip', spec: { path: '/big', headers: [['Accept-Encoding', 'deflate;q=0.5, gzip;q=1, br;q=0']] }, status: 200 },
+  { name: 'Accept-Encoding identity;q=0 with no alternative', spec: { path: '/big', headers: [['Accept-Encoding', 'identity;q=0']] } },
   { name: 'Cache-Control: no-transform is honoured', spec: { path: '/big', headers: [gzip, ['Cache-Control', 'no-transform']] }, status: 200 },
 ];
 
@@ -98,6 +104,13 @@ describe('compression through the bridge', () => {
       await runScenario(pair, scenario);
     });
   }
+
+  it('304 for the ETag of a compressed response', async () => {
+    const probe = await pair.request({ path: '/etagged', headers: [gzip] });
+    const etag = header(probe.native, 'etag') ?? '';
+    expect(header(probe.bridged, 'etag')).toBe(etag);
+    await runScenario(pair, { name: '304', spec: { path: '/etagged', headers: [gzip, ['If-None-Match', etag]] }, status: 304 });
+  });
 
   it('SSE with res.flush() arrives compressed, event by event', async () => {
     const result = await pair.request({ path: '/sse', headers: [gzip] });
