@@ -16,7 +16,7 @@ import type { HTTPScope, SSEScope, HTTPReceiveEvent, SSEReceiveEvent, Receive, S
 import { BodyReader, type ReaderHost } from './receive.js';
 import { log, type ResolvedOptions } from './options.js';
 import { streamFileBody, type FileBodyEvent } from './file-body.js';
-import { formatSseComment, formatSseEvent } from './sse-format.js';
+import { formatSseComment, formatSseEvent } from '../protocol/sse-format.js';
 import { ResponseWriter } from './response-writer.js';
 import type { LiveExchanges } from './live-exchanges.js';
 

@@ -23,7 +23,8 @@ import type { App, HTTPScope, SSEScope } from '../protocol/types.js';
 import type { ExchangeHooks } from './exchange.js';
 import { createExchange, startExchange } from './node-listener.js';
 import { resolveOptions, type AdapterOptions } from './options.js';
-import { decodePath, splitTarget } from './paths.js';
+import { decodePath } from '../protocol/paths.js';
+import { splitTarget } from './paths.js';
 
 export interface ToExpressOptions extends AdapterOptions {
   /** Let Express handle the request when the PAGI app answers 404 (or not at all). Default false. */

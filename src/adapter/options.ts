@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HTTPScope, SSEScope } from '../protocol/types.js';
-import { encodePathPrefix } from './paths.js';
+import { encodePathPrefix } from '../protocol/paths.js';
 
 /** Where the adapter reports failures. Only `error` is required. */
 export interface Logger {

@@ -1,6 +1,6 @@
 /**
  * Request-target handling (PROTOCOL.md §3.3): splitting `req.url` into
- * `raw_path`/`query_string` and decoding a raw path into `path`.
+ * `raw_path`/`query_string`. Decoding lives in `protocol/paths.ts`.
  */
 
 export interface SplitTarget {
@@ -30,56 +30,4 @@ export function splitTarget(target: string): SplitTarget {
   const q = target.indexOf('?', start);
   if (q === -1) return { rawPath: start === 0 ? target : target.slice(start), queryString: '' };
   return { rawPath: target.slice(start, q), queryString: target.slice(q + 1) };
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-// Anything that needs work: a percent escape or a byte above 0x7f (Node hands
-// raw request-line bytes over as latin1 characters).
-const NEEDS_DECODING = /[%\x80-\xff]/;
-
-/**
- * Percent-decodes a raw path to bytes, then decodes the bytes as UTF-8. When
- * they are not valid UTF-8 the result holds one character per byte
- * (U+0000–U+00FF, §1 item 6). `%2F` becomes `/`; `+` stays `+`; a `%` not
- * followed by two hex digits is kept literally.
- */
-export function decodePath(raw: string): string {
-  if (!NEEDS_DECODING.test(raw)) return raw;
-  const bytes = Buffer.allocUnsafe(raw.length);
-  let n = 0;
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw.charCodeAt(i);
-    if (c === 0x25 /* % */ && i + 2 < raw.length && isHex(raw.charCodeAt(i + 1)) && isHex(raw.charCodeAt(i + 2))) {
-      bytes[n++] = (hexValue(raw.charCodeAt(i + 1)) << 4) | hexValue(raw.charCodeAt(i + 2));
-      i += 2;
-    } else {
-      // Characters above U+00FF cannot come from Node's parser; keep the low byte.
-      bytes[n++] = c & 0xff;
-    }
-  }
-  const view = bytes.subarray(0, n);
-  try {
-    return utf8.decode(view);
-  } catch {
-    return view.toString('latin1');
-  }
-}
-
-/**
- * Encodes a decoded path prefix (the `rootPath` option) for use in `raw_path`:
- * characters that are not allowed unescaped in a path are percent-encoded
- * as UTF-8.
- */
-export function encodePathPrefix(path: string): string {
-  return encodeURI(path).replace(/[?#]/g, (c) => (c === '?' ? '%3F' : '%23'));
-}
-
-function isHex(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
-}
-
-function hexValue(c: number): number {
-  if (c <= 0x39) return c - 0x30;
-  if (c <= 0x46) return c - 0x37;
-  return c - 0x57;
 }

@@ -6,7 +6,8 @@
 import type { TLSSocket } from 'node:tls';
 import { pairsFromRawHeaders } from '../protocol/headers.js';
 import type { ConnectionState, Extensions, HTTPScope, HeaderPair, SSEScope } from '../protocol/types.js';
-import { decodePath, encodePathPrefix, splitTarget } from './paths.js';
+import { decodePath, encodePathPrefix } from '../protocol/paths.js';
+import { splitTarget } from './paths.js';
 import { wantsEventStream } from './sse-detect.js';
 import { tlsExtensionFor } from './tls-extension.js';
 

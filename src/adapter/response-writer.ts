@@ -11,7 +11,7 @@ import type { NormalizedSendEvent } from '../protocol/validate.js';
 import type { HeaderPair } from '../protocol/types.js';
 import { log, type Logger } from './options.js';
 import { buildHead, hasHeader } from './response-head.js';
-import { formatSseKeepalive } from './sse-format.js';
+import { formatSseKeepalive } from '../protocol/sse-format.js';
 import type { NodeTransport } from './transport.js';
 
 export type StartEvent = Extract<NormalizedSendEvent, { type: 'http.response.start' }>;

@@ -13,7 +13,8 @@ import { SSERefused } from './errors.js';
 import { runHttpExchange, type RequestBody } from './http-exchange.js';
 import { startLifespan, type LifespanHandle } from './lifespan.js';
 import type { TestResponse } from './response.js';
-import { acceptsEventStream, buildHeaders, decodePath, splitTarget, subprotocolsFrom, type HeadersInit, type QueryInit } from './scope.js';
+import { decodePath } from '../protocol/paths.js';
+import { acceptsEventStream, buildHeaders, splitTarget, subprotocolsFrom, type HeadersInit, type QueryInit } from './scope.js';
 import { SSEStream } from './sse-stream.js';
 import { openWebSocket, type WebSocketSession } from './websocket-session.js';
 

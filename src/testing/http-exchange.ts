@@ -15,7 +15,7 @@ import { IncompleteResponse, NoResponse } from './errors.js';
 import { readFileBody } from './file-body.js';
 import { ReceiveQueue } from './receive-queue.js';
 import { TestResponse, type ResponseSource } from './response.js';
-import { renderSSEComment, renderSSEEvent, renderSSEKeepalive } from './sse-format.js';
+import { formatSseComment, formatSseEvent, formatSseKeepalive } from '../protocol/sse-format.js';
 
 export type RequestBody = Uint8Array | AsyncIterable<Uint8Array | string>;
 
@@ -179,15 +179,15 @@ class HttpExchange implements ResponseSource {
         this.trailers = event.headers;
         return;
       case 'sse.send':
-        this.body.push(Buffer.from(renderSSEEvent(event)));
+        this.body.push(Buffer.from(formatSseEvent(event.data, event.event, event.id, event.retry)));
         return;
       case 'sse.comment':
-        this.body.push(Buffer.from(renderSSEComment(event.comment)));
+        this.body.push(Buffer.from(formatSseComment(event.comment)));
         return;
       case 'sse.keepalive':
         this.stopKeepalive();
         if (event.interval > 0) {
-          const tick = Buffer.from(renderSSEKeepalive(event.comment));
+          const tick = Buffer.from(formatSseKeepalive(event.comment));
           this.keepalive = setInterval(() => this.body.push(tick), event.interval * 1000);
           this.keepalive.unref();
         }

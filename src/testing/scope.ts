@@ -44,30 +44,6 @@ function encodeQuery(query: QueryInit): string {
 }
 
 /**
- * `raw_path` percent-decoded to bytes, then UTF-8; invalid UTF-8 falls back to
- * one character per byte (§3.3, §1 item 6). `+` stays `+`, `%2F` becomes `/`.
- */
-export function decodePath(rawPath: string): string {
-  if (!rawPath.includes('%')) return rawPath;
-  const bytes: number[] = [];
-  for (let i = 0; i < rawPath.length; i++) {
-    const c = rawPath.charCodeAt(i);
-    if (c === 0x25 && /^[0-9A-Fa-f]{2}$/.test(rawPath.slice(i + 1, i + 3))) {
-      bytes.push(parseInt(rawPath.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else {
-      bytes.push(c & 0xff);
-    }
-  }
-  const buffer = Uint8Array.from(bytes);
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(buffer);
-  } catch {
-    return Buffer.from(buffer).toString('latin1');
-  }
-}
-
-/**
  * Header pairs: names lower-cased, duplicates kept in order, every `cookie`
  * merged into one pair at the position of the first (§3.1). Later sources
  * replace earlier ones name by name (defaults < per-request headers).

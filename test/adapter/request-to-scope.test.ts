@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createConnection } from '../../src/protocol/connection.js';
 import { requestToScope, type IncomingLike } from '../../src/adapter/request-to-scope.js';
-import { decodePath, splitTarget } from '../../src/adapter/paths.js';
+import { splitTarget } from '../../src/adapter/paths.js';
+import { decodePath } from '../../src/protocol/paths.js';
 import { acceptListsEventStream, wantsEventStream } from '../../src/adapter/sse-detect.js';
 import { cipherSuiteNumber, tlsVersionNumber } from '../../src/adapter/tls-extension.js';
 

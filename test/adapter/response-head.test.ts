@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildHead } from '../../src/adapter/response-head.js';
-import { formatSseComment, formatSseEvent, formatSseKeepalive } from '../../src/adapter/sse-format.js';
+import { formatSseComment, formatSseEvent, formatSseKeepalive } from '../../src/protocol/sse-format.js';
 import type { HeaderPair } from '../../src/protocol/types.js';
 
 describe('buildHead', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { acceptsEventStream, buildHeaders, decodePath, splitTarget, subprotocolsFrom } from '../../src/testing/scope.js';
+import { decodePath } from '../../src/protocol/paths.js';
+import { acceptsEventStream, buildHeaders, splitTarget, subprotocolsFrom } from '../../src/testing/scope.js';
 
 describe('test client scope building', () => {
   it('splitTarget keeps escapes, encodes what fetch would, appends query', () => {
