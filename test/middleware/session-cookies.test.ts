@@ -42,6 +42,19 @@ function sessionApp(secure: boolean): express.Express {
       cookie: { secure, httpOnly: true, maxAge: 60_000 },
     }),
   );
+  app.post('/login', express.urlencoded({ extended: false }), (req, res, next) => {
+    req.session.regenerate((error) => {
+      if (error) return next(error);
+      (req.session as typeof req.session & { user?: string }).user = String((req.body as Record<string, unknown>)['user']);
+      req.session.save((saveError) => (saveError ? next(saveError) : res.redirect(303, '/me')));
+    });
+  });
+  app.get('/me', (req, res) => {
+    res.json({ user: (req.session as typeof req.session & { user?: string }).user ?? null });
+  });
+  app.post('/logout', (req, res, next) => {
+    req.session.destroy((error) => (error ? next(error) : res.clearCookie('connect.sid').send('bye')));
+  });
   app.get('/count', (req, res) => {
     const data = req.session as typeof req.session & { views?: number };
     data.views = (data.views ?? 0) + 1;
@@ -111,6 +124,29 @@ describe('express-session (MemoryStore) through the bridge', () => {
     }));
     expectSame(second, maskSession);
     expect(json(second.bridged)).toEqual({ views: 2 });
+  });
+
+  it('login (regenerate + save + redirect), me, logout (destroy)', async () => {
+    const login = await pair.request({
+      method: 'POST',
+      path: '/login',
+      headers: [['Content-Type', 'application/x-www-form-urlencoded']],
+      body: 'user=tobi',
+    });
+    expectSame(login, maskSession);
+    expect(first(login.native).status).toBe(303);
+    const cookies = { native: sessionCookie(login.native), bridged: sessionCookie(login.bridged) };
+    const me = await pair.exchangeEach((side) => ({ request: buildRequest({ path: '/me', headers: [['Cookie', cookies[side.name] ?? '']] }) }));
+    expectSame(me, maskSession);
+    expect(json(me.bridged)).toEqual({ user: 'tobi' });
+    const logout = await pair.exchangeEach((side) => ({
+      request: buildRequest({ method: 'POST', path: '/logout', headers: [['Cookie', cookies[side.name] ?? '']] }),
+      methods: ['POST'],
+    }));
+    expectSame(logout, maskSession);
+    const after = await pair.exchangeEach((side) => ({ request: buildRequest({ path: '/me', headers: [['Cookie', cookies[side.name] ?? '']] }) }));
+    expectSame(after, maskSession);
+    expect(json(after.bridged)).toEqual({ user: null });
   });
 
   it('a secure session cookie is not issued over plain http', async () => {
