@@ -47,6 +47,14 @@ function errorsApp(): express.Express {
     await new Promise((resolve) => setTimeout(resolve, 20));
     throw new Error('async after headers');
   });
+  app.get('/double-response', (_req, res) => {
+    res.write('started;');
+    res.json({ too: 'late' });
+  });
+  app.get('/send-twice', (_req, res) => {
+    res.send('first answer');
+    res.send('second answer');
+  });
   app.get('/destroy-before-response', (_req, res) => {
     res.destroy();
   });
@@ -110,6 +118,22 @@ const scenarios: Scenario[] = [
     check: ({ bridged }) => {
       expect(bridged.end).toBe('truncated');
     },
+  },
+  {
+    // Node corks the socket for res.write until the next tick, so finalhandler's destroy wins: nothing arrives.
+    name: 'res.json after res.write throws ERR_HTTP_HEADERS_SENT and cuts the response',
+    spec: { path: '/double-response' },
+    check: ({ native, bridged }) => {
+      expect(native.end).toBe('truncated');
+      expect(bridged.end).toBe('truncated');
+    },
+  },
+  {
+    // res.end flushes at once natively, so the first answer is complete before finalhandler destroys the socket.
+    name: 'res.send twice: the first answer stands',
+    spec: { path: '/send-twice' },
+    status: 200,
+    known: 'bridge inbox 2026-11-26 04:27: socket.destroy() after res.end() drops the finished response',
   },
   {
     name: 'res.destroy() before a response: no response, connection closed',

@@ -183,6 +183,17 @@ function responsesApp(probe: Probe): express.Express {
     res.type('application/octet-stream');
     res.end(large);
   });
+  app.get('/many-small-writes', (_req, res) => {
+    res.type('text');
+    for (let i = 0; i < 1000; i += 1) res.write(`${i % 10}`.repeat(10));
+    res.end();
+  });
+  app.get('/header-aliases', (_req, res) => {
+    res.header('X-Alias', 'one');
+    res.setHeader('Set-Cookie', 'replaced=1');
+    res.setHeader('Set-Cookie', ['final=1', 'final2=2']);
+    res.send(`alias=${String(res.get('x-alias'))}`);
+  });
   app.get('/status-codes/:code', (req, res) => {
     res.status(Number(req.params['code'])).send(`status ${req.params['code'] ?? ''}`);
   });
@@ -234,6 +245,8 @@ const scenarios: Scenario[] = [
   { name: 'status 304 from the app drops the body', spec: { path: '/status-codes/304' }, status: 304 },
   { name: 'status 205', spec: { path: '/status-codes/205' }, status: 205 },
   { name: 'HEAD of a 1 MB response', spec: { method: 'HEAD', path: '/large-send' }, status: 200 },
+  { name: '1000 small writes', spec: { path: '/many-small-writes' }, status: 200 },
+  { name: 'res.header/res.get aliases, Set-Cookie replaced', spec: { path: '/header-aliases' }, status: 200 },
   { name: 'writeHead(...).end() chained', spec: { path: '/chained-write-head' }, status: 200 },
   { name: 'Uint8Array and empty Buffer writes', spec: { path: '/uint8array' }, status: 200 },
   { name: 'res.send(true) is JSON', spec: { path: '/send-boolean' }, status: 200 },
