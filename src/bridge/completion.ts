@@ -192,7 +192,8 @@ class Exchange implements OutboxHooks, BodyHooks, SocketOwner {
     this.peerGone(reason ?? this.connection?.disconnect_reason() ?? 'client_closed');
   }
 
-  onBodyActivity(): void {
+  onBodyActivity(bytes: number): void {
+    this.socket.bytesRead += bytes;
     this.socket.touch();
   }
 

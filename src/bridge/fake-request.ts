@@ -14,8 +14,8 @@ import type { RequestLine } from './scope-to-request.js';
 export interface BodyHooks {
   /** The scope ended abnormally while the body was being read. */
   onBodyDisconnect(reason: string | undefined): void;
-  /** A body chunk arrived (restarts the socket's idle timer). */
-  onBodyActivity(): void;
+  /** `bytes` of body arrived (restarts the socket's idle timer, counts `bytesRead`). */
+  onBodyActivity(bytes: number): void;
 }
 
 /** The one documented name under which Express handlers reach PAGI: `req.pagi`. */
@@ -80,6 +80,8 @@ export function createFakeRequest(
   req.httpVersion = line.httpVersion;
   req.httpVersionMajor = line.httpVersionMajor;
   req.httpVersionMinor = line.httpVersionMinor;
+  // Node's parser says false for every request it hands to 'request' listeners.
+  (req as IncomingMessage & { upgrade: boolean }).upgrade = false;
   const rawHeaders =
     primed && (primed.more || primed.body.length > 0)
       ? [...line.rawHeaders, 'transfer-encoding', 'chunked']
@@ -169,7 +171,7 @@ class BodyPuller implements FakeRequest {
     this.pulling = false;
     if (this.done || this.req.destroyed) return;
     if (event.type === 'http.request' || event.type === 'sse.request') {
-      this.hooks.onBodyActivity();
+      this.hooks.onBodyActivity(event.body.byteLength);
       this.deliver(event.body, Boolean(event.more));
       return;
     }

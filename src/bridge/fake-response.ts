@@ -241,6 +241,7 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     this.headFlushed = true;
     this.internals._headerSent = true;
     this.channel.socket.touch();
+    this.channel.socket.bytesWritten += bytes.length;
     this.channel.outbox.enqueue({ type: 'http.response.body', body: bytes, more: true }, bytes.length, settleWrite, callback);
     return this.channel.outbox.pendingBytes < this.channel.highWaterMark;
   }
@@ -291,6 +292,7 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     const body = last ?? EMPTY;
     this.internals._headerSent = true;
     this.channel.socket.touch();
+    this.channel.socket.bytesWritten += body.length;
     if (this.trailersPromised) {
       if (body.length > 0) outbox.enqueue({ type: 'http.response.body', body, more: true }, body.length);
       outbox.enqueue({ type: 'http.response.trailers', headers: this.trailers }, 0, onTerminalSettled, this);

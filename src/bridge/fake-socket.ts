@@ -30,6 +30,10 @@ export class StubSocket extends Duplex {
   timeout: number | undefined;
   /** Node's http server links a socket to its current response through this field. */
   _httpMessage: unknown = null;
+  /** Request body bytes handed to the request so far (no head: PAGI carries none). */
+  bytesRead = 0;
+  /** Response body bytes handed to `send` so far (no head: the serving side writes it). */
+  bytesWritten = 0;
 
   private timer: NodeJS.Timeout | undefined;
   readonly owner: SocketOwner;
@@ -54,6 +58,11 @@ export class StubSocket extends Duplex {
     // connection, so the owner tears the request down before anyone else hears.
     this.on('close', onStubSocketClose);
     this.on('timeout', onStubSocketTimeout);
+  }
+
+  /** Like `net.Socket#readyState`: `'open'` until destroyed. */
+  get readyState(): 'open' | 'closed' {
+    return this.destroyed ? 'closed' : 'open';
   }
 
   override _read(): void {
