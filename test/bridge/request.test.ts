@@ -359,3 +359,23 @@ describe('behaviour 11 (cont.): a content-length body completes with its last by
     expect(ex.text()).toBe('complete=true');
   });
 });
+
+describe('behaviour 6 (cont.): socket and request fields loggers read', () => {
+  it('upgrade, bytesRead/bytesWritten, readyState', async () => {
+    let seen: unknown;
+    const ex = run(
+      fromExpress((req: IncomingMessage, res: ServerResponse) => {
+        req.on('end', () => {
+          res.write('12345');
+          const socket = req.socket as typeof req.socket & { readyState: string };
+          seen = { upgrade: (req as IncomingMessage & { upgrade: unknown }).upgrade, read: socket.bytesRead, written: socket.bytesWritten, state: socket.readyState };
+          res.end();
+        });
+        req.resume();
+      }),
+      { method: 'POST', headers: [['host', 'x'], ['content-length', '4']], body: 'abcd' },
+    );
+    await within(ex.done);
+    expect(seen).toEqual({ upgrade: false, read: 4, written: 5, state: 'open' });
+  });
+});
