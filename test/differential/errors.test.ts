@@ -55,6 +55,14 @@ function errorsApp(): express.Express {
     res.send('first answer');
     res.send('second answer');
   });
+  app.get('/end-then-destroy', (_req, res) => {
+    res.end('ended then destroyed');
+    res.destroy();
+  });
+  app.get('/end-then-socket-destroy-later', (req, res) => {
+    res.end('ended, socket destroyed later');
+    setTimeout(() => req.socket.destroy(), 50);
+  });
   app.get('/destroy-before-response', (_req, res) => {
     res.destroy();
   });
@@ -135,6 +143,13 @@ const scenarios: Scenario[] = [
     status: 200,
     known: 'bridge inbox 2026-11-26 04:27: socket.destroy() after res.end() drops the finished response',
   },
+  {
+    name: 'res.end() then res.destroy() at once',
+    spec: { path: '/end-then-destroy' },
+    status: 200,
+    known: 'bridge inbox 2026-11-26 04:27: socket.destroy() after res.end() drops the finished response',
+  },
+  { name: 'res.end() then socket.destroy() 50 ms later', spec: { path: '/end-then-socket-destroy-later' }, status: 200 },
   {
     name: 'res.destroy() before a response: no response, connection closed',
     spec: { path: '/destroy-before-response' },
