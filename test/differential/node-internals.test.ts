@@ -168,7 +168,6 @@ const scenarios: Scenario[] = [
     name: 'more request, response and socket fields',
     spec: { path: '/more-fields' },
     status: 200,
-    known: 'bridge inbox 2026-11-26 04:25: req.upgrade, socket.bytesRead/bytesWritten/readyState',
   },
   { name: 'res.setTimeout fires on an idle response', spec: { path: '/res-timeout' }, status: 503 },
   {
