@@ -63,6 +63,20 @@ function errorsApp(): express.Express {
     res.end('ended, socket destroyed later');
     setTimeout(() => req.socket.destroy(), 50);
   });
+  app.get('/write-head-then-destroy', (_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.destroy();
+  });
+  app.get('/flush-headers-then-destroy', (_req, res) => {
+    res.setHeader('Content-Type', 'text/plain');
+    res.flushHeaders();
+    res.destroy();
+  });
+  app.get('/flush-headers-then-destroy-later', (_req, res) => {
+    res.setHeader('Content-Type', 'text/plain');
+    res.flushHeaders();
+    setTimeout(() => res.destroy(), 50);
+  });
   app.get('/destroy-before-response', (_req, res) => {
     res.destroy();
   });
@@ -150,6 +164,14 @@ const scenarios: Scenario[] = [
     known: 'bridge inbox 2026-11-26 04:27: socket.destroy() after res.end() drops the finished response',
   },
   { name: 'res.end() then socket.destroy() 50 ms later', spec: { path: '/end-then-socket-destroy-later' }, status: 200 },
+  { name: 'writeHead then destroy: nothing is sent', spec: { path: '/write-head-then-destroy' } },
+  {
+    name: 'flushHeaders then destroy at once',
+    spec: { path: '/flush-headers-then-destroy' },
+    status: 200,
+    known: 'bridge inbox 2026-11-26 04:27: socket.destroy() drops what Node had already flushed (here the head)',
+  },
+  { name: 'flushHeaders then destroy 50 ms later', spec: { path: '/flush-headers-then-destroy-later' } },
   {
     name: 'res.destroy() before a response: no response, connection closed',
     spec: { path: '/destroy-before-response' },
