@@ -90,6 +90,10 @@ function streamingApp(probe: Probe): express.Express {
   app.get('/sse-error', () => {
     throw new Error('failed before streaming');
   });
+  app.post('/echo-pipe', (req, res) => {
+    res.setHeader('Content-Type', 'application/octet-stream');
+    req.pipe(res);
+  });
   app.post('/echo-stream', (req, res) => {
     res.type('text/plain');
     req.on('data', (chunk: Buffer) => res.write(`got:${chunk.toString()};`));
@@ -228,6 +232,26 @@ describe('streaming: native vs bridged', () => {
     });
     expectSame(result);
     expectStreamed(result.bridged, ['got:a;', 'got:b;', 'got:c;'], MIN_GAP_MS, 'bridged');
+  });
+
+  it('req.pipe(res) echoes a chunked upload while it is still going', async () => {
+    const request = buildRequest({ method: 'POST', path: '/echo-pipe', headers: [['Transfer-Encoding', 'chunked']] });
+    const chunk = (s: string): string => `${s.length.toString(16)}\r\n${s}\r\n`;
+    const result = await pair.exchange({
+      request,
+      body: [{ data: chunk('one;') }, { data: chunk('two;'), delayMs: GAP_MS }, { data: chunk('three;') + '0\r\n\r\n', delayMs: GAP_MS }],
+      methods: ['POST'],
+    });
+    expectSame(result);
+    expectStreamed(result.bridged, ['one;', 'two;', 'three;'], MIN_GAP_MS, 'bridged');
+  });
+
+  it('req.pipe(res) echoes 2 MB to a slow reader byte-exact', async () => {
+    const body = Buffer.alloc(2 * 1024 * 1024);
+    for (let i = 0; i < body.length; i += 1) body[i] = (i * 13) % 256;
+    const result = await pair.request({ method: 'POST', path: '/echo-pipe', body }, { pauseReadingMs: 300, timeoutMs: 10_000 });
+    expectSame(result);
+    expect(first(result.bridged).body.equals(body)).toBe(true);
   });
 
   it('slow requests progress in parallel', async () => {
