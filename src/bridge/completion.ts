@@ -199,13 +199,19 @@ class Exchange implements OutboxHooks, BodyHooks, SocketOwner {
 
   // ---------------------------------------------------------------- SocketOwner
 
-  /** Something on the Express side destroyed the socket (`req.socket.destroy()`, `res.destroy()`). */
-  socketDestroyed(error: Error | null): void {
-    if (this.settling || this.responseFinished || this.failure) return;
-    this.outbox.stop(streamDestroyed('write'));
-    // Before a clean end this makes the truncation visible (§4.6); after the
-    // client left it is a no-op.
-    if (this.connection?.is_connected()) this.connection.abort(error?.message);
+  /** Something destroyed the socket: the Express side (`req.socket.destroy()`, `res.destroy()`) or `peerGone`. */
+  socketDestroyed(error: Error | null, done: () => void): void {
+    if (this.settling || this.responseFinished || this.failure || !this.connection?.is_connected()) {
+      done();
+      return;
+    }
+    // What Node had already written (an ended response, a flushed head)
+    // still reaches the client; then the abort makes the truncation visible
+    // (§4.6), or is a no-op if that completed the response.
+    this.outbox.stopAfter(this.response.wireMark(), streamDestroyed('write'), () => {
+      if (this.connection?.is_connected()) this.connection.abort(error?.message);
+      done();
+    });
   }
 
   socketClosed(): void {

@@ -53,6 +53,8 @@ export interface FakeResponse {
   readonly res: ServerResponse;
   /** Every queued byte was accepted: emits `'drain'` if a write returned false. */
   drained(): void;
+  /** The last queued event Node would already have written (see `ResponseCapture.wireMark`). */
+  wireMark(): number;
 }
 
 /** Builds the response for `req` and installs the capturing hooks. */
@@ -80,12 +82,39 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
   private trailers: HeaderPair[] = [];
   private terminalResolved = false;
   private needDrain = false;
+  /** A write corked the (virtual) socket in this tick. */
+  private corked = false;
+  /** See `wireMark()`. */
+  private wireSeq = 0;
+  /** Sequence number of the last body-carrying event (body, head flush, trailers). */
+  private lastBodySeq = 0;
   userFlush: ((...args: unknown[]) => unknown) | undefined;
 
   constructor(res: ServerResponse, channel: ResponseChannel) {
     this.res = res;
     this.internals = res as unknown as ResponseInternals;
     this.channel = channel;
+  }
+
+  /**
+   * Sequence number of the last queued event Node would already have put on
+   * the wire: `write()` corks the socket until the next tick, `end()` and
+   * `flushHeaders()` write at once, a stored head alone writes nothing.
+   */
+  wireMark(): number {
+    return this.wireSeq;
+  }
+
+  /** Node's `write_()` corks the socket and uncorks it on the next tick. */
+  private corkForWrite(): void {
+    if (this.corked) return;
+    this.corked = true;
+    process.nextTick(uncorkAfterWrite, this);
+  }
+
+  uncork(): void {
+    this.corked = false;
+    this.wireSeq = Math.max(this.wireSeq, this.lastBodySeq);
   }
 
   /** Called by the exchange when the outbox drained. */
@@ -169,7 +198,8 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     this.internals._headerSent = true;
     if (this.headFlushed || this.isGone() || this.internals.finished) return;
     this.headFlushed = true;
-    this.channel.outbox.enqueue({ type: 'http.response.body', body: EMPTY, more: true });
+    this.lastBodySeq = this.channel.outbox.enqueue({ type: 'http.response.body', body: EMPTY, more: true });
+    if (!this.corked) this.wireSeq = this.lastBodySeq;
   }
 
   // ------------------------------------------------------------------ body
@@ -233,6 +263,7 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
       // Node's `_writeRaw` on a destroyed socket: refused, callback never called.
       return false;
     }
+    this.corkForWrite();
     if (bytes.length === 0) {
       this.flushHead();
       process.nextTick(callback);
@@ -242,7 +273,12 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     this.internals._headerSent = true;
     this.channel.socket.touch();
     this.channel.socket.bytesWritten += bytes.length;
-    this.channel.outbox.enqueue({ type: 'http.response.body', body: bytes, more: true }, bytes.length, settleWrite, callback);
+    this.lastBodySeq = this.channel.outbox.enqueue(
+      { type: 'http.response.body', body: bytes, more: true },
+      bytes.length,
+      settleWrite,
+      callback,
+    );
     return this.channel.outbox.pendingBytes < this.channel.highWaterMark;
   }
 
@@ -311,6 +347,9 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     } else {
       outbox.enqueue({ type: 'http.response.body', body, more: false }, body.length, onTerminalSettled, this);
     }
+    // end() uncorks and writes everything at once.
+    this.lastBodySeq = outbox.lastSeq;
+    this.uncork();
   }
 
   terminalSettled(error: Error | undefined): void {
@@ -332,6 +371,10 @@ const EMPTY = Buffer.alloc(0);
 function settleWrite(this: WriteCallback, error: Error | undefined): void {
   if (error) this(streamDestroyed('write'));
   else this();
+}
+
+function uncorkAfterWrite(capture: ResponseCapture): void {
+  capture.uncork();
 }
 
 function onTerminalSettled(this: ResponseCapture, error: Error | undefined): void {

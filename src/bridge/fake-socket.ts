@@ -10,8 +10,12 @@ import type { RequestScope } from './scope-to-request.js';
 
 /** Who the socket reports to: the exchange that plays Node's http server for it. */
 export interface SocketOwner {
-  /** Anything destroyed the socket (`req.socket.destroy()`, `res.destroy()`, ...). Called once. */
-  socketDestroyed(error: Error | null): void;
+  /**
+   * Anything destroyed the socket (`req.socket.destroy()`, `res.destroy()`,
+   * ...). Called once; the socket says 'close' only after `done()`, so what
+   * was already "written" can still go out first.
+   */
+  socketDestroyed(error: Error | null, done: () => void): void;
   /** The socket emitted 'close' (after its destroy). */
   socketClosed(): void;
   /** The idle timeout set through `setTimeout` fired. */
@@ -76,8 +80,7 @@ export class StubSocket extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.clearTimer();
-    this.owner.socketDestroyed(error);
-    callback(error);
+    this.owner.socketDestroyed(error, () => callback(error));
   }
 
   /** Idle timeout like `net.Socket#setTimeout`: emits `'timeout'` after `ms` without activity. */

@@ -24,6 +24,7 @@ export interface OutboxHooks {
 }
 
 interface Entry {
+  seq: number;
   event: SendEvent;
   bytes: number;
   settled: Settled | undefined;
@@ -37,6 +38,10 @@ export class Outbox {
   private readonly waiting: Entry[] = [];
   private stoppedWith: Error | undefined;
   private idleWaiters: Array<() => void> | undefined;
+  /** Sequence number of the last event handed to `enqueue`. */
+  private seq = 0;
+  /** A pending `stopAfter`: the last event still allowed out, its error, and what to run once it is done. */
+  private cut: { last: number; error: Error; done: () => void } | undefined;
   private readonly send: (event: SendEvent) => Promise<void>;
   private readonly hooks: OutboxHooks;
 
@@ -50,22 +55,56 @@ export class Outbox {
     return this.stoppedWith !== undefined;
   }
 
-  /** Queues `event`; `bytes` counts towards backpressure until its send settles. */
-  enqueue<C>(event: SendEvent, bytes = 0, onSettled?: (this: C, error: Error | undefined) => void, context?: C): void {
+  /** The sequence number of the last event queued so far. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /**
+   * Queues `event`; `bytes` counts towards backpressure until its send
+   * settles. Returns the event's sequence number.
+   */
+  enqueue<C>(event: SendEvent, bytes = 0, onSettled?: (this: C, error: Error | undefined) => void, context?: C): number {
     const settled = onSettled as Settled | undefined;
-    if (this.stoppedWith) {
-      if (settled) process.nextTick(callSettled, settled, context, this.stoppedWith);
-      return;
+    const seq = ++this.seq;
+    const refusal = this.stoppedWith ?? this.cut?.error;
+    if (refusal) {
+      if (settled) process.nextTick(callSettled, settled, context, refusal);
+      return seq;
     }
     this.pendingBytes += bytes;
-    const entry: Entry = { event, bytes, settled, context };
+    const entry: Entry = { seq, event, bytes, settled, context };
     if (this.current) this.waiting.push(entry);
     else this.dispatch(entry);
+    return seq;
   }
 
   /** Drops everything not yet handed to `send`; their callbacks get `error`. */
   stop(error: Error): void {
     if (!this.stoppedWith) this.stoppedWith = error;
+    this.finishCut();
+  }
+
+  /**
+   * Lets the events up to sequence number `last` go out, drops the later
+   * ones (their callbacks get `error`), then runs `done` once nothing is in
+   * flight. Used when the app destroys the socket: what Node had already
+   * written still reaches the client.
+   */
+  stopAfter(last: number, error: Error, done: () => void): void {
+    if (this.stoppedWith || this.cut) {
+      done();
+      return;
+    }
+    this.cut = { last, error, done };
+    const kept: Entry[] = [];
+    for (const entry of this.waiting) {
+      if (entry.seq <= last) kept.push(entry);
+      else this.drop(entry, error);
+    }
+    this.waiting.length = 0;
+    this.waiting.push(...kept);
+    if (!this.current) this.finishCut();
   }
 
   /** Resolves once every queued send has settled (never rejects). */
@@ -104,18 +143,32 @@ export class Outbox {
     let next = this.waiting.shift();
     while (next && this.stoppedWith) {
       // Stopped: nothing more goes to send(); whatever waited fails the same way.
-      this.pendingBytes -= next.bytes;
-      if (next.settled) callSettled(next.settled, next.context, this.stoppedWith);
+      this.drop(next, this.stoppedWith);
       next = this.waiting.shift();
     }
     if (next) {
       this.dispatch(next);
       return;
     }
-    if (!failure && !this.stoppedWith && entry.bytes > 0 && this.pendingBytes === 0) this.hooks.onDrained();
+    if (!failure && !this.stoppedWith && !this.cut && entry.bytes > 0 && this.pendingBytes === 0) this.hooks.onDrained();
+    this.finishCut();
     const waiters = this.idleWaiters;
     this.idleWaiters = undefined;
     if (waiters) for (const wake of waiters) wake();
+  }
+
+  private drop(entry: Entry, error: Error): void {
+    this.pendingBytes -= entry.bytes;
+    if (entry.settled) callSettled(entry.settled, entry.context, error);
+  }
+
+  /** Completes a pending `stopAfter` once nothing is in flight any more. */
+  private finishCut(): void {
+    const cut = this.cut;
+    if (!cut || this.current) return;
+    this.cut = undefined;
+    this.stoppedWith ??= cut.error;
+    cut.done();
   }
 
   private fail(error: Error): void {

@@ -157,3 +157,43 @@ describe('behaviour 13: errors before headers â†’ error handler; after headers â
     await expect(within(ex.done)).rejects.toMatchObject({ code: 'ERR_PAGI_INVALID_EVENT' });
   });
 });
+
+describe('behaviour 13 (cont.): destroying the socket lets out what Node had already written', () => {
+  it('res.end() then socket.destroy() in the same tick: the ended response is complete', async () => {
+    const ex = run(
+      fromExpress((req: IncomingMessage, res: ServerResponse) => {
+        res.end('ended then destroyed');
+        req.socket.destroy();
+      }),
+    );
+    await within(ex.done);
+    expect(ex.text()).toBe('ended then destroyed');
+    expect(ex.complete()).toBe(true);
+  });
+
+  it('flushHeaders() then destroy: the head goes out, then the abort', async () => {
+    const ex = run(
+      fromExpress((_req: IncomingMessage, res: ServerResponse) => {
+        res.flushHeaders();
+        res.destroy();
+      }),
+    );
+    await within(ex.done);
+    expect(ex.events.map((e) => e.type)).toEqual(['http.response.start', 'http.response.body']);
+    expect(ex.connection.reason).toBe('app_abort');
+  });
+
+  it('write() then destroy in the same tick: the corked write never leaves', async () => {
+    const ex = run(
+      fromExpress((_req: IncomingMessage, res: ServerResponse) => {
+        res.setHeader('content-type', 'text/plain');
+        res.write('corked');
+        res.destroy();
+      }),
+    );
+    await within(ex.done);
+    expect(ex.body().length).toBe(0);
+    expect(ex.complete()).toBe(false);
+    expect(ex.connection.reason).toBe('app_abort');
+  });
+});
