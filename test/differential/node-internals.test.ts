@@ -148,6 +148,11 @@ function internalsApp(probe: Probe): express.Express {
       setTimeout(() => probe.record(`after close: source destroyed=${source.destroyed} flowing=${String(source.readableFlowing)}`), 100);
     });
   });
+  app.get('/write-continue', (_req, res) => {
+    res.writeContinue();
+    res.writeProcessing();
+    res.send('after 100 and 102');
+  });
   app.get('/early-hints', (_req, res) => {
     res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
     res.send('after early hints');
@@ -272,6 +277,15 @@ describe('Node internals: native vs bridged', () => {
     expectSame(result);
     expect(result.bridged.responses.map((r) => r.status)).toEqual([200, 200, 404, 200]);
   });
+
+  itFor({ name: '', spec: {}, protocolLimit: 'PAGI has no 1xx send event (PROTOCOL.md §4.3, §12.2): writeContinue/writeProcessing are no-ops when bridged' })(
+    'res.writeContinue and res.writeProcessing send interim 100 and 102',
+    async () => {
+      const result = await pair.request({ path: '/write-continue' });
+      expectSame(result);
+      expect(first(result.native).interim.map((i) => i.status)).toEqual([100, 102]);
+    },
+  );
 
   itFor({ name: '', spec: {}, protocolLimit: 'PAGI has no 1xx send event (PROTOCOL.md §4.3, §12.2): writeEarlyHints is a no-op when bridged' })(
     'res.writeEarlyHints sends an interim 103',
