@@ -185,6 +185,23 @@ describe('streaming: native vs bridged', () => {
     expect(first(result.bridged).body.toString()).toBe('data: first\n\n');
   });
 
+  it('HEAD of the SSE route with Accept: text/event-stream', async () => {
+    const result = await pair.request({ method: 'HEAD', path: '/sse', headers: [['Accept', 'text/event-stream']] });
+    expectSame(result);
+  });
+
+  it('Expect: 100-continue on an sse scope', async () => {
+    const body = '{"continued":"sse"}';
+    const request = buildRequest({
+      method: 'POST',
+      path: '/sse-post',
+      headers: [['Accept', 'text/event-stream'], ['Content-Type', 'application/json'], ['Expect', '100-continue'], ['Content-Length', String(body.length)]],
+    });
+    const result = await pair.exchange({ request, body, waitForContinue: true, methods: ['POST'] });
+    expectSame(result);
+    expect(first(result.native).interim.map((i) => i.status)).toEqual([100]);
+  });
+
   it('a 404 for an Accept: text/event-stream request looks like the native one', async () => {
     const result = await pair.request({ path: '/no-such-stream', headers: [['Accept', 'text/event-stream']] });
     expectSame(result);
