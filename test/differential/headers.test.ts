@@ -132,6 +132,13 @@ const scenarios: Scenario[] = [
     status: 200,
   },
   { name: 'custom method', spec: { method: 'PURGE', path: '/echo' }, status: 200 },
+  {
+    name: '90 request headers',
+    spec: { path: '/echo', headers: Array.from({ length: 90 }, (_, i): [string, string] => [`X-Req-${i}`, `value-${i}`]) },
+    status: 200,
+  },
+  { name: 'an 8 kB Cookie header', spec: { path: '/echo-cookie', headers: [['Cookie', `big=${'c'.repeat(8000)}`]] }, status: 200 },
+  { name: 'request headers over Node\'s size limit give 431', spec: { path: '/echo', headers: [['X-Huge', 'h'.repeat(20_000)]] }, status: 431 },
 ];
 
 describe('headers both ways: native vs bridged', () => {
