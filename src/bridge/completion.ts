@@ -11,7 +11,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Disconnected } from '../protocol/errors.js';
-import type { ConnectionState, Receive, Send } from '../protocol/types.js';
+import type { ConnectionState, Receive, Send, SendEvent } from '../protocol/types.js';
 import { createFakeRequest, type BodyHooks, type FakeRequest } from './fake-request.js';
 import { createFakeResponse, type FakeResponse } from './fake-response.js';
 import { StubSocket, type SocketOwner } from './fake-socket.js';
@@ -208,10 +208,15 @@ class Exchange implements OutboxHooks, BodyHooks, SocketOwner {
     // What Node had already written (an ended response, a flushed head)
     // still reaches the client; then the abort makes the truncation visible
     // (§4.6), or is a no-op if that completed the response.
-    this.outbox.stopAfter(this.response.wireMark(), streamDestroyed('write'), () => {
-      if (this.connection?.is_connected()) this.connection.abort(error?.message);
-      done();
-    });
+    this.outbox.stopAfter(
+      this.response.wireMark(),
+      streamDestroyed('write'),
+      () => {
+        if (this.connection?.is_connected()) this.connection.abort(error?.message);
+        done();
+      },
+      closeAfterResponse,
+    );
   }
 
   socketClosed(): void {
@@ -265,6 +270,17 @@ class Exchange implements OutboxHooks, BodyHooks, SocketOwner {
     if (this.failure) this.reject(this.failure.error);
     else this.resolve();
   }
+}
+
+/**
+ * A destroyed socket never carries another request: when the head has not
+ * left yet, it says so, and the serving side closes the connection after
+ * the response as Node would.
+ */
+function closeAfterResponse(event: SendEvent): SendEvent {
+  if (event.type !== 'http.response.start') return event;
+  const headers = (event.headers ?? []).filter(([name]) => name !== 'connection');
+  return { ...event, headers: [...headers, ['connection', 'close']] };
 }
 
 type ResponseWithExchange = ServerResponse & { [kExchange]: Exchange };

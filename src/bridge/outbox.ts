@@ -40,6 +40,7 @@ export class Outbox {
   private idleWaiters: Array<() => void> | undefined;
   /** Sequence number of the last event handed to `enqueue`. */
   private seq = 0;
+  private pumpScheduled = false;
   /** A pending `stopAfter`: the last event still allowed out, its error, and what to run once it is done. */
   private cut: { last: number; error: Error; done: () => void } | undefined;
   private readonly send: (event: SendEvent) => Promise<void>;
@@ -73,11 +74,20 @@ export class Outbox {
       return seq;
     }
     this.pendingBytes += bytes;
-    const entry: Entry = { seq, event, bytes, settled, context };
-    if (this.current) this.waiting.push(entry);
-    else this.dispatch(entry);
+    this.waiting.push({ seq, event, bytes, settled, context });
+    // Events of one synchronous burst (a head and its body) leave together
+    // from a microtask, so a destroy in the same tick can still amend them.
+    if (!this.current && !this.pumpScheduled) {
+      this.pumpScheduled = true;
+      queueMicrotask(this.pump);
+    }
     return seq;
   }
+
+  private readonly pump = (): void => {
+    this.pumpScheduled = false;
+    if (!this.current) this.advance();
+  };
 
   /** Drops everything not yet handed to `send`; their callbacks get `error`. */
   stop(error: Error): void {
@@ -91,7 +101,7 @@ export class Outbox {
    * flight. Used when the app destroys the socket: what Node had already
    * written still reaches the client.
    */
-  stopAfter(last: number, error: Error, done: () => void): void {
+  stopAfter(last: number, error: Error, done: () => void, amend?: (event: SendEvent) => SendEvent): void {
     if (this.stoppedWith || this.cut) {
       done();
       return;
@@ -99,17 +109,21 @@ export class Outbox {
     this.cut = { last, error, done };
     const kept: Entry[] = [];
     for (const entry of this.waiting) {
-      if (entry.seq <= last) kept.push(entry);
-      else this.drop(entry, error);
+      if (entry.seq > last) this.drop(entry, error);
+      else {
+        // Not yet handed to send(), so still ours to change.
+        if (amend) entry.event = amend(entry.event);
+        kept.push(entry);
+      }
     }
     this.waiting.length = 0;
     this.waiting.push(...kept);
-    if (!this.current) this.finishCut();
+    if (!this.current && kept.length === 0) this.finishCut();
   }
 
   /** Resolves once every queued send has settled (never rejects). */
   idle(): Promise<void> {
-    if (!this.current) return Promise.resolve();
+    if (!this.current && this.waiting.length === 0) return Promise.resolve();
     return new Promise((resolve) => (this.idleWaiters ??= []).push(resolve));
   }
 
@@ -140,6 +154,12 @@ export class Outbox {
     this.current = undefined;
     this.pendingBytes -= entry.bytes;
     if (entry.settled) callSettled(entry.settled, entry.context, failure);
+    if (!failure && !this.stoppedWith && !this.cut && entry.bytes > 0 && this.pendingBytes === 0) this.hooks.onDrained();
+    this.advance();
+  }
+
+  /** Sends the next waiting event, or, with nothing left, completes a cut and wakes `idle()` callers. */
+  private advance(): void {
     let next = this.waiting.shift();
     while (next && this.stoppedWith) {
       // Stopped: nothing more goes to send(); whatever waited fails the same way.
@@ -150,7 +170,6 @@ export class Outbox {
       this.dispatch(next);
       return;
     }
-    if (!failure && !this.stoppedWith && !this.cut && entry.bytes > 0 && this.pendingBytes === 0) this.hooks.onDrained();
     this.finishCut();
     const waiters = this.idleWaiters;
     this.idleWaiters = undefined;
@@ -162,10 +181,10 @@ export class Outbox {
     if (entry.settled) callSettled(entry.settled, entry.context, error);
   }
 
-  /** Completes a pending `stopAfter` once nothing is in flight any more. */
+  /** Completes a pending `stopAfter` once nothing is in flight or waiting any more. */
   private finishCut(): void {
     const cut = this.cut;
-    if (!cut || this.current) return;
+    if (!cut || this.current || this.waiting.length > 0) return;
     this.cut = undefined;
     this.stoppedWith ??= cut.error;
     cut.done();
