@@ -116,6 +116,13 @@ function errorsApp(): express.Express {
   return app;
 }
 
+/**
+ * Node writes `Connection: keep-alive` and then its socket dies; PAGI cannot close a cleanly completed response
+ * without announcing it, so the bridged head says `Connection: close` (bridge inbox 04:42/04:50). Everything
+ * else — the complete body, the closed connection — is still compared.
+ */
+const closedAfterEnd = { ignoreHeaders: ['connection', 'keep-alive'] };
+
 const scenarios: Scenario[] = [
   { name: 'sync throw gives 500', spec: { path: '/sync-throw' }, status: 500 },
   { name: 'rejected async handler gives 500', spec: { path: '/async-reject' }, status: 500 },
@@ -154,34 +161,35 @@ const scenarios: Scenario[] = [
     // res.end flushes at once natively, so the first answer is complete before finalhandler destroys the socket.
     name: 'res.send twice: the first answer stands',
     spec: { path: '/send-twice' },
+    compare: closedAfterEnd,
     status: 200,
   },
   {
     name: 'res.end() then res.destroy() at once',
     spec: { path: '/end-then-destroy' },
+    compare: closedAfterEnd,
     status: 200,
   },
   {
     name: 'res.send twice: the connection is closed afterwards',
     spec: { path: '/send-twice' },
     options: { observeCloseMs: 300 },
-    compare: { compareServerClose: true },
+    compare: { ...closedAfterEnd, compareServerClose: true },
     status: 200,
-    known: 'bridge inbox 2026-11-26 04:42: connection kept alive after end + destroy',
   },
   {
     name: 'res.end() then res.destroy(): the connection is closed afterwards',
     spec: { path: '/end-then-destroy' },
     options: { observeCloseMs: 300 },
-    compare: { compareServerClose: true },
+    compare: { ...closedAfterEnd, compareServerClose: true },
     status: 200,
-    known: 'bridge inbox 2026-11-26 04:42: connection kept alive after end + destroy',
   },
   { name: 'res.end() then socket.destroy() 50 ms later', spec: { path: '/end-then-socket-destroy-later' }, status: 200 },
   { name: 'writeHead then destroy: nothing is sent', spec: { path: '/write-head-then-destroy' } },
   {
     name: 'flushHeaders then destroy at once',
     spec: { path: '/flush-headers-then-destroy' },
+    compare: closedAfterEnd,
     status: 200,
   },
   { name: 'flushHeaders then destroy 50 ms later', spec: { path: '/flush-headers-then-destroy-later' } },
