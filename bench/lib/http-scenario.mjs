@@ -51,13 +51,17 @@ function tableFor(kind, running, failed, samples) {
   const header = ['target', kind.unit];
   if (kind.unit === 'MB/s') header.push('req/s');
   for (const baseline of kind.baselines) header.push(`vs ${baseline.label}`);
-  header.push('p50 ms', 'p99 ms', 'server CPU', 'errors');
+  header.push('p50 ms', 'p99 ms', 'server CPU', 'CPU µs/req');
+  for (const baseline of kind.baselines) header.push(`per CPU vs ${baseline.label}`);
+  header.push('errors');
   const rows = running.map((target) => {
     const m = medians(samples.get(target.name));
     const row = [target.label, formatNumber(m[metric], kind.unit === 'MB/s' ? 1 : 0)];
     if (kind.unit === 'MB/s') row.push(formatNumber(m.rate, 1));
     for (const baseline of kind.baselines) row.push(formatRatio(pairedRatio(samples, target.name, baseline.name, metric)));
-    row.push(formatNumber(m.p50, 1), formatNumber(m.p99, 1), `${formatNumber(m.serverCpu * 100)} %`, formatNumber(m.failures));
+    row.push(formatNumber(m.p50, 1), formatNumber(m.p99, 1), `${formatNumber(m.serverCpu * 100)} %`, formatNumber(m.cpuMicros, 1));
+    for (const baseline of kind.baselines) row.push(formatRatio(pairedRatio(samples, target.name, baseline.name, 'perCpuSecond')));
+    row.push(formatNumber(m.failures));
     return row;
   });
   for (const target of failed) rows.push([target.label, `not run: ${target.reason}`, ...header.slice(2).map(() => '')]);
@@ -66,6 +70,6 @@ function tableFor(kind, running, failed, samples) {
     '',
     markdownTable(header, rows),
     '',
-    settingsLine(),
+    `${settingsLine()}. "per CPU" compares requests per second of server CPU (1 / CPU µs per request): the ratio the servers would show if the server, not the single-core load generator, were the bottleneck.`,
   ].join('\n');
 }

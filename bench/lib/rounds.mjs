@@ -11,7 +11,8 @@ function rotated(list, by) {
 /**
  * `measure(target, seconds)` returns one sample (an object of numbers). Adds `serverCpu`: the
  * fraction of one CPU the server used during the sample (near 1.0 means the server was the
- * bottleneck, well below means the load generator or the network path was).
+ * bottleneck, well below means the load generator or the network path was), and `cpuMicros`,
+ * the server CPU time per unit of `rate` (clock ticks of 10 ms: meaningful over seconds).
  */
 export async function runInterleaved(targets, measure, { rounds, seconds, warmupSeconds, scenario }) {
   for (const target of targets) {
@@ -25,7 +26,12 @@ export async function runInterleaved(targets, measure, { rounds, seconds, warmup
       const started = performance.now();
       const sample = await measureSafely(measure, target, seconds);
       const elapsed = (performance.now() - started) / 1000;
-      sample.serverCpu = (target.server.cpuSeconds() - cpuBefore) / elapsed;
+      const cpuUsed = target.server.cpuSeconds() - cpuBefore;
+      sample.serverCpu = cpuUsed / elapsed;
+      // Server CPU per request (message, event): what the ratio would be if the server were the
+      // only bottleneck; `rate` over `seconds` is what the load generator got through.
+      sample.cpuMicros = (cpuUsed / (sample.rate * seconds)) * 1e6;
+      sample.perCpuSecond = 1e6 / sample.cpuMicros;
       samples.get(target.name).push(sample);
       console.error(`  round ${round + 1}/${rounds} ${scenario}/${target.name}: ${describe(sample)}`);
     }

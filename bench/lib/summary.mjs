@@ -29,12 +29,18 @@ export function buildSummary(resultsDir) {
   const ratio = (samples, target, baseline, metric = 'rate') =>
     samples.has(target) && samples.has(baseline) ? pairedRatio(samples, target, baseline, metric) : undefined;
 
-  const bridged = ratio(helloSamples, 'express-bridged', 'express');
-  rows.push(['hello: Express via `toNodeListener(fromExpress(app))` vs native Express', '≥ 0.90×', formatRatio(bridged), verdict(bridged === undefined ? undefined : bridged >= 0.9)]);
-  const serveRaw = ratio(helloSamples, 'pagi-serve', 'raw');
-  rows.push(['hello: PAGI app on `serve()` vs raw node:http', '≥ 0.90×', formatRatio(serveRaw), verdict(serveRaw === undefined ? undefined : serveRaw >= 0.9)]);
-  const serveExpress = ratio(helloSamples, 'pagi-serve', 'express');
-  rows.push(['hello: PAGI app on `serve()` vs native Express', 'ahead (> 1×)', formatRatio(serveExpress), verdict(serveExpress === undefined ? undefined : serveExpress > 1)]);
+  // Verdicts need both: the measured throughput ratio and the per-server-CPU ratio (what the
+  // throughput ratio becomes once the server, not the one-core load generator, is the limit).
+  const targetRow = (label, goal, samples, target, baseline, ok) => {
+    const measured = ratio(samples, target, baseline);
+    const perCpu = ratio(samples, target, baseline, 'perCpuSecond');
+    const known = measured !== undefined && Number.isFinite(measured);
+    rows.push([label, goal, formatRatio(measured), formatRatio(perCpu), verdict(known ? ok(measured) && ok(perCpu) : undefined)]);
+    return measured;
+  };
+  targetRow('hello: Express via `toNodeListener(fromExpress(app))` vs native Express', '≥ 0.90×', helloSamples, 'express-bridged', 'express', (r) => r >= 0.9);
+  targetRow('hello: PAGI app on `serve()` vs raw node:http', '≥ 0.90×', helloSamples, 'pagi-serve', 'raw', (r) => r >= 0.9);
+  targetRow('hello: PAGI app on `serve()` vs native Express', 'ahead (> 1×)', helloSamples, 'pagi-serve', 'express', (r) => r > 1);
 
   const memory = load(resultsDir, 'memory');
   const bridgedMemory = memory?.results?.find((r) => r.name === 'express-bridged');
@@ -44,15 +50,16 @@ export function buildSummary(resultsDir) {
     `memory: server RSS growth, slow client downloading ${bridgedMemory ? formatNumber(bridgedMemory.expected / MB) : '?'} MB through the bridge`,
     '< 64 MB',
     growth === undefined ? 'n/a' : `${formatNumber(growth, 1)} MB`,
+    '',
     verdict(growth === undefined ? undefined : growth < 64 && complete),
   ]);
 
   const websocket = load(resultsDir, 'websocket');
   const wsSamples = asMap(websocket?.samples);
-  const wsRatio = ratio(wsSamples, 'pagi-serve', 'ws');
-  rows.push(['websocket echo: PAGI on `serve()` vs raw `ws`', '≥ 0.90×', formatRatio(wsRatio), verdict(wsRatio === undefined ? undefined : wsRatio >= 0.9)]);
+  const wsRatio = targetRow('websocket echo: PAGI on `serve()` vs raw `ws`', '≥ 0.90×', wsSamples, 'pagi-serve', 'ws', (r) => r >= 0.9);
 
-  lines.push(markdownTable(['target (issue 6)', 'goal', 'measured', 'verdict'], rows));
+  lines.push(markdownTable(['target (issue 6)', 'goal', 'measured', 'per server CPU', 'verdict'], rows));
+  lines.push('', '"measured" is the throughput ratio; "per server CPU" the ratio of requests (messages) per second of server CPU, i.e. the throughput ratio once the server is the only bottleneck. A goal counts as met only when both reach it.');
 
   if (hello) {
     const labels = new Map(hello.targets.map((t) => [t.name, t.label]));
@@ -63,12 +70,14 @@ export function buildSummary(resultsDir) {
         formatNumber(m.rate),
         formatRatio(ratio(helloSamples, name, 'raw')),
         formatRatio(ratio(helloSamples, name, 'express')),
+        formatNumber(m.cpuMicros, 1),
+        formatRatio(ratio(helloSamples, name, 'raw', 'perCpuSecond')),
         formatNumber(m.p50, 1),
         formatNumber(m.p99, 1),
       ];
     });
     lines.push('', `**hello** (GET → 13-byte text, ${hello.config?.connections} connections, medians of ${hello.config?.rounds} interleaved rounds × ${hello.config?.seconds} s):`, '');
-    lines.push(markdownTable(['server', 'req/s', 'vs raw node:http', 'vs Express', 'p50 ms', 'p99 ms'], helloRows));
+    lines.push(markdownTable(['server', 'req/s', 'vs raw node:http', 'vs Express', 'server CPU µs/req', 'per CPU vs raw', 'p50 ms', 'p99 ms'], helloRows));
   }
 
   if (memory) {

@@ -42,21 +42,22 @@ const rows = running.map((target) => {
     formatNumber(m.p50, 2),
     formatNumber(m.p99, 2),
     `${formatNumber(m.serverCpu * 100)} %`,
+    formatNumber(m.cpuMicros, 1),
     formatNumber(m.connected),
     formatNumber(m.failures),
   ];
 });
-for (const target of failed) rows.push([target.label, `not run: ${target.reason}`, '', '', '', '', '', '', '']);
+for (const target of failed) rows.push([target.label, `not run: ${target.reason}`, '', '', '', '', '', '', '', '']);
 
 const markdown = [
   `### sse fan-out — ${formatNumber(config.sseClients)} clients × ${EVENTS_PER_SECOND} events/s (ideal ${formatNumber(ideal)} events/s)`,
   '',
   markdownTable(
-    ['server', 'events/s', 'delivered', 'vs Express', 'lag p50 ms', 'lag p99 ms', 'server CPU', 'connected', 'errors'],
+    ['server', 'events/s', 'delivered', 'vs Express', 'lag p50 ms', 'lag p99 ms', 'server CPU', 'CPU µs/event', 'connected', 'errors'],
     rows,
   ),
   '',
-  `rounds ${config.sseRounds} × ${config.sseSeconds} s of broadcasts (each round reconnects every client), medians over rounds; delivered = events received ÷ (ticks broadcast in the window × clients); lag = receipt time − broadcast timestamp in the event; ${loadNote()}`,
+  `rounds ${config.sseRounds} × ${config.sseSeconds} s of broadcasts (each round reconnects every client), medians over rounds; delivered = events received ÷ (ticks broadcast in the window × clients); lag = receipt time − broadcast timestamp in the event; CPU µs/event includes accepting the ${formatNumber(config.sseClients)} connections of the round; ${loadNote()}`,
 ].join('\n');
 saveScenario('sse', markdown, { targets: TARGETS, failed, samples: Object.fromEntries(samples) });
 

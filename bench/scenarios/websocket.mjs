@@ -35,17 +35,19 @@ const rows = running.map((target) => {
     formatNumber(m.p50, 2),
     formatNumber(m.p99, 2),
     `${formatNumber(m.serverCpu * 100)} %`,
+    formatNumber(m.cpuMicros, 1),
+    formatRatio(pairedRatio(samples, target.name, 'ws', 'perCpuSecond')),
     formatNumber(m.failures),
   ];
 });
-for (const target of failed) rows.push([target.label, `not run: ${target.reason}`, '', '', '', '', '']);
+for (const target of failed) rows.push([target.label, `not run: ${target.reason}`, '', '', '', '', '', '', '']);
 
 const markdown = [
   `### websocket echo — ${config.wsConnections} connections, ${MESSAGE_BYTES}-byte text messages, closed loop (client: raw-socket frames in one process)`,
   '',
-  markdownTable(['server', 'messages/s', 'vs ws', 'p50 ms', 'p99 ms', 'server CPU', 'errors'], rows),
+  markdownTable(['server', 'messages/s', 'vs ws', 'p50 ms', 'p99 ms', 'server CPU', 'CPU µs/msg', 'per CPU vs ws', 'errors'], rows),
   '',
-  settingsLine(),
+  `${settingsLine()}. "per CPU" compares messages per second of server CPU.`,
 ].join('\n');
 saveScenario('websocket', markdown, { targets: TARGETS, failed, samples: Object.fromEntries(samples) });
 
