@@ -75,6 +75,17 @@ function disconnectsApp(probe: Probe): express.Express {
     });
     res.on('close', () => probe.record(`destroyed: req=${req.destroyed} res=${res.destroyed}`));
   });
+  app.get('/write-callbacks-after-close', (_req, res) => {
+    res.write('first;');
+    res.on('close', () => {
+      setTimeout(() => {
+        const returned = res.write('late;', (error) => probe.record(`late write callback ${(error as NodeJS.ErrnoException | null | undefined)?.code ?? 'none'}`));
+        probe.record(`late write returned ${String(returned)}`);
+        res.end('end;', () => probe.record('late end callback'));
+        probe.record(`after late end: writableEnded=${res.writableEnded}`);
+      }, 20);
+    });
+  });
   app.get('/flushed-then-hang', (_req, res) => {
     res.flushHeaders();
   });
@@ -183,6 +194,12 @@ describe('disconnects: what Express observes, native vs bridged', () => {
     expectSame(result);
     expect(result.bridged.end).toBe('truncated');
     await expectSameEvents(pair, 300);
+  });
+
+  it('writes and end after the client left: return values and callbacks', async () => {
+    const result = await pair.request({ path: '/write-callbacks-after-close' }, { abort: { afterBodyBytes: 1 } });
+    expect(result.bridged.end).toBe('client-aborted');
+    await expectSameEvents(pair, 400);
   });
 
   it('the server keeps serving after aborted exchanges', async () => {
