@@ -32,6 +32,12 @@ function disconnectsApp(probe: Probe): express.Express {
   app.get('/normal', (_req, res) => {
     res.send('normal finish');
   });
+  app.get('/normal-later', (_req, res) => {
+    setTimeout(() => res.send('answered later'), 100);
+  });
+  app.post('/normal-post', express.text(), (req, res) => {
+    res.send(`got ${String(req.body).length} characters`);
+  });
   app.get('/stream-forever', (_req, res) => {
     res.type('text/plain');
     res.write('first;');
@@ -125,6 +131,17 @@ describe('disconnects: what Express observes, native vs bridged', () => {
     const events = await expectSameEvents(pair);
     expect(events.filter((e) => e.startsWith('on-finished'))).toEqual(['on-finished ok']);
     expect(events.indexOf('res finish')).toBeLessThan(events.findIndex((e) => e.startsWith('res close')));
+  });
+
+  it('a normal finish after an asynchronous answer', async () => {
+    expectSame(await pair.request({ path: '/normal-later' }));
+    await expectSameEvents(pair);
+  });
+
+  // KNOWN (temporary): bridge inbox 2026-11-26 05:00, req 'close' too early after a fully read body.
+  it.fails('a normal finish of a POST whose body was read', async () => {
+    expectSame(await pair.request({ method: 'POST', path: '/normal-post', headers: [['Content-Type', 'text/plain']], body: 'x'.repeat(3000) }));
+    await expectSameEvents(pair);
   });
 
   it('client leaves mid-response: close before finish, later writes return false', async () => {
