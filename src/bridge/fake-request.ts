@@ -29,7 +29,7 @@ export interface PagiRequestContext {
 // Fields of IncomingMessage that @types/node does not declare but Node uses.
 interface IncomingInternals {
   _consuming: boolean;
-  _readableState: { readingMore: boolean };
+  _readableState: { readingMore: boolean; autoDestroy: boolean };
   _addHeaderLines(headers: string[], n: number): void;
   [kPuller]: BodyPuller;
 }
@@ -96,8 +96,22 @@ export function createFakeRequest(
   const puller = new BodyPuller(req, receive, hooks, !primed && line.framing === 'none', line.contentLength);
   internals[kPuller] = puller;
   req._read = readFromReceive;
+  // Node destroys a request two ticks after its 'end'; a bridged response
+  // finishes only when its last send settles, which can be later. Destroying
+  // it ourselves (at response finish, or on the next turn of the loop)
+  // keeps Node's order: res 'close', then req 'close'.
+  internals._readableState.autoDestroy = false;
+  req.on('end', onRequestEnd);
   if (primed) puller.deliver(primed.body, primed.more);
   return puller;
+}
+
+function onRequestEnd(this: IncomingMessage): void {
+  setImmediate(destroyEndedRequest, this);
+}
+
+function destroyEndedRequest(req: IncomingMessage): void {
+  if (!req.destroyed) req.destroy();
 }
 
 /** Pulls one `receive()` at a time, only when the stream asks for data. */

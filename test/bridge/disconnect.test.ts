@@ -130,6 +130,29 @@ describe('behaviour 2: a client disconnect reaches Express once, in modern Node 
     ]);
   });
 
+  it('a normal finish of a POST whose body was read: res close, then req close', async () => {
+    const log: string[] = [];
+    const app = express();
+    app.post('/', express.text(), (req, res) => {
+      watch(log, req, res);
+      res.send(`got ${String(req.body).length}`);
+    });
+    const body = 'x'.repeat(3000);
+    const ex = run(fromExpress(app), {
+      method: 'POST',
+      headers: [['host', 'x'], ['content-type', 'text/plain'], ['content-length', String(body.length)]],
+      body,
+    });
+    await within(ex.done);
+    await delay(5);
+    expect(log).toEqual([
+      'res finish',
+      'on-finished ok',
+      'res close writableFinished=true reqDestroyed=true socketDestroyed=false',
+      'req close destroyed=true',
+    ]);
+  });
+
   it('socket timeouts reach req/res like Node, and destroy the socket when nobody listens', async () => {
     const ex = run(
       fromExpress((req: IncomingMessage, res: ServerResponse) => {
