@@ -38,6 +38,18 @@ function disconnectsApp(probe: Probe): express.Express {
   app.post('/normal-post', express.text(), (req, res) => {
     res.send(`got ${String(req.body).length} characters`);
   });
+  app.post('/state-after-read', (req, res) => {
+    req.on('data', () => undefined);
+    req.on('end', () => {
+      setTimeout(() => {
+        probe.record(`after end: destroyed=${req.destroyed} readableEnded=${req.readableEnded} complete=${req.complete} readable=${req.readable}`);
+        res.send('state recorded');
+      }, 30);
+    });
+  });
+  app.post('/unread-then-answer', (_req, res) => {
+    setTimeout(() => res.send('never read the body'), 50);
+  });
   app.get('/stream-forever', (_req, res) => {
     res.type('text/plain');
     res.write('first;');
@@ -140,6 +152,16 @@ describe('disconnects: what Express observes, native vs bridged', () => {
 
   it('a normal finish of a POST whose body was read', async () => {
     expectSame(await pair.request({ method: 'POST', path: '/normal-post', headers: [['Content-Type', 'text/plain']], body: 'x'.repeat(3000) }));
+    await expectSameEvents(pair);
+  });
+
+  it('request stream state between the end of the body and the response', async () => {
+    expectSame(await pair.request({ method: 'POST', path: '/state-after-read', body: 'y'.repeat(2000) }));
+    await expectSameEvents(pair);
+  });
+
+  it('a normal finish of a POST whose body was never read', async () => {
+    expectSame(await pair.request({ method: 'POST', path: '/unread-then-answer', body: 'z'.repeat(2000) }));
     await expectSameEvents(pair);
   });
 
