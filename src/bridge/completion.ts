@@ -244,8 +244,6 @@ class Exchange implements OutboxHooks, BodyHooks, SocketOwner {
     if (!req._consuming && !req._readableState.resumeScheduled) req._dump();
     this.res.detachSocket(this.socket as never);
     process.nextTick(emitResponseClose, this.res);
-    // A fully read request is destroyed now, so its 'close' follows the response's.
-    if (this.req.readableEnded && !this.req.destroyed) this.req.destroy();
   }
 
   handleResponseClose(): void {

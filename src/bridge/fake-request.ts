@@ -29,7 +29,7 @@ export interface PagiRequestContext {
 // Fields of IncomingMessage that @types/node does not declare but Node uses.
 interface IncomingInternals {
   _consuming: boolean;
-  _readableState: { readingMore: boolean; autoDestroy: boolean };
+  _readableState: { readingMore: boolean };
   _addHeaderLines(headers: string[], n: number): void;
   [kPuller]: BodyPuller;
 }
@@ -96,22 +96,26 @@ export function createFakeRequest(
   const puller = new BodyPuller(req, receive, hooks, !primed && line.framing === 'none', line.contentLength);
   internals[kPuller] = puller;
   req._read = readFromReceive;
-  // Node destroys a request two ticks after its 'end'; a bridged response
-  // finishes only when its last send settles, which can be later. Destroying
-  // it ourselves (at response finish, or on the next turn of the loop)
-  // keeps Node's order: res 'close', then req 'close'.
-  internals._readableState.autoDestroy = false;
-  req.on('end', onRequestEnd);
+  req._destroy = destroyOnNextTurn;
   if (primed) puller.deliver(primed.body, primed.more);
   return puller;
 }
 
-function onRequestEnd(this: IncomingMessage): void {
-  setImmediate(destroyEndedRequest, this);
-}
+const nodeDestroy = IncomingMessage.prototype._destroy;
 
-function destroyEndedRequest(req: IncomingMessage): void {
-  if (!req.destroyed) req.destroy();
+/**
+ * Node's own `_destroy` ('aborted' included), with its completion — the
+ * request's 'error'/'close' — moved to the next turn of the event loop.
+ * Node closes a read request two ticks after its 'end', by when a native
+ * response has already said 'finish' and 'close'; a bridged response
+ * finishes only when its last send settles, a few microtasks later, so the
+ * extra turn keeps Node's order (res 'close', then req 'close') without
+ * adding listeners that would show in stack traces.
+ */
+function destroyOnNextTurn(this: IncomingMessage, error: Error | null, callback: (error?: Error | null) => void): void {
+  nodeDestroy.call(this, error, (result?: Error | null) => {
+    setImmediate(callback, result);
+  });
 }
 
 /** Pulls one `receive()` at a time, only when the stream asks for data. */

@@ -31,6 +31,7 @@ describe('behaviour 2: a client disconnect reaches Express once, in modern Node 
     await ex.waitForEvents(2);
     ex.disconnect();
     await within(ex.done);
+    await delay(5);
     expect(log).toEqual([
       'req aborted',
       'res close writableFinished=false reqDestroyed=true socketDestroyed=true',
@@ -86,6 +87,7 @@ describe('behaviour 2: a client disconnect reaches Express once, in modern Node 
     await delay(10);
     ex.disconnect();
     await within(ex.done);
+    await delay(5);
     expect(log).toEqual([
       'data',
       'on-finished error',
