@@ -12,7 +12,7 @@ export { requestToScope, httpVersionOf } from './request-to-scope.js';
 export type { IncomingLike, SocketLike, ScopeOptions } from './request-to-scope.js';
 export { wantsEventStream, acceptListsEventStream } from './sse-detect.js';
 export { splitTarget } from './paths.js';
-export { decodePath, encodePathPrefix } from '../protocol/paths.js';
+export { decodePath, encodePath } from '../protocol/paths.js';
 export { tlsExtensionFor, tlsVersionNumber, cipherSuiteNumber } from './tls-extension.js';
 export { toExpress, replayableBody } from './express.js';
 export type { ToExpressOptions, ExpressMiddleware, ExpressNext, ExpressRequestLike } from './express.js';

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HTTPScope, SSEScope } from '../protocol/types.js';
-import { encodePathPrefix } from '../protocol/paths.js';
+import { encodePath } from '../protocol/paths.js';
 
 /** Where the adapter reports failures. Only `error` is required. */
 export interface Logger {
@@ -83,7 +83,7 @@ export function resolveOptions(options: AdapterOptions = {}): ResolvedOptions {
   }
   return {
     rootPath,
-    rawRootPath: encodePathPrefix(rootPath),
+    rawRootPath: encodePath(rootPath),
     state: options.state,
     logger: options.logger ?? consoleLogger,
     maxBodySize: max,

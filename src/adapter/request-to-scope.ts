@@ -6,7 +6,7 @@
 import type { TLSSocket } from 'node:tls';
 import { pairsFromRawHeaders } from '../protocol/headers.js';
 import type { ConnectionState, Extensions, HTTPScope, HeaderPair, SSEScope } from '../protocol/types.js';
-import { decodePath, encodePathPrefix } from '../protocol/paths.js';
+import { decodePath, encodePath } from '../protocol/paths.js';
 import { splitTarget } from './paths.js';
 import { wantsEventStream } from './sse-detect.js';
 import { tlsExtensionFor } from './tls-extension.js';
@@ -69,7 +69,7 @@ export function requestToScope(
     method: (incoming.method ?? 'GET').toUpperCase(),
     scheme: encrypted ? 'https' : 'http',
     path: rawPath === '*' ? '*' : decodePath(rawPath),
-    raw_path: rootPath === '' ? rawPath : (options.rawRootPath ?? encodePathPrefix(rootPath)) + rawPath,
+    raw_path: rootPath === '' ? rawPath : (options.rawRootPath ?? encodePath(rootPath)) + rawPath,
     query_string: queryString,
     root_path: rootPath,
     headers,

@@ -4,6 +4,7 @@
  * so every rule is table-testable.
  */
 import type { HTTPScope, SSEScope } from '../protocol/types.js';
+import { decodePath, encodePath } from '../protocol/paths.js';
 
 /** What the fake request needs from a scope, before any body is read. */
 export interface RequestLine {
@@ -130,41 +131,4 @@ export function encodedRootPrefix(rawPath: string, rootPath: string): string | u
     if (decodePath(candidate) === rootPath) return candidate;
   }
   return undefined;
-}
-
-/**
- * Percent-decodes to bytes, then UTF-8; invalid UTF-8 falls back to one
- * character per byte (PROTOCOL.md §3.3 and §1 item 6).
- */
-export function decodePath(raw: string): string {
-  if (!raw.includes('%')) return raw;
-  const bytes: number[] = [];
-  for (let i = 0; i < raw.length; i++) {
-    const ch = raw.charCodeAt(i);
-    if (ch === 0x25 && i + 2 < raw.length && isHex(raw.charCodeAt(i + 1)) && isHex(raw.charCodeAt(i + 2))) {
-      bytes.push(parseInt(raw.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else if (ch < 0x80) {
-      bytes.push(ch);
-    } else {
-      for (const b of Buffer.from(raw[i] as string, 'utf8')) bytes.push(b);
-    }
-  }
-  const buf = Buffer.from(bytes);
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(buf);
-  } catch {
-    return buf.toString('latin1');
-  }
-}
-
-function isHex(code: number): boolean {
-  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x46) || (code >= 0x61 && code <= 0x66);
-}
-
-/** Encodes a decoded path for a URL, keeping `/` and the characters URLs allow as they are. */
-export function encodePath(path: string): string {
-  // A UTF-8 round trip replaces lone surrogates, on which encodeURI would throw.
-  const wellFormed = Buffer.from(path, 'utf8').toString('utf8');
-  return encodeURI(wellFormed).replace(/[?#]/g, (c) => (c === '?' ? '%3F' : '%23'));
 }

@@ -37,12 +37,14 @@ export function decodePath(raw: string): string {
 }
 
 /**
- * Encodes a decoded path prefix (the `rootPath` option) for use in `raw_path`:
- * characters that are not allowed unescaped in a path are percent-encoded
- * as UTF-8.
+ * Encodes a decoded path (or a `root_path` prefix) for use in `raw_path` or a
+ * URL: characters not allowed unescaped in a path are percent-encoded as
+ * UTF-8; `/` and the characters URLs allow stay as they are.
  */
-export function encodePathPrefix(path: string): string {
-  return encodeURI(path).replace(/[?#]/g, (c) => (c === '?' ? '%3F' : '%23'));
+export function encodePath(path: string): string {
+  // A UTF-8 round trip replaces lone surrogates, on which encodeURI would throw.
+  const wellFormed = Buffer.from(path, 'utf8').toString('utf8');
+  return encodeURI(wellFormed).replace(/[?#]/g, (c) => (c === '?' ? '%3F' : '%23'));
 }
 
 function isHex(c: number): boolean {

@@ -7,7 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Extensions, WebSocketScope } from '../protocol/types.js';
 import { pairsFromRawHeaders } from '../protocol/headers.js';
 import type { ConnectionController } from '../protocol/connection.js';
-import { decodePath, encodePathPrefix, httpVersionOf, splitTarget, tlsExtensionFor } from '../adapter/index.js';
+import { decodePath, encodePath, httpVersionOf, splitTarget, tlsExtensionFor } from '../adapter/index.js';
 
 export interface WebSocketScopeOptions {
   /** Server-configured mount prefix (decoded, no trailing slash), prepended to `raw_path`. */
@@ -32,7 +32,7 @@ export function websocketScope(req: IncomingMessage, options: WebSocketScopeOpti
     http_version: httpVersionOf(req.httpVersion),
     scheme: encrypted ? 'wss' : 'ws',
     path: decodePath(rawPath),
-    raw_path: encodePathPrefix(options.rootPath) + rawPath,
+    raw_path: encodePath(options.rootPath) + rawPath,
     query_string: queryString,
     root_path: options.rootPath,
     headers,
