@@ -59,7 +59,7 @@ const sections = chosen.flatMap((name) =>
     .map((path) => readFileSync(path, 'utf8')),
 );
 const command = `${config.quick ? 'BENCH_QUICK=1 ' : ''}${Object.entries(process.env)
-  .filter(([key]) => key.startsWith('BENCH_') && key !== 'BENCH_QUICK')
+  .filter(([key]) => key.startsWith('BENCH_') && key !== 'BENCH_QUICK' && key !== 'BENCH_PREBUILT')
   .map(([key, value]) => `${key}=${value} `)
   .join('')}npm run bench${requested.length > 0 || config.quick ? ` --${requested.map((n) => ` ${n}`).join('')}${config.quick ? ' --quick' : ''}` : ''}`;
 const header = [
@@ -84,7 +84,8 @@ if (!config.quick && requested.length === 0 && problems.length === 0) {
   const replaceBlock = (text, name, body) =>
     text.replace(new RegExp(`<!-- ${name}:START -->[\\s\\S]*<!-- ${name}:END -->`), () => `<!-- ${name}:START -->\n${body}\n<!-- ${name}:END -->`);
   let readme = readFileSync(readmePath, 'utf8');
-  readme = replaceBlock(readme, 'SUMMARY', `${header.split('\n')[0].replace('## ', '')}\n\n${summary}`);
+  const when = `${info.date.slice(0, 16).replace('T', ' ')} UTC, git ${info.commit}, ${info.cpu}, Node ${info.node}`;
+  readme = replaceBlock(readme, 'SUMMARY', `Full run of ${when} (${minutes} min; full tables below).\n\n${summary}`);
   readme = replaceBlock(readme, 'RESULTS', `${header}\n\n${sections.join('\n')}`);
   writeFileSync(readmePath, readme);
   console.error('updated bench/README.md');
