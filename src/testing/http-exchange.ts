@@ -14,6 +14,7 @@ import { deferred, withDeadline, type Deferred } from './deadline.js';
 import { IncompleteResponse, NoResponse } from './errors.js';
 import { readFileBody } from './file-body.js';
 import { ReceiveQueue } from './receive-queue.js';
+import { runApp } from './run-app.js';
 import { TestResponse, type ResponseSource } from './response.js';
 import { formatSseComment, formatSseEvent, formatSseKeepalive } from '../protocol/sse-format.js';
 
@@ -73,12 +74,7 @@ class HttpExchange implements ResponseSource {
     signal?.addEventListener('abort', this.onAbortSignal, { once: true });
     this.conn.state.on_end(() => signal?.removeEventListener('abort', this.onAbortSignal));
     this.feedBody(init.body);
-    Promise.resolve()
-      .then(() => init.app(this.scope, this.queue.receive, this.send))
-      .then(
-        () => this.appReturned(false, undefined),
-        (error: unknown) => this.appReturned(true, error),
-      );
+    void runApp(init.app, this.scope, this.queue.receive, this.send).then(({ failed, error }) => this.appReturned(failed, error));
   }
 
   get connection(): ConnectionState {

@@ -9,6 +9,7 @@ import { createSendValidator, type SendValidator } from '../protocol/validate.js
 import { deferred, withDeadline, type Deferred } from './deadline.js';
 import { LifespanShutdownFailed, LifespanUnsupported } from './errors.js';
 import { ReceiveQueue } from './receive-queue.js';
+import { runApp } from './run-app.js';
 
 type Answer = { ok: true } | { ok: false; message: string };
 
@@ -32,14 +33,9 @@ export async function startLifespan(app: App, state: Record<string, unknown>, ti
     if (e.type === 'lifespan.startup.failed' || e.type === 'lifespan.shutdown.failed') answer.resolve({ ok: false, message: e.message });
     else answer.resolve({ ok: true });
   };
-  const settled = Promise.resolve()
-    .then(() => app(scope, queue.receive, send))
-    .then(
-      () => ({ error: undefined as unknown }),
-      (error: unknown) => ({ error }),
-    );
+  const settled = runApp(app, scope, queue.receive, send);
   // The app returning first means it did not answer (a decline, or a crash after startup).
-  void settled.then(({ error }) => answer.reject(error === undefined ? new LifespanUnsupported() : new LifespanUnsupported({ cause: error })));
+  void settled.then(({ failed, error }) => answer.reject(failed ? new LifespanUnsupported({ cause: error }) : new LifespanUnsupported()));
 
   queue.push({ type: 'lifespan.startup' });
   const started = await withDeadline(answer.promise, timeoutMs, 'lifespan.startup.complete');

@@ -13,6 +13,7 @@ import { deferred, withDeadline, type Deferred } from './deadline.js';
 import { IncompleteResponse, NoResponse, WebSocketClosed, WebSocketDenied } from './errors.js';
 import { readFileBody } from './file-body.js';
 import { ReceiveQueue } from './receive-queue.js';
+import { runApp } from './run-app.js';
 
 export interface WebSocketExchangeInit {
   app: App;
@@ -132,12 +133,7 @@ class WebSocketExchange {
     this.validator = createSendValidator(this.scope);
     this.conn.setAbortHandler(() => this.dropped('app_abort', new Disconnected('app_abort', 'the app aborted the connection')));
     this.queue.push({ type: 'websocket.connect' });
-    Promise.resolve()
-      .then(() => init.app(this.scope, this.queue.receive, this.send))
-      .then(
-        () => this.appReturned(false, undefined),
-        (error: unknown) => this.appReturned(true, error),
-      );
+    void runApp(init.app, this.scope, this.queue.receive, this.send).then(({ failed, error }) => this.appReturned(failed, error));
   }
 
   get connection(): ConnectionState {
