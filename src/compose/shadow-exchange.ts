@@ -100,9 +100,12 @@ export class ShadowExchange {
       declaresNoBody(scope.http_version, scope.headers),
       () => this.run.startTimer(),
       () => this.skip('body-limit'),
+      () => this.skip('body-unread'),
     );
     this.run = new CandidateRun(context.candidate, scope, context.candidateState, this.tee, context.timeoutMs, startedAt, context.jsonLimit);
     if (this.tee.bodyComplete) this.run.startTimer();
+    // The client leaving (or the primary's response being cut) ends the comparison at once.
+    scope['pagi.connection'].on_disconnect(() => this.skip('primary-incomplete'));
     void this.run.outcome.then(this.candidateDecided);
     void this.run.settled.then(() => context.released());
   }
@@ -153,11 +156,8 @@ export class ShadowExchange {
 
   private readonly primarySettled = (): void => {
     if (this.finished) return;
-    if (!this.primaryView.complete && this.primaryReading === undefined) {
-      this.skip('primary-incomplete');
-    } else if (!this.tee.bodyComplete) {
-      this.skip('body-unread');
-    }
+    if (!this.primaryView.complete && this.primaryReading === undefined) this.skip('primary-incomplete');
+    else this.tee.primarySettled();
   };
 
   private readonly candidateDecided = (outcome: CandidateOutcome): void => {

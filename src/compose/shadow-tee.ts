@@ -11,6 +11,9 @@
  * The candidate reads the copies through `candidateReceive`. Past the end of
  * the body its reads stay pending until `end()` (its response is complete or
  * it was cancelled), then yield `http.disconnect` forever (PROTOCOL.md §4.2).
+ * A candidate that wants body the primary will never read (the primary
+ * finished without reading it) is reported through `onStarved`: there is no
+ * copy to give, and the exchange cannot be compared.
  */
 import type { HTTPReceiveEvent, Receive, ReceiveEvent } from '../protocol/types.js';
 
@@ -23,6 +26,8 @@ export class RequestTee {
   /** The candidate has every body event (`more: false` copied). */
   bodyComplete = false;
   private ended = false;
+  /** The primary settled: nothing more will be read from the client. */
+  private primaryDone = false;
   private wake: (() => void) | undefined;
 
   /**
@@ -36,6 +41,7 @@ export class RequestTee {
     bodiless: boolean,
     private readonly onBodyComplete: () => void,
     private readonly onOverflow: () => void,
+    private readonly onStarved: () => void,
   ) {
     if (bodiless) {
       this.copies.push({ type: 'http.request', body: new Uint8Array(0), more: false });
@@ -60,9 +66,16 @@ export class RequestTee {
         return event;
       }
       if (this.ended) return DISCONNECT;
-      await new Promise<void>((resolve) => (this.wake = resolve));
+      if (this.primaryDone && !this.bodyComplete) this.onStarved();
+      else await new Promise<void>((resolve) => (this.wake = resolve));
     }
   };
+
+  /** The primary settled; a candidate waiting for more body now never gets it. */
+  primarySettled(): void {
+    this.primaryDone = true;
+    if (this.wake !== undefined && !this.bodyComplete) this.onStarved();
+  }
 
   /** The candidate is finished with the request: pending and later reads get `http.disconnect`. */
   end(): void {
