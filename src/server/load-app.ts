@@ -2,7 +2,7 @@
  * Loading the application for the CLI (PROTOCOL.md §2.5): `./app.js` (default
  * export) or `./app.js:name`, `.js/.mjs/.cjs`, and TypeScript through `tsx`
  * when it is installed. Every failure is an `AppLoadFailed` with a one-line
- * message.
+ * message (a syntax error adds its source line, see `load-error.ts`).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { describeType } from '../protocol/errors.js';
 import type { App } from '../protocol/types.js';
 import { AppLoadFailed } from './errors.js';
+import { describeSyntaxError } from './load-error.js';
 
 const JS_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
@@ -49,7 +50,7 @@ export async function loadApp(spec: string, cwd = process.cwd()): Promise<App> {
   try {
     mod = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
   } catch (err) {
-    throw new AppLoadFailed(`cannot load ${file}: ${oneLine(err)}`, { cause: err });
+    throw new AppLoadFailed(`cannot load ${file}: ${describeSyntaxError(err, absolute, cwd) ?? oneLine(err)}`, { cause: err });
   }
   const where = exportName === undefined ? file : `${file}:${exportName}`;
   let value = mod[exportName ?? 'default'];
