@@ -6,9 +6,11 @@ export default defineConfig({
     'server/index': 'src/server/index.ts',
     'server/cli': 'src/server/cli.ts',
     'testing/index': 'src/testing/index.ts',
+    express: 'src/express.ts',
   },
   format: ['esm', 'cjs'],
-  dts: true,
+  // Declarations come from tsc, one file per source (scripts/build-types.mjs), not rolled into chunks.
+  dts: false,
   clean: true,
   sourcemap: true,
   target: 'node20',
