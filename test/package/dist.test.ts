@@ -23,6 +23,7 @@ describe.skipIf(!built)('the built package (dist/)', () => {
       const core = await import('pagi');
       const server = await import('pagi/server');
       const testing = await import('pagi/testing');
+      const toolkit = await import('pagi/toolkit');
       const names = ['fromExpress','toNodeListener','toExpress','mount','cascade','lint','Disconnected','InvalidEvent','OutOfOrder'];
       const missing = names.filter((n) => typeof core[n] !== 'function');
       const err = new core.Disconnected('client_closed');
@@ -30,12 +31,22 @@ describe.skipIf(!built)('the built package (dist/)', () => {
         missing,
         serve: typeof server.serve,
         client: typeof testing.TestClient,
+        toolkit: ['router', 'readJson', 'sendJson', 'sendFile', 'readMultipart', 'HttpError'].filter((n) => typeof toolkit[n] !== 'function'),
         shared: server.LifespanStartupFailed === core.LifespanStartupFailed,
+        sharedBase: new toolkit.HttpError(404) instanceof core.PagiError,
         code: err.code,
       }));
       `,
     ]);
-    expect(JSON.parse(out)).toEqual({ missing: [], serve: 'function', client: 'function', shared: true, code: 'ERR_PAGI_DISCONNECTED' });
+    expect(JSON.parse(out)).toEqual({
+      missing: [],
+      serve: 'function',
+      client: 'function',
+      toolkit: [],
+      shared: true,
+      sharedBase: true,
+      code: 'ERR_PAGI_DISCONNECTED',
+    });
   });
 
   it('loads every subpath by name in CJS', () => {
@@ -45,15 +56,16 @@ describe.skipIf(!built)('the built package (dist/)', () => {
       const core = require('pagi');
       const server = require('pagi/server');
       const testing = require('pagi/testing');
+      const toolkit = require('pagi/toolkit');
       console.log(JSON.stringify([typeof core.fromExpress, typeof server.serve, typeof testing.TestClient,
-        server.LifespanStartupFailed === core.LifespanStartupFailed]));
+        server.LifespanStartupFailed === core.LifespanStartupFailed, typeof toolkit.router]));
       `,
     ]);
-    expect(JSON.parse(out)).toEqual(['function', 'function', 'function', true]);
+    expect(JSON.parse(out)).toEqual(['function', 'function', 'function', true, 'function']);
   });
 
   it('ships type declarations for every subpath', () => {
-    for (const file of ['index.d.ts', 'index.d.cts', 'server/index.d.ts', 'server/index.d.cts', 'testing/index.d.ts', 'testing/index.d.cts']) {
+    for (const file of ['index.d.ts', 'index.d.cts', 'server/index.d.ts', 'server/index.d.cts', 'testing/index.d.ts', 'testing/index.d.cts', 'toolkit/index.d.ts', 'toolkit/index.d.cts']) {
       expect(existsSync(`${root}dist/${file}`), file).toBe(true);
     }
   });

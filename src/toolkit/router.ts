@@ -1,0 +1,249 @@
+/**
+ * `router()`: routes by method and path, with Express 5's path syntax and
+ * matching (`route-pattern.ts`), as one PAGI app.
+ *
+ * Policy per scope type:
+ * - `http`: the first route whose pattern and method match runs (`HEAD` is
+ *   served by `GET` routes, as in Express). A path that routes know but not
+ *   for this method is a `405` with `Allow`; `OPTIONS` on such a path is
+ *   answered `200` with `Allow`, as Express answers it. No route at all is a
+ *   `404`, so `cascade(router, fromExpress(app))` falls through to Express.
+ * - `sse` (the client accepts `text/event-stream`, §6.1): an `sse()` route
+ *   for the path runs; without one the request is routed as `http` and
+ *   answered with an ordinary response (§6.4).
+ * - `websocket`: a `websocket()` route for the path runs; otherwise the
+ *   handshake is refused with 404.
+ * - `lifespan`: not handled (the router keeps no state), so `mount`/`cascade`
+ *   treat it as declined.
+ *
+ * Handlers may throw: an `HttpError` becomes that response, anything else a
+ * logged 500 (`error-response.ts`).
+ */
+import { UnsupportedScope } from '../protocol/errors.js';
+import type {
+  App,
+  HTTPScope,
+  Middleware,
+  Receive,
+  SSEScope,
+  Scope,
+  Send,
+  SendFor,
+  WebSocketScope,
+} from '../protocol/types.js';
+import type { BodyReceive } from './body-stream.js';
+import { answerError, trackStart, type ErrorOptions } from './error-response.js';
+import { HttpError } from './errors.js';
+import { compilePattern, routingPath, type ParamsOf, type PatternMatcher, type PatternOptions } from './route-pattern.js';
+import { SSEStream } from './sse-stream.js';
+import { WebSocketConnection } from './websocket.js';
+
+/** The scope key under which a matched route's parameters travel (for middleware). */
+export const PARAMS_KEY = 'toolkit.params';
+
+/** What an HTTP route handler gets. */
+export interface HttpContext<P> {
+  /** `http`, or `sse` when the client also accepts `text/event-stream` (answer it the same way). */
+  scope: HTTPScope | SSEScope;
+  receive: BodyReceive;
+  send: SendFor<'http'>;
+  /** The decoded path parameters. */
+  params: P;
+}
+
+/** What an `sse()` route handler gets. */
+export interface SSEContext<P> {
+  scope: SSEScope;
+  receive: BodyReceive;
+  send: SendFor<'sse'>;
+  params: P;
+  /** The stream: `await sse.send({ event: 'tick', data })`. Closed for you when the handler returns. */
+  sse: SSEStream;
+}
+
+/** What a `websocket()` route handler gets. */
+export interface WebSocketContext<P> {
+  scope: WebSocketScope;
+  params: P;
+  /** The session: `for await (const message of socket) await socket.send(message)`. Closed for you when the handler returns. */
+  socket: WebSocketConnection;
+}
+
+export type HttpHandler<P> = (ctx: HttpContext<P>) => Promise<void> | void;
+export type SSEHandler<P> = (ctx: SSEContext<P>) => Promise<void> | void;
+export type WebSocketHandler<P> = (ctx: WebSocketContext<P>) => Promise<void> | void;
+
+/** Options of `router()`. */
+export interface RouterOptions extends PatternOptions, ErrorOptions {}
+
+type RouteKind = 'http' | 'sse' | 'websocket';
+
+interface Route {
+  kind: RouteKind;
+  /** Upper-case method, or `'*'` for `all()` and for SSE/WebSocket routes. */
+  method: string;
+  path: string;
+  match: PatternMatcher;
+  /** The handler as an app (params on the scope), wrapped in the middleware registered before it. */
+  app: App;
+}
+
+type Register<H extends 'http' | 'sse' | 'websocket'> = <Path extends string>(
+  path: Path,
+  handler: H extends 'http' ? HttpHandler<ParamsOf<Path>> : H extends 'sse' ? SSEHandler<ParamsOf<Path>> : WebSocketHandler<ParamsOf<Path>>,
+) => Router;
+
+/** A router is a PAGI app with methods to add routes. */
+export interface Router extends App {
+  get: Register<'http'>;
+  post: Register<'http'>;
+  put: Register<'http'>;
+  patch: Register<'http'>;
+  delete: Register<'http'>;
+  /** Every method. */
+  all: Register<'http'>;
+  /** A Server-Sent Events stream (any method; EventSource uses GET). */
+  sse: Register<'sse'>;
+  /** A WebSocket endpoint. */
+  websocket: Register<'websocket'>;
+  /**
+   * Wraps the routes added after this call in PAGI middleware (`(app) => app`),
+   * in order (the first is outermost). It runs once a route matched, and
+   * sees the parameters under `scope['toolkit.params']`.
+   */
+  use(...middleware: Middleware[]): Router;
+}
+
+/** Builds an empty router. */
+export function router(options: RouterOptions = {}): Router {
+  const routes: Route[] = [];
+  const middleware: Middleware[] = [];
+
+  const dispatch = async function routed(scope: Scope, receive: Receive, send: Send): Promise<void> {
+    if (scope.type === 'lifespan') throw new UnsupportedScope(scope.type, 'router');
+    const tracked = trackStart(send);
+    try {
+      await route(routes, scope, receive, tracked.send);
+    } catch (error) {
+      await answerError(error, scope, send, tracked.started(), options);
+    }
+  };
+
+  const add =
+    (kind: RouteKind, method: string) =>
+    (path: string, handler: (ctx: never) => Promise<void> | void): Router => {
+      if (typeof handler !== 'function') throw new TypeError(`router: the handler for '${path}' is not a function`);
+      const app = middleware.reduceRight((inner, wrap) => wrap(inner), handlerApp(kind, handler as (ctx: unknown) => Promise<void> | void));
+      routes.push({ kind, method, path, match: compilePattern(path, options), app });
+      return self;
+    };
+
+  const self: Router = Object.assign(dispatch, {
+    get: add('http', 'GET'),
+    post: add('http', 'POST'),
+    put: add('http', 'PUT'),
+    patch: add('http', 'PATCH'),
+    delete: add('http', 'DELETE'),
+    all: add('http', '*'),
+    sse: add('sse', '*'),
+    websocket: add('websocket', '*'),
+    use(...wrappers: Middleware[]): Router {
+      for (const wrap of wrappers) {
+        if (typeof wrap !== 'function') throw new TypeError('router.use: middleware must be a function (app) => app');
+        middleware.push(wrap);
+      }
+      return self;
+    },
+  }) as Router;
+  return self;
+}
+
+/** Finds the route for `scope` and runs it, or throws the 404/405 the request earned. */
+async function route(routes: readonly Route[], scope: HTTPScope | SSEScope | WebSocketScope, receive: Receive, send: Send): Promise<void> {
+  const path = routingPath(scope);
+  if (scope.type === 'websocket') {
+    for (const r of routes) {
+      if (r.kind !== 'websocket') continue;
+      const found = r.match(path);
+      if (found) return r.app(withParams(scope, found.params), receive, send);
+    }
+    throw new HttpError(404);
+  }
+  if (scope.type === 'sse') {
+    for (const r of routes) {
+      if (r.kind !== 'sse') continue;
+      const found = r.match(path);
+      if (found) return r.app(withParams(scope, found.params), receive, send);
+    }
+  }
+  const method = scope.method;
+  const allowed = new Set<string>();
+  let streamOnly: RouteKind | undefined;
+  for (const r of routes) {
+    const found = r.match(path);
+    if (!found) continue;
+    if (r.kind !== 'http') {
+      if (streamOnly !== 'websocket') streamOnly = r.kind;
+      continue;
+    }
+    if (r.method === '*' || r.method === method || (method === 'HEAD' && r.method === 'GET')) {
+      return r.app(withParams(scope, found.params), receive, send);
+    }
+    allowed.add(r.method);
+  }
+  if (allowed.size > 0) {
+    if (allowed.has('GET')) allowed.add('HEAD');
+    const allow = [...allowed].sort().join(', ');
+    if (method === 'OPTIONS') return answerOptions(send, allow);
+    throw new HttpError(405, undefined, { headers: [['allow', allow]] });
+  }
+  // Only SSE/WebSocket routes know this path: say what the client must do differently.
+  if (streamOnly === 'websocket') throw new HttpError(426, undefined, { headers: [['upgrade', 'websocket']] });
+  if (streamOnly === 'sse') throw new HttpError(406, 'this endpoint serves text/event-stream');
+  throw new HttpError(404);
+}
+
+/** Express's automatic OPTIONS answer, byte for byte. */
+async function answerOptions(send: Send, allow: string): Promise<void> {
+  await send({
+    type: 'http.response.start',
+    status: 200,
+    headers: [
+      ['allow', allow],
+      ['content-length', String(Buffer.byteLength(allow))],
+      ['content-type', 'text/plain'],
+      ['x-content-type-options', 'nosniff'],
+    ],
+  });
+  await send({ type: 'http.response.body', body: allow });
+}
+
+function withParams<S extends Scope>(scope: S, params: object): S {
+  return { ...scope, [PARAMS_KEY]: params };
+}
+
+function paramsOf(scope: Scope): never {
+  return ((scope as unknown as Record<string, unknown>)[PARAMS_KEY] ?? {}) as never;
+}
+
+/** A handler as a PAGI app: builds its context from the (possibly middleware-changed) scope. */
+function handlerApp(kind: RouteKind, handler: (ctx: unknown) => Promise<void> | void): App {
+  if (kind === 'http') {
+    return async (scope, receive, send) => {
+      await handler({ scope, receive, send, params: paramsOf(scope) });
+    };
+  }
+  if (kind === 'sse') {
+    return async (scope, receive, send) => {
+      const sse = new SSEStream(scope as SSEScope, send);
+      await handler({ scope, receive, send, params: paramsOf(scope), sse });
+      // Returning ends the stream (an empty one if the handler sent nothing).
+      if (!sse.closed && (scope as SSEScope)['pagi.connection'].is_connected()) await sse.close();
+    };
+  }
+  return async (scope, receive, send) => {
+    const socket = new WebSocketConnection(scope as WebSocketScope, receive as never, send);
+    await handler({ scope, params: paramsOf(scope), socket });
+    if (socket.needsClose && (scope as WebSocketScope)['pagi.connection'].is_connected()) await socket.close();
+  };
+}
