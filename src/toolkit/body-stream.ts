@@ -61,9 +61,14 @@ export function bufferBody(scope: BodyScope, receive: BodyReceive, limit: number
   return reading;
 }
 
+/** Throws `BodyAlreadyRead` if any reader had the body before. */
+export function assertBodyUnread(receive: BodyReceive, reader: string): void {
+  if (taken.has(receive)) throw new BodyAlreadyRead(reader);
+}
+
 /** Claims the body for a streaming reader; throws if any reader had it before. */
 export function claimBodyStream(receive: BodyReceive, reader: string): void {
-  if (taken.has(receive)) throw new BodyAlreadyRead(reader);
+  assertBodyUnread(receive, reader);
   taken.set(receive, 'stream');
 }
 

@@ -9,7 +9,7 @@
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { foldedHeader } from '../protocol/headers.js';
-import { assertBodyScope, bodyChunks, checkLimit, claimBodyStream, type BodyReceive, type BodyScope } from './body-stream.js';
+import { assertBodyScope, assertBodyUnread, bodyChunks, checkLimit, claimBodyStream, type BodyReceive, type BodyScope } from './body-stream.js';
 import { checkType, type BodyScopeInput } from './body-readers.js';
 import { HttpError } from './errors.js';
 
@@ -72,6 +72,7 @@ export interface MultipartOptions {
  */
 export function readMultipart(scope: BodyScopeInput, receive: BodyReceive, options: MultipartOptions = {}): AsyncIterableIterator<MultipartPart> {
   assertBodyScope(scope, 'readMultipart');
+  assertBodyUnread(receive, 'readMultipart');
   const media = checkType(scope, undefined, ['multipart/form-data']);
   const limit = checkLimit(options.limit, Infinity, 'readMultipart');
   claimBodyStream(receive, 'readMultipart');
@@ -142,6 +143,10 @@ class MultipartRun {
       // process when nobody listens (the app skipped the part); readers that
       // pipe or iterate it still get the error through their own listener.
       stream.on('error', ignore);
+      // busboy ends a file cut short with a plain Error ('Unexpected end of
+      // file'); the app reading the stream should see the 400 it means.
+      const destroy = stream.destroy.bind(stream);
+      stream.destroy = (error?: Error) => destroy(error === undefined || error instanceof HttpError ? error : malformed(error));
       stream.once('limit', () => {
         const error = new HttpError(413, `uploaded file '${info.filename ?? name}' is larger than ${options.fileSize} bytes`);
         stream.destroy(error);
@@ -152,7 +157,7 @@ class MultipartRun {
     parser.on('fieldsLimit', () => this.fail(new HttpError(413, `more than ${options.fields ?? 1000} multipart fields`)));
     parser.on('filesLimit', () => this.fail(new HttpError(413, `more than ${options.files} uploaded files`)));
     parser.on('partsLimit', () => this.fail(new HttpError(413, `more than ${options.parts} multipart parts`)));
-    parser.on('error', (error: Error) => this.fail(new HttpError(400, `malformed multipart body: ${error.message}`, { cause: error })));
+    parser.on('error', (error: Error) => this.fail(malformed(error)));
     parser.on('close', () => {
       this.done = true;
       this.signal();
@@ -220,3 +225,7 @@ class MultipartRun {
 }
 
 function ignore(): void {}
+
+function malformed(error: Error): HttpError {
+  return new HttpError(400, `malformed multipart body: ${error.message}`, { cause: error });
+}
