@@ -47,10 +47,10 @@ export async function sendBody(
  * `res.json`). A value JSON cannot represent (`undefined`, a function) is a
  * `TypeError`, never an empty body.
  */
-export function sendJson(send: ResponseSend, status: number, value: unknown, headers?: ResponseHeaders): Promise<void> {
+export async function sendJson(send: ResponseSend, status: number, value: unknown, headers?: ResponseHeaders): Promise<void> {
   const body = JSON.stringify(value);
-  if (body === undefined) return Promise.reject(new TypeError(`sendJson: ${typeof value} cannot be sent as JSON`));
-  return sendBody(send, status, body, 'application/json; charset=utf-8', headers);
+  if (body === undefined) throw new TypeError(`sendJson: ${typeof value} cannot be sent as JSON`);
+  await sendBody(send, status, body, 'application/json; charset=utf-8', headers);
 }
 
 /** Sends `text` as `text/plain; charset=utf-8`. */
@@ -65,7 +65,8 @@ export function sendHtml(send: ResponseSend, status: number, html: string, heade
 
 /**
  * Redirects to `location` (default `302 Found`) with a short text body, as
- * Express's `res.redirect` does for non-HTML clients. The location is
+ * Express's `res.redirect` does for non-HTML clients (Express also offers an
+ * HTML body to browsers and adds `Vary: Accept`; this body never varies). The location is
  * percent-encoded where it holds characters a URL cannot (spaces, CR/LF,
  * non-ASCII), keeping existing escapes, so it cannot split the header.
  */
@@ -97,7 +98,8 @@ export function setCookie(name: string, value: string, options?: CookieOptions):
   try {
     return ['set-cookie', serialize(name, value, options)];
   } catch (error) {
-    throw new InvalidCookie(`setCookie '${printable(name)}': ${(error as Error).message}`, { cause: error });
+    // The cookie package quotes the offending text; escape it so the message cannot carry CR/LF into a log line.
+    throw new InvalidCookie(printable(`setCookie '${name}': ${(error as Error).message}`), { cause: error });
   }
 }
 
