@@ -56,7 +56,7 @@ export function bufferBody(scope: BodyScope, receive: BodyReceive, limit: number
       return bytes;
     });
   }
-  const reading = collect(bodyChunks(scope, receive, limit));
+  const reading = collect(scope, receive, limit);
   taken.set(receive, reading);
   return reading;
 }
@@ -73,40 +73,68 @@ export function claimBodyStream(receive: BodyReceive, reader: string): void {
 }
 
 /**
- * Yields the body's chunks as they arrive. A declared `content-length` above
- * `limit` fails before anything is read; a body that grows past it fails at
- * the chunk that crosses it. The client leaving mid-body rejects with
- * `Disconnected`, which servers treat as a normal end.
+ * Pulls one body chunk: `undefined` after the last one. A body that grows
+ * past `limit` fails at the chunk that crosses it; the client leaving
+ * mid-body rejects with `Disconnected`, which servers treat as a normal end.
  */
-export async function* bodyChunks(scope: BodyScope, receive: BodyReceive, limit: number): AsyncGenerator<Uint8Array> {
-  // Node refuses a request whose content-length is not a number (or that also
-  // has transfer-encoding), so a plain digit string is all there is to read.
-  const declared = foldedHeader(scope.headers, 'content-length');
-  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) throw tooLarge(limit);
-  const bodyEvent = scope.type === 'sse' ? 'sse.request' : 'http.request';
-  let total = 0;
-  for (;;) {
-    const event = await receive();
-    if (event.type === bodyEvent) {
-      const { body, more } = event as { body: Uint8Array; more: boolean };
-      total += body.length;
-      if (total > limit) throw tooLarge(limit);
-      if (body.length > 0) yield body;
-      if (!more) return;
-    } else if (event.type === 'http.disconnect' || event.type === 'sse.disconnect') {
-      throw new Disconnected((event as { reason?: string }).reason ?? 'client_closed');
-    } else {
-      throw new TypeError(`body reader: unexpected '${event.type}' event while reading the body of an '${scope.type}' scope`);
+class BodyPuller {
+  private total = 0;
+  private done = false;
+  private readonly bodyEvent: string;
+
+  constructor(
+    private readonly scope: BodyScope,
+    private readonly receive: BodyReceive,
+    private readonly limit: number,
+  ) {
+    // Node refuses a request whose content-length is not a number (or that also
+    // has transfer-encoding), so a plain digit string is all there is to read.
+    const declared = foldedHeader(scope.headers, 'content-length');
+    if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) throw tooLarge(limit);
+    this.bodyEvent = scope.type === 'sse' ? 'sse.request' : 'http.request';
+  }
+
+  async next(): Promise<Uint8Array | undefined> {
+    while (!this.done) {
+      const event = await this.receive();
+      if (event.type === this.bodyEvent) {
+        const { body, more } = event as { body: Uint8Array; more: boolean };
+        this.total += body.length;
+        if (this.total > this.limit) throw tooLarge(this.limit);
+        if (!more) this.done = true;
+        if (body.length > 0) return body;
+      } else if (event.type === 'http.disconnect' || event.type === 'sse.disconnect') {
+        throw new Disconnected((event as { reason?: string }).reason ?? 'client_closed');
+      } else {
+        throw new TypeError(`body reader: unexpected '${event.type}' event while reading the body of an '${this.scope.type}' scope`);
+      }
     }
+    return undefined;
   }
 }
 
-async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
+/**
+ * Yields the body's chunks as they arrive. A declared `content-length` above
+ * `limit` fails before anything is read (see `BodyPuller` for the rest).
+ */
+export async function* bodyChunks(scope: BodyScope, receive: BodyReceive, limit: number): AsyncGenerator<Uint8Array> {
+  const puller = new BodyPuller(scope, receive, limit);
+  for (let chunk = await puller.next(); chunk !== undefined; chunk = await puller.next()) yield chunk;
+}
+
+/** The whole body in one `Buffer`; a single chunk is wrapped, not copied. */
+async function collect(scope: BodyScope, receive: BodyReceive, limit: number): Promise<Buffer> {
+  const puller = new BodyPuller(scope, receive, limit);
   const parts: Uint8Array[] = [];
   let length = 0;
-  for await (const chunk of chunks) {
+  for (let chunk = await puller.next(); chunk !== undefined; chunk = await puller.next()) {
     parts.push(chunk);
     length += chunk.length;
   }
-  return parts.length === 1 ? Buffer.from(parts[0] as Uint8Array) : Buffer.concat(parts, length);
+  if (parts.length === 0) return Buffer.alloc(0);
+  if (parts.length === 1) {
+    const only = parts[0] as Uint8Array;
+    return Buffer.isBuffer(only) ? only : Buffer.from(only.buffer, only.byteOffset, only.byteLength);
+  }
+  return Buffer.concat(parts, length);
 }

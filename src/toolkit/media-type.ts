@@ -18,6 +18,10 @@ export interface MediaType {
 export function requestMediaType(headers: readonly HeaderPair[]): MediaType | undefined {
   const value = foldedHeader(headers, 'content-type');
   if (value === undefined) return undefined;
+  if (!value.includes(';')) {
+    const type = value.trim().toLowerCase();
+    return type === '' ? undefined : { type, charset: undefined };
+  }
   const [essence = '', ...params] = value.split(';');
   const type = essence.trim().toLowerCase();
   if (type === '') return undefined;

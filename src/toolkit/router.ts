@@ -84,8 +84,8 @@ interface Route {
   method: string;
   path: string;
   match: PatternMatcher;
-  /** The handler as an app (params on the scope), wrapped in the middleware registered before it. */
-  app: App;
+  /** Runs the route for a matched scope. */
+  run: (scope: Scope, receive: Receive, send: Send, params: object) => Promise<void>;
 }
 
 type Register<H extends 'http' | 'sse' | 'websocket'> = <Path extends string>(
@@ -109,7 +109,8 @@ export interface Router extends App {
   /**
    * Wraps the routes added after this call in PAGI middleware (`(app) => app`),
    * in order (the first is outermost). It runs once a route matched, and
-   * sees the parameters under `scope['toolkit.params']`.
+   * sees the parameters under `scope['toolkit.params']`; the handler gets the
+   * scope the middleware passed on (e.g. with a `'myapp.user'` key).
    */
   use(...middleware: Middleware[]): Router;
 }
@@ -133,8 +134,14 @@ export function router(options: RouterOptions = {}): Router {
     (kind: RouteKind, method: string) =>
     (path: string, handler: (ctx: never) => Promise<void> | void): Router => {
       if (typeof handler !== 'function') throw new TypeError(`router: the handler for '${path}' is not a function`);
-      const app = middleware.reduceRight((inner, wrap) => wrap(inner), handlerApp(kind, handler as (ctx: unknown) => Promise<void> | void));
-      routes.push({ kind, method, path, match: compilePattern(path, options), app });
+      const invoke = handlerInvoker(kind, handler as (ctx: unknown) => Promise<void> | void);
+      let run: Route['run'] = invoke;
+      if (middleware.length > 0) {
+        // Middleware sees (and may replace) the scope, so the parameters travel on it.
+        const app = middleware.reduceRight<App>((inner, wrap) => wrap(inner), (scope, receive, send) => invoke(scope, receive, send, paramsOf(scope)));
+        run = (scope, receive, send, params) => app({ ...scope, [PARAMS_KEY]: params } as Scope, receive, send);
+      }
+      routes.push({ kind, method, path, match: compilePattern(path, options), run });
       return self;
     };
 
@@ -165,7 +172,7 @@ async function route(routes: readonly Route[], scope: HTTPScope | SSEScope | Web
     for (const r of routes) {
       if (r.kind !== 'websocket') continue;
       const found = r.match(path);
-      if (found) return r.app(withParams(scope, found.params), receive, send);
+      if (found) return r.run(scope, receive, send, found.params);
     }
     throw new HttpError(404);
   }
@@ -173,7 +180,7 @@ async function route(routes: readonly Route[], scope: HTTPScope | SSEScope | Web
     for (const r of routes) {
       if (r.kind !== 'sse') continue;
       const found = r.match(path);
-      if (found) return r.app(withParams(scope, found.params), receive, send);
+      if (found) return r.run(scope, receive, send, found.params);
     }
   }
   const method = scope.method;
@@ -187,7 +194,7 @@ async function route(routes: readonly Route[], scope: HTTPScope | SSEScope | Web
       continue;
     }
     if (r.method === '*' || r.method === method || (method === 'HEAD' && r.method === 'GET')) {
-      return r.app(withParams(scope, found.params), receive, send);
+      return r.run(scope, receive, send, found.params);
     }
     allowed.add(r.method);
   }
@@ -218,32 +225,28 @@ async function answerOptions(send: Send, allow: string): Promise<void> {
   await send({ type: 'http.response.body', body: allow });
 }
 
-function withParams<S extends Scope>(scope: S, params: object): S {
-  return { ...scope, [PARAMS_KEY]: params };
+function paramsOf(scope: Scope): object {
+  return ((scope as unknown as Record<string, unknown>)[PARAMS_KEY] ?? {}) as object;
 }
 
-function paramsOf(scope: Scope): never {
-  return ((scope as unknown as Record<string, unknown>)[PARAMS_KEY] ?? {}) as never;
-}
-
-/** A handler as a PAGI app: builds its context from the (possibly middleware-changed) scope. */
-function handlerApp(kind: RouteKind, handler: (ctx: unknown) => Promise<void> | void): App {
+/** Calls a handler with the context of its kind, and performs the terminal act it may have left out. */
+function handlerInvoker(kind: RouteKind, handler: (ctx: unknown) => Promise<void> | void): Route['run'] {
   if (kind === 'http') {
-    return async (scope, receive, send) => {
-      await handler({ scope, receive, send, params: paramsOf(scope) });
+    return async (scope, receive, send, params) => {
+      await handler({ scope, receive, send, params });
     };
   }
   if (kind === 'sse') {
-    return async (scope, receive, send) => {
+    return async (scope, receive, send, params) => {
       const sse = new SSEStream(scope as SSEScope, send);
-      await handler({ scope, receive, send, params: paramsOf(scope), sse });
+      await handler({ scope, receive, send, params, sse });
       // Returning ends the stream (an empty one if the handler sent nothing).
       if (!sse.closed && (scope as SSEScope)['pagi.connection'].is_connected()) await sse.close();
     };
   }
-  return async (scope, receive, send) => {
+  return async (scope, receive, send, params) => {
     const socket = new WebSocketConnection(scope as WebSocketScope, receive as never, send);
-    await handler({ scope, params: paramsOf(scope), socket });
+    await handler({ scope, params, socket });
     if (socket.needsClose && (scope as WebSocketScope)['pagi.connection'].is_connected()) await socket.close();
   };
 }

@@ -78,19 +78,19 @@ describe('redirect', () => {
   ])('encodes %j as encodeurl does', async (location) => {
     const r = recorder();
     await redirect(r.send, location);
-    const start = r.events[0] as { headers: Array<[string, string]>; status: number };
+    const start = r.events[0] as unknown as { headers: Array<[string, string]>; status: number };
     expect(start.status).toBe(302);
     const sent = start.headers.find(([n]) => n === 'location')?.[1];
     expect(sent).toBe(encodeurl(location));
     expect(sent).not.toMatch(/[\r\n ]/);
-    expect(String((r.events[1] as { body: Buffer }).body)).toBe(`Found. Redirecting to ${sent}`);
+    expect(String((r.events[1] as unknown as { body: Buffer }).body)).toBe(`Found. Redirecting to ${sent}`);
   });
 
   it('takes other 3xx statuses and refuses non-redirect ones', async () => {
     const r = recorder();
     await redirect(r.send, '/x', 308);
     expect(r.events[0]).toMatchObject({ status: 308 });
-    expect(String((r.events[1] as { body: Buffer }).body)).toBe('Permanent Redirect. Redirecting to /x');
+    expect(String((r.events[1] as unknown as { body: Buffer }).body)).toBe('Permanent Redirect. Redirecting to /x');
     await expect(redirect(r.send, '/x', 200)).rejects.toThrow(RangeError);
   });
 });

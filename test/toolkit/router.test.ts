@@ -119,7 +119,7 @@ describe('middleware and parameters', () => {
       (name: string): Middleware =>
       (inner: App): App =>
       async (scope, receive, send) => {
-        order.push(`${name}:${JSON.stringify((scope as Record<string, unknown>)[PARAMS_KEY])}`);
+        order.push(`${name}:${JSON.stringify((scope as unknown as Record<string, unknown>)[PARAMS_KEY])}`);
         return inner({ ...scope, 'test.user': name } as typeof scope, receive, send);
       };
     const app = router()

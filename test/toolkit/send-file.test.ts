@@ -23,7 +23,7 @@ beforeAll(async () => {
   files = await createFixtureFiles();
   const statics = serveStatic(files.root, { fallthrough: false, index: false, redirect: false });
   native = http.createServer((req, res) =>
-    statics(req, res, (error?: { status?: number; headers?: Record<string, string> }) => {
+    statics(req, res, (error?: { status?: number; headers?: Record<string, string> | undefined }) => {
       // What an error handler sees from send: the status and, for 416, content-range.
       res.statusCode = error?.status ?? 404;
       for (const [name, value] of Object.entries(error?.headers ?? {})) res.setHeader(name, value);
