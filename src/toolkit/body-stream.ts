@@ -39,6 +39,7 @@ export function checkLimit(limit: number | undefined, fallback: number, reader: 
   return value;
 }
 
+/** The 413 of a body over `limit`. */
 export function tooLarge(limit: number): HttpError {
   return new HttpError(413, `request body is larger than ${limit} bytes`);
 }

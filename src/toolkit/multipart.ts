@@ -35,6 +35,7 @@ export interface MultipartFile {
   stream: Readable;
 }
 
+/** One part of a multipart body, discriminated on `type`. */
 export type MultipartPart = MultipartField | MultipartFile;
 
 /** Limits of `readMultipart`; crossing any of them is a 413. */

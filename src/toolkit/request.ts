@@ -47,11 +47,13 @@ export class HeaderView implements Iterable<[string, string]> {
     return this.getAll('set-cookie');
   }
 
+  /** Whether a header of that name (case-insensitive) is present. */
   has(name: string): boolean {
     const wanted = name.toLowerCase();
     return this.#pairs.some(([n]) => n === wanted);
   }
 
+  /** Each name once, lower-case, in order of first appearance. */
   *keys(): IterableIterator<string> {
     const seen = new Set<string>();
     for (const [n] of this.#pairs) {
@@ -61,18 +63,22 @@ export class HeaderView implements Iterable<[string, string]> {
     }
   }
 
+  /** The folded value of each name, in the order of `keys()`. */
   *values(): IterableIterator<string> {
     for (const [, v] of this.entries()) yield v;
   }
 
+  /** `[name, folded value]` for each name, in the order of `keys()`. */
   *entries(): IterableIterator<[string, string]> {
     for (const n of this.keys()) yield [n, foldedHeader(this.#pairs, n) as string];
   }
 
+  /** Calls `callback(value, name, view)` for each entry. */
   forEach(callback: (value: string, name: string, view: HeaderView) => void): void {
     for (const [n, v] of this.entries()) callback(v, n, this);
   }
 
+  /** Same as `entries()`. */
   [Symbol.iterator](): IterableIterator<[string, string]> {
     return this.entries();
   }

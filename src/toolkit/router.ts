@@ -69,8 +69,11 @@ export interface WebSocketContext<P> {
   socket: WebSocketConnection;
 }
 
+/** An HTTP route handler: answers through `ctx.send` (the response helpers) or throws an `HttpError`. */
 export type HttpHandler<P> = (ctx: HttpContext<P>) => Promise<void> | void;
+/** An SSE route handler: writes to `ctx.sse`; returning ends the stream. */
 export type SSEHandler<P> = (ctx: SSEContext<P>) => Promise<void> | void;
+/** A WebSocket route handler: talks through `ctx.socket`; returning closes it (1000). */
 export type WebSocketHandler<P> = (ctx: WebSocketContext<P>) => Promise<void> | void;
 
 /** Options of `router()`. */
@@ -88,6 +91,7 @@ interface Route {
   run: (scope: Scope, receive: Receive, send: Send, params: object) => Promise<void>;
 }
 
+/** Adds a route for `path` (Express 5 syntax); `handler`'s `params` are typed from the path. Returns the router. */
 type Register<H extends 'http' | 'sse' | 'websocket'> = <Path extends string>(
   path: Path,
   handler: H extends 'http' ? HttpHandler<ParamsOf<Path>> : H extends 'sse' ? SSEHandler<ParamsOf<Path>> : WebSocketHandler<ParamsOf<Path>>,
@@ -95,10 +99,15 @@ type Register<H extends 'http' | 'sse' | 'websocket'> = <Path extends string>(
 
 /** A router is a PAGI app with methods to add routes. */
 export interface Router extends App {
+  /** A GET route; it also answers HEAD (the server drops the body). */
   get: Register<'http'>;
+  /** A POST route. */
   post: Register<'http'>;
+  /** A PUT route. */
   put: Register<'http'>;
+  /** A PATCH route. */
   patch: Register<'http'>;
+  /** A DELETE route. */
   delete: Register<'http'>;
   /** Every method. */
   all: Register<'http'>;
