@@ -3,12 +3,9 @@
 // and written by hand in raw PAGI (serve()). Goals (issue 17): ≥ 1.5× Express, ≥ 0.90× raw PAGI.
 import { config } from '../lib/config.mjs';
 import { httpScenario } from '../lib/http-scenario.mjs';
+import { documentOfOneKilobyte } from '../lib/json-document.mjs';
 
-const doc = { id: 12345, name: 'benchmark', active: true, tags: ['a', 'b', 'c'], items: [] };
-while (Buffer.byteLength(JSON.stringify(doc)) < 1000) {
-  doc.items.push({ sku: `item-${doc.items.length}`, qty: doc.items.length % 7, price: 9.99 });
-}
-const body = Buffer.from(JSON.stringify(doc));
+const body = documentOfOneKilobyte();
 
 await httpScenario({
   scenario: 'toolkit',
