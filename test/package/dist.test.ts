@@ -64,6 +64,23 @@ describe.skipIf(!built)('the built package (dist/)', () => {
     expect(JSON.parse(out)).toEqual(['function', 'function', 'function', true, 'function']);
   });
 
+  it('calls into the toolkit dependencies (busboy, range-parser, etag, fresh, mime-types) from ESM and CJS', () => {
+    // Default imports of CommonJS packages only fail when called, so call them.
+    const script = `
+      const B = 'b';
+      const body = Buffer.from('--' + B + '\\r\\nContent-Disposition: form-data; name="f"; filename="a.txt"\\r\\n\\r\\nhi\\r\\n--' + B + '--\\r\\n');
+      const scope = { type: 'http', method: 'GET', headers: [['content-type', 'multipart/form-data; boundary=' + B], ['range', 'bytes=0-1']] };
+      const names = [];
+      for await (const part of t.readMultipart(scope, async () => ({ type: 'http.request', body, more: false }))) names.push(part.filename);
+      const events = [];
+      await t.sendFile(async (e) => events.push(e.status ?? e.length), scope, process.cwd() + '/package.json');
+      console.log(JSON.stringify({ names, events }));
+    `;
+    const expected = { names: ['a.txt'], events: [206, 2] };
+    expect(JSON.parse(node(['--input-type=module', '-e', `const t = await import('pagi/toolkit'); ${script}`]))).toEqual(expected);
+    expect(JSON.parse(node(['-e', `const t = require('pagi/toolkit'); (async () => { ${script} })()`]))).toEqual(expected);
+  });
+
   it('ships type declarations for every subpath', () => {
     for (const file of ['index.d.ts', 'index.d.cts', 'server/index.d.ts', 'server/index.d.cts', 'testing/index.d.ts', 'testing/index.d.cts', 'toolkit/index.d.ts', 'toolkit/index.d.cts']) {
       expect(existsSync(`${root}dist/${file}`), file).toBe(true);
