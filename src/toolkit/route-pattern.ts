@@ -9,7 +9,8 @@
  * literal segment matches only its own spelling, and `%2F` inside a
  * parameter is part of the parameter (`/files/:name` takes `a%2Fb` as
  * `'a/b'`) instead of a segment boundary. So a route answers exactly the
- * targets the same route in Express answers.
+ * targets the same route in Express answers. (A raw `#`, where Express cuts
+ * the path and this matcher would not, is refused by the router.)
  */
 import { match, type MatchFunction, type ParamData } from 'path-to-regexp';
 import { encodedRootPrefix, encodePath } from '../protocol/paths.js';

@@ -177,6 +177,8 @@ export function router(options: RouterOptions = {}): Router {
 /** Finds the route for `scope` and runs it, or throws the 404/405 the request earned. */
 async function route(routes: readonly Route[], scope: HTTPScope | SSEScope | WebSocketScope, receive: Receive, send: Send): Promise<void> {
   const path = routingPath(scope);
+  // Express cuts the path at a '#', a decoding router would not: one target, one meaning (§3.3).
+  if (path.includes('#')) throw new HttpError(400, 'request target contains "#"');
   if (scope.type === 'websocket') {
     for (const r of routes) {
       if (r.kind !== 'websocket') continue;

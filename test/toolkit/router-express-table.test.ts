@@ -98,7 +98,22 @@ const TARGETS = [
   '/users/%ED%A0%80',
   '/users/caf%C3%A9',
   '/users/caf\xe9',
+  '/users/1\\x',
+  '/users\\1',
+  'HTTPS://H/users/9',
+  'http://h',
+  'http://h?q=1',
+  '/%2575sers/1',
+  '/./users/1',
+  '/users/./1',
+  '/users/%2e%2e',
+  '/users/1?x=\\',
 ];
+
+// Targets on which Express and a decoding router could decide differently: the toolkit refuses them
+// with 400 (PROTOCOL.md §3.3, one target, one meaning) where Express cuts at the '#'. Encodings in the
+// prefix a mount compares (`/%61pi`, `/api%2F…`) are mount's rules, held to test/compose's target table.
+const REFUSED = ['/users/1#frag', '/api/users/1#/x', '/files/a#b/c'];
 
 let native: http.Server;
 let nativePort = 0;
@@ -126,6 +141,11 @@ describe('router() decides like Express 5 on every target', () => {
     const request = Buffer.from(`GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`, 'latin1');
     const [a, b] = await Promise.all([rawExchange({ port: nativePort, request }), rawExchange({ port: pagi.port, request })]);
     expect(decision(b)).toEqual(decision(a));
+  });
+
+  it.each(REFUSED)('refuses %s with 400', async (target) => {
+    const request = Buffer.from(`GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`, 'latin1');
+    expect(decision(await rawExchange({ port: pagi.port, request }))).toBe(400);
   });
 
   it('covers matches, decoded parameters and refusals (the table is not vacuous)', async () => {
