@@ -11,6 +11,7 @@ import {
   type BodyReceive,
   type BodyScope,
 } from './body-stream.js';
+import type { Scope } from '../protocol/types.js';
 import { HttpError } from './errors.js';
 import { matchesMediaType, requestMediaType, type MediaType } from './media-type.js';
 
@@ -25,8 +26,11 @@ export interface BodyOptions {
   type?: string | readonly string[];
 }
 
-/** The scope as the body readers take it: any `http` or `sse` scope. */
-export type BodyScopeInput = BodyScope | { type: string };
+/**
+ * The scope as the body readers take it: an app's `Scope` as it comes (an
+ * `http` or `sse` one is read; any other type throws `UnsupportedScope`).
+ */
+export type BodyScopeInput = Scope;
 
 /**
  * The whole body as a `Buffer` (any content type unless `type` says otherwise).

@@ -11,7 +11,7 @@
  */
 import { Disconnected, UnsupportedScope } from '../protocol/errors.js';
 import { foldedHeader } from '../protocol/headers.js';
-import type { ConnectionScope, HTTPScope, ReceiveEvent, SSEScope } from '../protocol/types.js';
+import type { HTTPScope, ReceiveEvent, SSEScope, Scope } from '../protocol/types.js';
 import { BodyAlreadyRead, HttpError } from './errors.js';
 
 /** Scopes that carry a request body. */
@@ -26,7 +26,7 @@ export const DEFAULT_BODY_LIMIT = 100 * 1024;
 const taken = new WeakMap<BodyReceive, Promise<Buffer> | 'stream'>();
 
 /** Throws unless `scope` can carry a body. */
-export function assertBodyScope(scope: ConnectionScope | { type: string }, reader: string): asserts scope is BodyScope {
+export function assertBodyScope(scope: Scope, reader: string): asserts scope is BodyScope {
   if (scope.type !== 'http' && scope.type !== 'sse') throw new UnsupportedScope(scope.type, reader);
 }
 
