@@ -41,8 +41,11 @@ export interface SendFileOptions {
   headers?: ResponseHeaders;
 }
 
-/** The part of a scope `sendFile` reads: the method and the conditional/range headers. */
-export type FileRequest = HeaderSource & { method?: string };
+/**
+ * The part of a scope `sendFile` reads: the conditional and range headers.
+ * (HEAD needs nothing here: the server sends the head and never opens the file.)
+ */
+export type FileRequest = HeaderSource;
 
 const UP_PATH = /(?:^|[\\/])\.\.(?:[\\/]|$)/;
 const BYTES_RANGE = /^ *bytes=/;
