@@ -28,7 +28,7 @@ describe('scripts/run-example.mjs', () => {
     const { code, stderr } = await runExampleScript('no-such-example');
     expect(code).toBe(1);
     expect(stderr).toContain("unknown example 'no-such-example'");
-    for (const name of ['hello', 'hybrid', 'websocket-echo', 'migrate-route-by-route']) expect(stderr).toContain(`  ${name}\n`);
+    for (const name of ['hello', 'hybrid', 'websocket-echo', 'migrate-route-by-route', 'shadow-migration']) expect(stderr).toContain(`  ${name}\n`);
     expect(stderr).not.toContain('_support');
   });
 

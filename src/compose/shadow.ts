@@ -31,6 +31,12 @@ export interface ShadowOptions {
    * side effects (a dry-run mode, a copy of the data).
    */
   methods?: Iterable<string>;
+  /**
+   * Which requests are shadowed, after `methods`: typically the routes the
+   * candidate implements, `(scope) => scope.path.startsWith('/api/users')`.
+   * Others go to the primary alone and are not counted. Default: all.
+   */
+  filter?: (scope: HTTPScope) => boolean;
   /** Request-body bytes copied to the candidate; a larger body skips the exchange. Default 1 MiB. */
   bodyLimit?: number;
   /** Seconds the candidate has to complete its response once it has the whole request body. Default `2`. */
@@ -93,6 +99,7 @@ export function shadow(primary: App, candidate: App, options: ShadowOptions = {}
 interface Settings {
   sampleRate: number;
   methods: ReadonlySet<string>;
+  filter: ((scope: HTTPScope) => boolean) | undefined;
   bodyLimit: number;
   timeoutMs: number;
   maxConcurrent: number;
@@ -112,6 +119,7 @@ function resolveOptions(options: ShadowOptions): Settings {
   return {
     sampleRate,
     methods: new Set([...(options.methods ?? ['GET', 'HEAD'])].map((m) => m.toUpperCase())),
+    filter: options.filter,
     bodyLimit: nonNegative('bodyLimit', options.bodyLimit ?? MIB),
     timeoutMs: timeout * 1000,
     maxConcurrent: nonNegative('maxConcurrent', options.maxConcurrent ?? 16),
@@ -165,7 +173,7 @@ class Shadow {
     if (scope.type === 'lifespan') return this.runLifespan(scope, receive, send);
     if (scope.type !== 'http') return this.primary(scope, receive, send);
     const s = this.settings;
-    if (!s.methods.has(scope.method)) return this.primary(scope, receive, send);
+    if (!s.methods.has(scope.method) || !this.selected(scope)) return this.primary(scope, receive, send);
     if (s.sampleRate < 1 && !(Math.random() < s.sampleRate)) return this.primary(scope, receive, send);
     const route = this.routeOf(scope);
     const reason = this.refusal(scope);
@@ -244,6 +252,16 @@ class Shadow {
   private idle(): Promise<void> {
     if (this.open.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private selected(scope: HTTPScope): boolean {
+    if (this.settings.filter === undefined) return true;
+    try {
+      return this.settings.filter(scope) === true;
+    } catch (error) {
+      console.error('pagi shadow: the filter option threw; not shadowing this request', error);
+      return false;
+    }
   }
 
   private routeOf(scope: HTTPScope): string {

@@ -516,7 +516,7 @@ describe('shadow: which requests go to the candidate', () => {
     };
   }
 
-  it('sends GET and HEAD only by default, and only the sampled fraction', async () => {
+  it('sends GET and HEAD only by default, only what the filter selects, and only the sampled fraction', async () => {
     const candidate = counting();
     const { app, server } = await serveShadow(json(200, { ok: true }), candidate.app);
     await fetch(server.url, { method: 'POST', body: 'x' }).then((r) => r.text());
@@ -525,6 +525,13 @@ describe('shadow: which requests go to the candidate', () => {
     await fetch(server.url).then((r) => r.text());
     await app.idle();
     expect(candidate.calls.map((s) => (s as HTTPScope).method)).toEqual(['HEAD', 'GET']);
+
+    const filtered = counting();
+    const only = await serveShadow(json(200, { ok: true }), filtered.app, { filter: (scope) => scope.path.startsWith('/api/users') });
+    for (const path of ['/api/users/1', '/about', '/api/usersx']) await fetch(only.server.url + path).then((r) => r.text());
+    await only.app.idle();
+    expect(filtered.calls.map((s) => (s as HTTPScope).path)).toEqual(['/api/users/1', '/api/usersx']);
+    expect(only.app.report().total.shadowed).toBe(2);
 
     const never = counting();
     const sampled = await serveShadow(json(200, { ok: true }), never.app, { sampleRate: 0 });

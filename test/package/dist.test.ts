@@ -3,7 +3,7 @@
  * `exports`, in ESM and CJS. Runs against `dist/` (CI builds before testing).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -83,6 +83,27 @@ describe.skipIf(!built)('the built package (dist/)', () => {
     const expected = { names: ['a.txt'], events: [206, 2] };
     expect(JSON.parse(node(['--input-type=module', '-e', `const t = await import('pagi/toolkit'); ${script}`]))).toEqual(expected);
     expect(JSON.parse(node(['-e', `const t = require('pagi/toolkit'); (async () => { ${script} })()`]))).toEqual(expected);
+  });
+
+  it("runs the README's CommonJS snippets' requires against the CJS build, and they parse", () => {
+    const readme = readFileSync(`${root}README.md`, 'utf8');
+    const snippets = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((code) => code.includes("require('pagi"));
+    expect(snippets.length).toBeGreaterThanOrEqual(4);
+    const imports = snippets.flatMap((code) =>
+      [...code.matchAll(/const \{ ([\w, ]+) \} = require\('(pagi(?:\/\w+)?)'\)/g)].map((m) => ({ from: m[2]!, names: m[1]!.split(/,\s*/) })),
+    );
+    expect(imports.length).toBeGreaterThanOrEqual(snippets.length);
+    const out = node(['-e', `const wanted = ${JSON.stringify(imports)}; console.log(JSON.stringify(wanted.flatMap(({ from, names }) => names.filter((n) => typeof require(from)[n] !== 'function').map((n) => from + ':' + n))));`]);
+    expect(JSON.parse(out)).toEqual([]);
+    const dir = mkdtempSync(join(root, 'test/package/.types-'));
+    try {
+      snippets.forEach((code, i) => {
+        writeFileSync(join(dir, `snippet-${i}.cjs`), code);
+        node(['--check', join(dir, `snippet-${i}.cjs`)]);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('ships type declarations for every subpath', () => {
