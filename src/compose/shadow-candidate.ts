@@ -48,9 +48,10 @@ export class CandidateRun {
   private readonly validator: SendValidator;
   private timer: NodeJS.Timeout | undefined;
   private sinceYield = 0;
+  private readonly scope: HTTPScope;
+  private markSettled!: () => void;
 
   constructor(
-    app: App,
     scope: HTTPScope,
     candidateState: Record<string, unknown>,
     private readonly tee: RequestTee,
@@ -64,14 +65,29 @@ export class CandidateRun {
       this.fail({ kind: 'error', error: new ShadowCandidateFailed(`the candidate called abort(${detail === undefined ? '' : JSON.stringify(detail)})`) }),
     );
     this.observed = new ObservedResponse(startedAt, jsonLimit, scope.method !== 'HEAD');
-    const copy = candidateScope(scope, candidateState, this.connection);
-    this.validator = createSendValidator(copy);
-    this.settled = Promise.resolve()
-      .then(() => app(copy, tee.candidateReceive, this.send))
+    this.scope = candidateScope(scope, candidateState, this.connection);
+    this.validator = createSendValidator(this.scope);
+    this.settled = new Promise((resolve) => (this.markSettled = resolve));
+  }
+
+  /**
+   * Runs the candidate app. Called on the next turn of the event loop after
+   * the primary started, so that the primary's synchronous work (often its
+   * whole response) goes first and the candidate's CPU time lands after it.
+   */
+  start(app: App): void {
+    if (this.decided !== undefined) {
+      // Cancelled before it ran: nothing to wait for.
+      this.markSettled();
+      return;
+    }
+    Promise.resolve()
+      .then(() => app(this.scope, this.tee.candidateReceive, this.send))
       .then(
         () => this.appSettled(undefined, false),
         (error: unknown) => this.appSettled(error, true),
-      );
+      )
+      .finally(this.markSettled);
   }
 
   /** Starts the clock: the candidate has the whole request body. */

@@ -102,7 +102,7 @@ export class ShadowExchange {
       () => this.skip('body-limit'),
       () => this.skip('body-unread'),
     );
-    this.run = new CandidateRun(context.candidate, scope, context.candidateState, this.tee, context.timeoutMs, startedAt, context.jsonLimit);
+    this.run = new CandidateRun(scope, context.candidateState, this.tee, context.timeoutMs, startedAt, context.jsonLimit);
     if (this.tee.bodyComplete) this.run.startTimer();
     // The client leaving (or the primary's response being cut) ends the comparison at once.
     scope['pagi.connection'].on_disconnect(() => this.skip('primary-incomplete'));
@@ -110,10 +110,20 @@ export class ShadowExchange {
     void this.run.settled.then(() => context.released());
   }
 
-  /** Runs the primary; its promise is the caller's, completion and rejection alike (§11). */
+  /**
+   * Runs the primary now, as if `shadow` were not there, and the candidate on
+   * the next turn of the event loop. The primary's promise is the caller's,
+   * completion and rejection alike (§11).
+   */
   runPrimary(primary: App): Promise<void> {
-    const settled = Promise.resolve().then(() => primary(this.scope, this.tee.primaryReceive, this.primarySend));
+    let settled: Promise<void>;
+    try {
+      settled = primary(this.scope, this.tee.primaryReceive, this.primarySend);
+    } catch (error) {
+      settled = Promise.reject(error);
+    }
     settled.then(this.primarySettled, this.primarySettled);
+    setImmediate(startCandidate, this.run, this.context.candidate);
     return settled;
   }
 
@@ -197,6 +207,10 @@ export class ShadowExchange {
     this.finished = true;
     this.context.done(this, result);
   }
+}
+
+function startCandidate(run: CandidateRun, candidate: App): void {
+  run.start(candidate);
 }
 
 function side(view: ObservedResponse): ShadowSide {
