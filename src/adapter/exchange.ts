@@ -17,6 +17,7 @@ import { BodyReader, type ReaderHost } from './receive.js';
 import { log, type ResolvedOptions } from './options.js';
 import { streamFileBody, type FileBodyEvent } from './file-body.js';
 import { formatSseComment, formatSseEvent } from '../protocol/sse-format.js';
+import { describeScope, rejectedSend, unawaitedSendMessage, watchedSend, type UnawaitedSendSink } from '../protocol/unawaited.js';
 import { ResponseWriter } from './response-writer.js';
 import type { LiveExchanges } from './live-exchanges.js';
 
@@ -46,7 +47,7 @@ const kExchange = Symbol('pagi.exchange');
 type TrackedResponse = ServerResponse & { [kExchange]?: Exchange | undefined };
 const RESOLVED = Promise.resolve();
 
-export class Exchange implements ReaderHost {
+export class Exchange implements ReaderHost, UnawaitedSendSink {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly scope: HTTPScope | SSEScope;
@@ -69,6 +70,7 @@ export class Exchange implements ReaderHost {
   private busy = false;
   private queue: QueuedSend[] | undefined;
   private finalized = false;
+  private reportedUnawaited = false;
   private readonly tracker: LiveExchanges | undefined;
   private readonly isHead: boolean;
   private readonly sse: boolean;
@@ -144,9 +146,7 @@ export class Exchange implements ReaderHost {
   // -------------------------------------------------------------------- send
 
   private enqueue(event: unknown): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      (this.queue ??= []).push({ event, resolve, reject });
-    });
+    return watchedSend((resolve, reject) => void (this.queue ??= []).push({ event, resolve, reject }), this, event);
   }
 
   /** §2.3 checks in order: client gone, app finished, then the validator; a rejected send changes nothing. */
@@ -160,25 +160,48 @@ export class Exchange implements ReaderHost {
       const pending = this.perform(step);
       if (pending === undefined) return RESOLVED;
       this.busy = true;
-      return this.track(pending);
+      return this.track(pending, event);
     } catch (error) {
-      return Promise.reject(error);
+      // Deviation 9: a rejection the app never awaits is logged, never an unhandled rejection.
+      return rejectedSend(error, this, event);
     }
   }
 
   /** Keeps later sends queued until this one settles (deviation 3: sends are served in call order). */
-  private async track(pending: Promise<void>): Promise<void> {
-    try {
-      await pending;
-    } finally {
-      this.busy = false;
-      // Serve queued sends until one has to wait again (that one re-enters track()).
-      const queue = this.queue;
-      while (!this.busy && queue !== undefined && queue.length > 0) {
-        const next = queue.shift() as QueuedSend;
-        this.runSend(next.event).then(next.resolve, next.reject);
-      }
+  private track(pending: Promise<void>, event: unknown): Promise<void> {
+    return watchedSend(
+      (resolve, reject) => {
+        pending.then(
+          () => {
+            this.sendSettled();
+            resolve();
+          },
+          (error: unknown) => {
+            this.sendSettled();
+            reject(error);
+          },
+        );
+      },
+      this,
+      event,
+    );
+  }
+
+  /** Serves queued sends until one has to wait again (that one re-enters track()). */
+  private sendSettled(): void {
+    this.busy = false;
+    const queue = this.queue;
+    while (!this.busy && queue !== undefined && queue.length > 0) {
+      const next = queue.shift() as QueuedSend;
+      this.runSend(next.event).then(next.resolve, next.reject);
     }
+  }
+
+  /** UnawaitedSendSink: the first unawaited failure of this scope is an error log, later ones debug. */
+  unawaitedSend(error: unknown, event: unknown): void {
+    const level = this.reportedUnawaited ? 'debug' : 'error';
+    this.reportedUnawaited = true;
+    log(this.options.logger, level, unawaitedSendMessage(event, describeScope(this.scope)), error);
   }
 
   /** Carries out a validated event. Returns a promise only when the send must wait. */

@@ -31,6 +31,7 @@
  * first declined app's error, so nothing is swallowed.
  */
 import { createSendValidator } from '../protocol/validate.js';
+import { consoleSink, rejectedSend } from '../protocol/unawaited.js';
 import type { App, ConnectionScope, Receive, ReceiveEvent, Scope, Send, SendEvent } from '../protocol/types.js';
 import { fanOutLifespan } from './lifespan-fanout.js';
 import { notFound } from './not-found.js';
@@ -44,6 +45,7 @@ export interface CascadeOptions {
 }
 
 const DEFAULT_REPLAY_LIMIT = 1024 * 1024;
+const RESOLVED = Promise.resolve();
 
 /** Tries `apps` in order; the first that does not decline answers. */
 export function cascade(...apps: App[]): App;
@@ -132,12 +134,20 @@ class CascadeRun {
   private deciding(attempt: Attempt, index: number): Send {
     const validator = createSendValidator(this.scope);
     let mode: 'undecided' | 'forward' | 'swallow' = 'undecided';
-    return async (event: SendEvent): Promise<void> => {
+    // Not async: the server's own send promise goes back to the app untouched, so a
+    // rejection the app never awaits is reported by the server (deviation 9), not lost
+    // in a wrapper promise that would end the process as an unhandled rejection.
+    return (event: SendEvent): Promise<void> => {
       if (mode === 'forward') return this.send(event);
-      const step = validator.check(event);
+      let step;
+      try {
+        step = validator.check(event);
+      } catch (error) {
+        return rejectedSend(error, consoleSink(this.scope), event);
+      }
       if (mode === 'swallow') {
         validator.commit(step);
-        return;
+        return RESOLVED;
       }
       const e = step.event;
       if (e.type === 'http.response.start' && this.declines.has(e.status) && this.log.replayable) {
@@ -145,7 +155,7 @@ class CascadeRun {
         mode = 'swallow';
         attempt.reader.detach(endEventFor(this.scope));
         attempt.next = this.start(index + 1);
-        return;
+        return RESOLVED;
       }
       // Anything else answers: no fall-through after this.
       mode = 'forward';

@@ -6,6 +6,7 @@
 import { LifespanStartupFailed } from '../protocol/errors.js';
 import type { App, LifespanScope, ReceiveEvent, SendEvent } from '../protocol/types.js';
 import { createSendValidator } from '../protocol/validate.js';
+import { rejectedSend, unawaitedSendMessage, type UnawaitedSendSink } from '../protocol/unawaited.js';
 import type { Logger } from './logger.js';
 
 export interface LifespanOptions {
@@ -28,6 +29,8 @@ export interface Lifespan {
 }
 
 type Answer = { ok: true } | { ok: false; message: string };
+
+const RESOLVED = Promise.resolve();
 
 /**
  * Runs startup. Resolves when the app answered `complete` (or declined);
@@ -66,20 +69,28 @@ export async function startLifespan(app: App, options: LifespanOptions): Promise
     });
   };
 
-  const send = async (event: SendEvent): Promise<void> => {
-    const step = validator.check(event);
+  const sink: UnawaitedSendSink = { unawaitedSend: (error, event) => log.error(unawaitedSendMessage(event, 'lifespan'), error) };
+  const send = (event: SendEvent): Promise<void> => {
+    let step;
+    try {
+      step = validator.check(event);
+    } catch (error) {
+      // Deviation 9: an app that never awaits this (an HTTP handler sending on the lifespan scope) must not crash the server.
+      return rejectedSend(error, sink, event);
+    }
     validator.commit(step);
     const e = step.event;
     if (e.type === 'lifespan.startup.complete') answerStartup({ ok: true });
     else if (e.type === 'lifespan.startup.failed') answerStartup({ ok: false, message: e.message });
     else if (e.type === 'lifespan.shutdown.complete') answerShutdown?.({ ok: true });
     else if (e.type === 'lifespan.shutdown.failed') answerShutdown?.({ ok: false, message: e.message });
+    return RESOLVED;
   };
 
   let appSettled = false;
   const appEnded = (async (): Promise<'ended'> => {
     try {
-      await app(scope, receive, send as (event: SendEvent) => Promise<void>);
+      await app(scope, receive, send);
       if (validator.state === 'starting') {
         log.info('lifespan: the application returned without answering startup; continuing without lifespan');
       }

@@ -10,6 +10,7 @@ import { deferred, withDeadline, type Deferred } from './deadline.js';
 import { LifespanShutdownFailed, LifespanUnsupported } from './errors.js';
 import { ReceiveQueue } from './receive-queue.js';
 import { runApp } from './run-app.js';
+import { rejectedSend, unawaitedSendMessage, type UnawaitedSendSink } from '../protocol/unawaited.js';
 
 type Answer = { ok: true } | { ok: false; message: string };
 
@@ -21,17 +22,29 @@ export interface LifespanHandle {
 }
 
 /** Runs startup; resolves once the app answered `lifespan.startup.complete`. */
-export async function startLifespan(app: App, state: Record<string, unknown>, timeoutMs: number): Promise<LifespanHandle> {
+export async function startLifespan(
+  app: App,
+  state: Record<string, unknown>,
+  timeoutMs: number,
+  onUnawaitedSend: (message: string, error: unknown) => void,
+): Promise<LifespanHandle> {
   const queue = new ReceiveQueue();
   const scope: LifespanScope = { type: 'lifespan', pagi: { version: '0.5', spec_version: '0.3', is_worker: false }, state };
   const validator: SendValidator = createSendValidator(scope);
   let answer: Deferred<Answer> = deferred();
-  const send = async (event: SendEvent): Promise<void> => {
-    const step = validator.check(event);
+  const sink: UnawaitedSendSink = { unawaitedSend: (error, event) => onUnawaitedSend(unawaitedSendMessage(event, 'lifespan'), error) };
+  const send = (event: SendEvent): Promise<void> => {
+    let step;
+    try {
+      step = validator.check(event);
+    } catch (error) {
+      return rejectedSend(error, sink, event);
+    }
     validator.commit(step);
     const e = step.event;
     if (e.type === 'lifespan.startup.failed' || e.type === 'lifespan.shutdown.failed') answer.resolve({ ok: false, message: e.message });
     else answer.resolve({ ok: true });
+    return Promise.resolve();
   };
   const settled = runApp(app, scope, queue.receive, send);
   // The app returning first means it did not answer (a decline, or a crash after startup).
