@@ -31,9 +31,9 @@
  * first declined app's error, so nothing is swallowed.
  */
 import { createSendValidator } from '../protocol/validate.js';
-import { consoleSink, rejectedSend } from '../protocol/unawaited.js';
+import { describeScope, rejectedSend, unawaitedSendMessage, type UnawaitedSendSink } from '../protocol/unawaited.js';
 import type { App, ConnectionScope, Receive, ReceiveEvent, Scope, Send, SendEvent } from '../protocol/types.js';
-import { fanOutLifespan } from './lifespan-fanout.js';
+import { fanOutLifespan, warnOnStderr, type LifespanWarning } from './lifespan-fanout.js';
 import { notFound } from './not-found.js';
 import { ReceiveLog, type LogReader } from './receive-log.js';
 
@@ -42,6 +42,12 @@ export interface CascadeOptions {
   declineStatuses?: Iterable<number>;
   /** Request-body bytes kept for replay. Default 1 MiB. */
   replayLimit?: number;
+  /**
+   * Told about apps left out of lifespan (see `mount`) and about sends
+   * cascade itself rejected that the app never awaited. Default: one
+   * `pagi warn:` line on stderr.
+   */
+  onWarning?: (message: string, error?: unknown) => void;
 }
 
 const DEFAULT_REPLAY_LIMIT = 1024 * 1024;
@@ -65,11 +71,12 @@ export function cascade(...args: unknown[]): App {
     if (!lifespanApps.has(app)) lifespanApps.set(app, `cascade app #${i}`);
   });
   const chain = [...apps];
+  const warn = options?.onWarning ?? warnOnStderr;
 
   return function cascaded(scope: Scope, receive: Receive, send: Send): Promise<void> {
-    if (scope.type === 'lifespan') return fanOutLifespan(lifespanApps, scope, receive, send);
+    if (scope.type === 'lifespan') return fanOutLifespan(lifespanApps, scope, receive, send, warn);
     if (chain.length === 0) return notFound(scope, receive, send);
-    return new CascadeRun(chain, scope, receive, send, declines, limit).run();
+    return new CascadeRun(chain, scope, receive, send, declines, limit, warn).run();
   };
 }
 
@@ -81,7 +88,7 @@ interface Attempt {
   next: Attempt | undefined;
 }
 
-class CascadeRun {
+class CascadeRun implements UnawaitedSendSink {
   private readonly log: ReceiveLog;
 
   constructor(
@@ -91,8 +98,14 @@ class CascadeRun {
     private readonly send: Send,
     private readonly declines: ReadonlySet<number>,
     limit: number,
+    private readonly warn: LifespanWarning,
   ) {
     this.log = new ReceiveLog(receive, limit);
+  }
+
+  /** UnawaitedSendSink, for the sends cascade refused itself before an app answered. */
+  unawaitedSend(error: unknown, event: unknown): void {
+    this.warn(unawaitedSendMessage(event, describeScope(this.scope)), error);
   }
 
   async run(): Promise<void> {
@@ -143,7 +156,7 @@ class CascadeRun {
       try {
         step = validator.check(event);
       } catch (error) {
-        return rejectedSend(error, consoleSink(this.scope), event);
+        return rejectedSend(error, this, event);
       }
       if (mode === 'swallow') {
         validator.commit(step);

@@ -19,7 +19,7 @@
 import { PagiError } from '../protocol/errors.js';
 import type { App, ConnectionState, Receive, ReceiveEvent, Scope, Send, SendEvent } from '../protocol/types.js';
 import { createSendValidator, type SendValidator, type Step } from '../protocol/validate.js';
-import { afterSend, consoleSink, eventTypeOf, rejectedSend } from '../protocol/unawaited.js';
+import { afterSend, eventTypeOf, rejectedSend, unawaitedSendMessage, type UnawaitedSendSink } from '../protocol/unawaited.js';
 import { checkScope, scopeChanges, snapshotScope, type ScopeSnapshot } from './scope-checks.js';
 
 export interface LintOptions {
@@ -51,7 +51,7 @@ function defaultWarning(message: string): void {
   console.warn(message);
 }
 
-class LintRun {
+class LintRun implements UnawaitedSendSink {
   private readonly validator: SendValidator;
   private readonly snapshot: ScopeSnapshot;
   private readonly label: string;
@@ -118,7 +118,7 @@ class LintRun {
     for (const { message, cause } of problems) {
       const error = this.error(message, cause);
       // Throw mode rejects the send with the first problem, before it reaches the server.
-      if (this.mode === 'throw') return rejectedSend(error, consoleSink(this.scope), event);
+      if (this.mode === 'throw') return rejectedSend(error, this, event);
       this.warn(error);
     }
     this.pendingSends++;
@@ -129,6 +129,12 @@ class LintRun {
     });
     return sent;
   };
+
+  /** UnawaitedSendSink: a throw-mode rejection the app never awaited is still reported, as a warning. */
+  unawaitedSend(error: unknown, event: unknown): void {
+    const lintError = error instanceof LintError ? error : this.error(String(error));
+    this.onWarning(`${lintError.message} (${unawaitedSendMessage(event, this.label)})`, lintError);
+  }
 
   private mutations(): string[] {
     if (this.mutationReported) return [];

@@ -101,18 +101,6 @@ function reportIfUnobserved(promise: WatchedSend, sink: UnawaitedSendSink, error
   }
 }
 
-/**
- * A sink for intermediaries that reject a send themselves and have no logger
- * (`cascade` before it decided): one `console.error` line naming `scope`.
- */
-export function consoleSink(scope: Scope): UnawaitedSendSink {
-  return {
-    unawaitedSend(error, event) {
-      console.error(`pagi: ${unawaitedSendMessage(event, describeScope(scope))}`, error);
-    },
-  };
-}
-
 /** The `type` of a sent event for messages, or `'event'` when it has none. */
 export function eventTypeOf(event: unknown): string {
   const type = typeof event === 'object' && event !== null ? (event as { type?: unknown }).type : undefined;
