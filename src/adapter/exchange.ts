@@ -374,10 +374,8 @@ export class Exchange implements ReaderHost, UnawaitedSendSink {
   onClose(): void {
     this.closed = true;
     if (!this.res.writableFinished) {
-      type ErroredSocket = { errored?: (Error & { syscall?: string }) | null };
       const error = (this.req.socket as ErroredSocket | null)?.errored;
-      const reason = error?.syscall === 'write' ? 'write_error' : 'client_closed';
-      this.connection.disconnect(reason, error?.message);
+      this.connection.disconnect(closeReason(error), error?.message);
     }
     this.transportGone();
     this.detach();
@@ -430,6 +428,25 @@ export class Exchange implements ReaderHost, UnawaitedSendSink {
     // Assigning instead of `delete` keeps the response object's shape (V8 fast properties).
     res[kExchange] = undefined;
   }
+}
+
+type ErroredSocket = { errored?: (Error & { syscall?: string; code?: string }) | null };
+
+/**
+ * The §7.3 token for a response that closed before it finished, from the
+ * error Node destroyed the socket with (none: the client simply left).
+ * Node answers a malformed request body itself (400) and a request slower
+ * than `requestTimeout` (408), then destroys the socket with the parser's
+ * `HPE_*` error or `ERR_HTTP_REQUEST_TIMEOUT`. `HPE_INVALID_EOF_STATE` is the
+ * client half-closing mid-body, which is the client leaving (§14.1).
+ */
+function closeReason(error: { syscall?: string; code?: string } | null | undefined): string {
+  if (error === null || error === undefined) return 'client_closed';
+  if (error.syscall === 'write') return 'write_error';
+  const code = error.code;
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 'client_timeout';
+  if (code !== undefined && code.startsWith('HPE_') && code !== 'HPE_INVALID_EOF_STATE') return 'protocol_error';
+  return 'client_closed';
 }
 
 function onResponseClose(this: TrackedResponse): void {
