@@ -18,7 +18,7 @@ import { log, type ResolvedOptions } from './options.js';
 import { streamFileBody, type FileBodyEvent } from './file-body.js';
 import { formatSseComment, formatSseEvent } from '../protocol/sse-format.js';
 import { describeScope, rejectedSend, unawaitedSendMessage, watchedSend, type UnawaitedSendSink } from '../protocol/unawaited.js';
-import { ResponseWriter } from './response-writer.js';
+import { ResponseWriter, type WriteTimeoutHost } from './response-writer.js';
 import type { LiveExchanges } from './live-exchanges.js';
 
 /** How a host (toExpress) customises what the exchange writes. */
@@ -47,7 +47,7 @@ const kExchange = Symbol('pagi.exchange');
 type TrackedResponse = ServerResponse & { [kExchange]?: Exchange | undefined };
 const RESOLVED = Promise.resolve();
 
-export class Exchange implements ReaderHost, UnawaitedSendSink {
+export class Exchange implements ReaderHost, UnawaitedSendSink, WriteTimeoutHost {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly scope: HTTPScope | SSEScope;
@@ -97,6 +97,10 @@ export class Exchange implements ReaderHost, UnawaitedSendSink {
     this.sse = scope.type === 'sse';
     this.reader = new BodyReader(req, res, this, this.sse, options.maxBodySize);
     this.writer = new ResponseWriter(res, req.socket, this.isHead, options.logger, hooks?.writeHead);
+    if (options.sendTimeoutMs > 0) {
+      this.writer.sendTimeoutMs = options.sendTimeoutMs;
+      this.writer.timeoutHost = this;
+    }
     this.receive = () => this.reader.receive();
     this.send = (event) => (this.busy ? this.enqueue(event) : this.runSend(event));
     (res as TrackedResponse)[kExchange] = this;
@@ -362,6 +366,13 @@ export class Exchange implements ReaderHost, UnawaitedSendSink {
       for (const queued of queue.splice(0)) queued.reject(reason !== undefined ? new Disconnected(reason) : scopeFinished(queued.event));
     }
     this.reader.pump();
+  }
+
+  /** WriteTimeoutHost: a send waited longer than `sendTimeout` for a client that does not read. */
+  writeTimedOut(): void {
+    const seconds = this.options.sendTimeoutMs / 1000;
+    this.endAbnormally('write_timeout', `a send waited more than ${seconds}s for the client to read`);
+    this.writer.destroy();
   }
 
   /** `pagi.connection.abort()`: the connection already recorded `app_abort`. */
