@@ -29,9 +29,9 @@
  * callback, never as unhandled rejections (§1 deviation 9).
  */
 import { PagiError, UnsupportedScope, describeType } from '../protocol/errors.js';
-import { eventTypeOf, rejectedSend, unawaitedSendMessage, type UnawaitedSendSink } from '../protocol/unawaited.js';
-import { createSendValidator, type SendValidator } from '../protocol/validate.js';
-import type { App, LifespanReceiveEvent, LifespanScope, Receive, Send, SendEvent } from '../protocol/types.js';
+import { eventTypeOf, immediateSend, unawaitedSendMessage, type UnawaitedSendSink } from '../protocol/unawaited.js';
+import { createSendValidator, type NormalizedSendEvent, type SendValidator } from '../protocol/validate.js';
+import type { App, LifespanReceiveEvent, LifespanScope, Receive, Send } from '../protocol/types.js';
 
 /** Where composites report apps left out of lifespan and unawaited sends. */
 export type LifespanWarning = (message: string, error?: unknown) => void;
@@ -39,10 +39,9 @@ export type LifespanWarning = (message: string, error?: unknown) => void;
 /** How one app's part in the startup (or shutdown) ended. */
 type Answer = { kind: 'complete' } | { kind: 'failed'; message: string } | { kind: 'out' };
 
-const RESOLVED = Promise.resolve();
-
 class LifespanMember implements UnawaitedSendSink {
   private readonly validator: SendValidator;
+  private readonly send: Send;
   private readonly inbox: LifespanReceiveEvent[] = [];
   private readers: Array<() => void> = [];
   private waitingAnswer: ((answer: Answer) => void) | undefined;
@@ -61,6 +60,12 @@ class LifespanMember implements UnawaitedSendSink {
     private readonly warn: LifespanWarning,
   ) {
     this.validator = createSendValidator(scope);
+    this.send = immediateSend(
+      this.validator,
+      this,
+      (event) => this.answered(event),
+      (event, error) => this.rejected(event, error),
+    );
     const member = { ...scope };
     this.settled = Promise.resolve()
       .then(() => app(member, this.receive, this.send))
@@ -138,16 +143,8 @@ class LifespanMember implements UnawaitedSendSink {
     return event;
   };
 
-  private readonly send: Send = (event: SendEvent) => {
-    let step;
-    try {
-      step = this.validator.check(event);
-    } catch (error) {
-      this.rejected(event, error);
-      return rejectedSend(error, this, event);
-    }
-    this.validator.commit(step);
-    switch (step.event.type) {
+  private answered(event: NormalizedSendEvent): void {
+    switch (event.type) {
       case 'lifespan.startup.complete':
         this.answeredStartup = true;
         this.answer({ kind: 'complete' });
@@ -156,13 +153,12 @@ class LifespanMember implements UnawaitedSendSink {
         this.answer({ kind: 'complete' });
         break;
       case 'lifespan.startup.failed':
-        this.fail(step.event.message === '' ? 'lifespan startup failed' : step.event.message);
+        this.fail(event.message === '' ? 'lifespan startup failed' : event.message);
         break;
       case 'lifespan.shutdown.failed':
-        this.answer({ kind: 'failed', message: `${this.label}: ${step.event.message}` });
+        this.answer({ kind: 'failed', message: `${this.label}: ${event.message}` });
     }
-    return RESOLVED;
-  };
+  }
 
   /** A send of this app was refused; before its startup answer that decides its part. */
   private rejected(event: unknown, error: unknown): void {

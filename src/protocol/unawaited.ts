@@ -18,7 +18,8 @@
  * derived from a `WatchedSend` (`p.then(f)`) are native: a chain the app
  * builds on a send is the app's own.
  */
-import type { Scope } from './types.js';
+import type { Scope, Send } from './types.js';
+import type { NormalizedSendEvent, SendValidator } from './validate.js';
 
 /** Where a server reports a send that rejected while nothing awaited it. */
 export interface UnawaitedSendSink {
@@ -99,6 +100,33 @@ function reportIfUnobserved(promise: WatchedSend, sink: UnawaitedSendSink, error
   } catch {
     // A failing report must not become the crash it exists to prevent.
   }
+}
+
+const RESOLVED = Promise.resolve();
+
+/**
+ * A `send` that never waits (lifespan scopes): validates the event, commits
+ * it, hands it to `apply` and resolves at once; a refused event is passed to
+ * `refused` (if given) and rejects as a watched send reported to `sink`.
+ */
+export function immediateSend(
+  validator: SendValidator,
+  sink: UnawaitedSendSink,
+  apply: (event: NormalizedSendEvent) => void,
+  refused?: (event: unknown, error: unknown) => void,
+): Send {
+  return (event) => {
+    let step;
+    try {
+      step = validator.check(event);
+    } catch (error) {
+      refused?.(event, error);
+      return rejectedSend(error, sink, event);
+    }
+    validator.commit(step);
+    apply(step.event);
+    return RESOLVED;
+  };
 }
 
 /** The `type` of a sent event for messages, or `'event'` when it has none. */

@@ -4,9 +4,9 @@
  * without answering startup, simply does not support lifespan.
  */
 import { LifespanStartupFailed } from '../protocol/errors.js';
-import type { App, LifespanScope, ReceiveEvent, SendEvent } from '../protocol/types.js';
+import type { App, LifespanScope, ReceiveEvent } from '../protocol/types.js';
 import { createSendValidator } from '../protocol/validate.js';
-import { rejectedSend, unawaitedSendMessage, type UnawaitedSendSink } from '../protocol/unawaited.js';
+import { immediateSend, unawaitedSendMessage, type UnawaitedSendSink } from '../protocol/unawaited.js';
 import type { Logger } from './logger.js';
 
 export interface LifespanOptions {
@@ -29,8 +29,6 @@ export interface Lifespan {
 }
 
 type Answer = { ok: true } | { ok: false; message: string };
-
-const RESOLVED = Promise.resolve();
 
 /**
  * Runs startup. Resolves when the app answered `complete` (or declined);
@@ -70,22 +68,13 @@ export async function startLifespan(app: App, options: LifespanOptions): Promise
   };
 
   const sink: UnawaitedSendSink = { unawaitedSend: (error, event) => log.error(unawaitedSendMessage(event, 'lifespan'), error) };
-  const send = (event: SendEvent): Promise<void> => {
-    let step;
-    try {
-      step = validator.check(event);
-    } catch (error) {
-      // Deviation 9: an app that never awaits this (an HTTP handler sending on the lifespan scope) must not crash the server.
-      return rejectedSend(error, sink, event);
-    }
-    validator.commit(step);
-    const e = step.event;
+  // Deviation 9: an app that never awaits a refused send (an HTTP handler on the lifespan scope) must not crash the server.
+  const send = immediateSend(validator, sink, (e) => {
     if (e.type === 'lifespan.startup.complete') answerStartup({ ok: true });
     else if (e.type === 'lifespan.startup.failed') answerStartup({ ok: false, message: e.message });
     else if (e.type === 'lifespan.shutdown.complete') answerShutdown?.({ ok: true });
     else if (e.type === 'lifespan.shutdown.failed') answerShutdown?.({ ok: false, message: e.message });
-    return RESOLVED;
-  };
+  });
 
   let appSettled = false;
   const appEnded = (async (): Promise<'ended'> => {

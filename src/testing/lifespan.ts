@@ -4,13 +4,13 @@
  * at startup is copied into every later scope of the client.
  */
 import { LifespanStartupFailed } from '../protocol/errors.js';
-import type { App, LifespanScope, SendEvent } from '../protocol/types.js';
+import type { App, LifespanScope } from '../protocol/types.js';
 import { createSendValidator, type SendValidator } from '../protocol/validate.js';
 import { deferred, withDeadline, type Deferred } from './deadline.js';
 import { LifespanShutdownFailed, LifespanUnsupported } from './errors.js';
 import { ReceiveQueue } from './receive-queue.js';
 import { runApp } from './run-app.js';
-import { rejectedSend, unawaitedSendMessage, type UnawaitedSendSink } from '../protocol/unawaited.js';
+import { immediateSend, unawaitedSendMessage, type UnawaitedSendSink } from '../protocol/unawaited.js';
 
 type Answer = { ok: true } | { ok: false; message: string };
 
@@ -33,19 +33,10 @@ export async function startLifespan(
   const validator: SendValidator = createSendValidator(scope);
   let answer: Deferred<Answer> = deferred();
   const sink: UnawaitedSendSink = { unawaitedSend: (error, event) => onUnawaitedSend(unawaitedSendMessage(event, 'lifespan'), error) };
-  const send = (event: SendEvent): Promise<void> => {
-    let step;
-    try {
-      step = validator.check(event);
-    } catch (error) {
-      return rejectedSend(error, sink, event);
-    }
-    validator.commit(step);
-    const e = step.event;
+  const send = immediateSend(validator, sink, (e) => {
     if (e.type === 'lifespan.startup.failed' || e.type === 'lifespan.shutdown.failed') answer.resolve({ ok: false, message: e.message });
     else answer.resolve({ ok: true });
-    return Promise.resolve();
-  };
+  });
   const settled = runApp(app, scope, queue.receive, send);
   // The app returning first means it did not answer (a decline, or a crash after startup).
   void settled.then(({ failed, error }) => answer.reject(failed ? new LifespanUnsupported({ cause: error }) : new LifespanUnsupported()));
