@@ -303,3 +303,26 @@ describe('the refusal comes before any app runs on sse and websocket scopes too'
     expect(JSON.parse(ws.body)).toMatchObject({ ...expectedScope(row), lifespan: true });
   });
 });
+
+describe('what each layer does with # and \\ (no mount)', () => {
+  const echo: App = async (scope, _receive, send) => {
+    if (scope.type === 'lifespan') throw new Error('no lifespan');
+    await send({ type: 'http.response.start', status: 200, headers: [['content-type', 'application/json']] });
+    await send({ type: 'http.response.body', body: JSON.stringify({ raw_path: scope.raw_path, path: scope.path, query_string: scope.query_string }) });
+  };
+  const rows: Array<[string, Record<string, string>]> = [
+    ['/admin#x', { raw_path: '/admin#x', path: '/admin#x', query_string: '' }],
+    ['/a\\b#c?d#e', { raw_path: '/a\\b#c', path: '/a\\b#c', query_string: 'd#e' }],
+    ['http://h/admin#/x', { raw_path: '/admin#/x', path: '/admin#/x', query_string: '' }],
+    ['/x?q=\\', { raw_path: '/x', path: '/x', query_string: 'q=\\' }],
+  ];
+
+  it("serve() keeps them in raw_path as Node's parser received them (the server routes nothing)", async () => {
+    const server = await startTestServer(echo);
+    try {
+      for (const [target, expected] of rows) expect((await ask(server.port, { target, verdict: { parser: true }, why: '' })).json).toEqual(expected);
+    } finally {
+      await server.close();
+    }
+  });
+});
