@@ -87,6 +87,17 @@ describe.each([
     const port = await start(app);
     expect(await get(port, '/old/x')).toEqual({ status: 400, body: 'Bad Request: ambiguous request target (unaligned)' });
     expect(JSON.parse((await get(port, '/new/x')).body)).toMatchObject({ app: 'new', path: '/x' });
+
+    // Rewritten before Express: req.originalUrl follows, and so does raw_path.
+    const inner = express();
+    inner.use(toExpress(mount({ '/new': reporter('new'), '/': reporter('other') })));
+    const server = http.createServer((req, res) => {
+      if (req.url?.startsWith('/old/')) req.url = `/new/${req.url.slice(5)}`;
+      inner(req, res);
+    });
+    servers.push(server);
+    const early = (await listen(server)).port;
+    expect(JSON.parse((await get(early, '/old/x')).body)).toEqual({ app: 'new', root_path: '/new', path: '/x', raw_path: '/new/x' });
   });
 
   it("with 'case sensitive routing' on, a caseSensitive mount agrees with Express", async () => {
