@@ -27,12 +27,14 @@ export type PrefixDecision = { route: PrefixRoute; consumed: string } | { refuse
 export class PrefixTable {
   /** Every route, longest prefix first, the root last. */
   readonly routes: readonly PrefixRoute[];
-  private readonly root: PrefixRoute | undefined;
+  /** The decision for the root route, made once. */
+  private readonly atRoot: PrefixDecision | undefined;
   private readonly nested: readonly PrefixRoute[];
 
   constructor(routes: MountRoutes, caseSensitive: boolean) {
     this.routes = buildRoutes(routes, caseSensitive);
-    this.root = this.routes.find((route) => route.prefix === '');
+    const root = this.routes.find((route) => route.prefix === '');
+    this.atRoot = root && { route: root, consumed: '' };
     this.nested = this.routes.filter((route) => route.prefix !== '');
   }
 
@@ -40,7 +42,7 @@ export class PrefixTable {
   decide(scope: ConnectionScope): PrefixDecision | undefined {
     const whole = wholeTargetAmbiguity(scope);
     if (whole !== undefined) return { refused: whole };
-    let best: PrefixDecision | undefined = this.root && { route: this.root, consumed: '' };
+    let best = this.atRoot;
     if (this.nested.length === 0) return best;
     const walk = TargetSegments.open(scope);
     if (typeof walk === 'string') return { refused: walk };

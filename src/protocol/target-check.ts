@@ -141,12 +141,10 @@ export class TargetSegments {
    * segments (`/x/../admin` compares `x`, a normaliser reads `/admin`).
    */
   finish(): TargetAmbiguity | undefined {
-    if (this.done || this.compared === 0) return undefined;
-    const rest = this.path.slice(this.pathPos);
-    if (!rest.includes('.')) return undefined;
+    if (this.done || this.compared === 0 || this.path.indexOf('.', this.pathPos) === -1) return undefined;
     // Empty segments add no depth: a normaliser may collapse them first.
     let depth = 0;
-    for (const piece of rest.split(/[/\\]/)) {
+    for (const piece of this.path.slice(this.pathPos).split(/[/\\]/)) {
       if (piece === '..') {
         if (--depth < 0) return 'dot-segment';
       } else if (piece !== '' && piece !== '.') {
@@ -182,22 +180,27 @@ function segmentAmbiguity(segment: TargetSegment): TargetAmbiguity | undefined {
  */
 export class LiteralSegment {
   private readonly decoded: RegExp;
-  /** `undefined` when the literal is its own raw spelling. */
+  private readonly length: number;
+  /** The raw spelling, `undefined` when the literal is its own raw spelling. */
   private readonly encoded: RegExp | undefined;
+  private readonly encodedLength: number;
 
   constructor(text: string, caseSensitive: boolean) {
     const flags = caseSensitive ? '' : 'i';
     this.decoded = new RegExp(`^${escapeRegExp(text)}$`, flags);
+    this.length = text.length;
     const spelled = encodePath(text);
     this.encoded = spelled === text ? undefined : new RegExp(`^${escapeRegExp(spelled)}$`, flags);
+    this.encodedLength = spelled.length;
   }
 
   /** Whether `segment` is this literal; `'encoding-mismatch'` when the two readings disagree. */
   match(segment: TargetSegment): boolean | 'encoding-mismatch' {
-    const byPath = this.decoded.test(segment.decoded);
+    // Non-Unicode case folding maps one UTF-16 unit to one: lengths must agree.
+    const byPath = segment.decoded.length === this.length && this.decoded.test(segment.decoded);
     // A plain literal against a segment spelled the same raw and decoded.
     if (this.encoded === undefined && segment.raw === segment.decoded) return byPath;
-    const byRaw = (this.encoded ?? this.decoded).test(segment.raw);
+    const byRaw = segment.raw.length === this.encodedLength && (this.encoded ?? this.decoded).test(segment.raw);
     return byPath === byRaw ? byPath : 'encoding-mismatch';
   }
 }
