@@ -22,6 +22,7 @@ function plainText(status: number, text: string, component: string): App {
   };
 }
 
+/** `404 "Not Found"`: the answer when no app takes a request. */
 export const notFound: App = plainText(404, 'Not Found', 'notFound');
 
 const refusals = new Map<TargetAmbiguity, App>();

@@ -14,6 +14,7 @@ import { LiteralSegment, TargetSegments, wholeTargetAmbiguity, type TargetAmbigu
 /** `{ '/api': app }`, or `[['/api', app]]` pairs. Prefixes are decoded paths. */
 export type MountRoutes = Readonly<Record<string, App>> | Iterable<readonly [string, App]>;
 
+/** One mounted prefix: its normalised spelling, its segments as literals, its app. */
 export interface PrefixRoute {
   /** Normalised: `/a/b`, `''` for the root. */
   prefix: string;
@@ -24,6 +25,7 @@ export interface PrefixRoute {
 /** A prefix took the scope (`consumed`: the part of `path` it matched), or the target was refused. */
 export type PrefixDecision = { route: PrefixRoute; consumed: string } | { refused: TargetAmbiguity };
 
+/** The validated prefixes of one `mount`, and the decision for each scope. */
 export class PrefixTable {
   /** Every route, longest prefix first, the root last. */
   readonly routes: readonly PrefixRoute[];

@@ -11,6 +11,7 @@ const NEEDS_DECODING = /[%\x80-\xff]/;
 // No `%` and nothing above 0x7f: a string that is its own raw spelling.
 const PLAIN_ASCII = /^[\x00-\x24\x26-\x7f]*$/;
 
+/** A request target split as §3.3 says: the raw path and the raw query (without `?`). */
 export interface SplitTarget {
   rawPath: string;
   queryString: string;
