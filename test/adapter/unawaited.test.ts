@@ -15,6 +15,7 @@ import express5 from 'express';
 import { toExpress } from '../../src/adapter/index.js';
 import { cascade } from '../../src/compose/cascade.js';
 import { lint } from '../../src/lint/lint.js';
+import { handleErrors } from '../../src/toolkit/index.js';
 import { Disconnected } from '../../src/protocol/errors.js';
 import type { App, ConnectionState } from '../../src/protocol/types.js';
 import { serve } from '../../src/server/serve.js';
@@ -125,13 +126,13 @@ describe('sends that were waiting when the client left', () => {
 });
 
 describe('through intermediaries', () => {
-  it('cascade and lint hand the server its own promise: the server logs, nothing is unhandled', async () => {
+  it('cascade, lint and the toolkit\'s handleErrors hand the server its own promise: the server logs, nothing is unhandled', async () => {
     const warnings: string[] = [];
     const notMine: App = async (_scope, _receive, send) => {
       await send({ type: 'http.response.start', status: 404 });
       await send({ type: 'http.response.body' });
     };
-    for (const app of [cascade(notMine, forgetful({})), lint(forgetful({}), { onWarning: (m) => void warnings.push(m) })]) {
+    for (const app of [cascade(notMine, forgetful({})), lint(forgetful({}), { onWarning: (m) => void warnings.push(m) }), handleErrors(forgetful({}))]) {
       const logger = recordingLogger();
       const { port } = await servePagi(app, { logger }).then((s) => (closers.push(s.close), s));
       expect(parseHead(await rawExchange(port, GET)).status).toBe(500);
