@@ -31,7 +31,7 @@
  */
 import { UnsupportedScope } from '../protocol/errors.js';
 import type { App, ConnectionScope, Receive, Scope, Send } from '../protocol/types.js';
-import { fanOutLifespan } from './lifespan-fanout.js';
+import { fanOutLifespan, warnOnStderr } from './lifespan-fanout.js';
 import { ambiguousTarget, notFound } from './not-found.js';
 import { PrefixTable, type MountRoutes } from './prefix-table.js';
 
@@ -48,6 +48,12 @@ export interface MountOptions {
   caseSensitive?: boolean;
   /** App for paths no prefix matches. Default: `404 text/plain "Not Found"`. */
   fallback?: App;
+  /**
+   * Told about mounted apps left out of lifespan (a plain HTTP handler that
+   * fails on the lifespan scope; see `lifespan-fanout.ts`) and their lifespan
+   * sends nobody awaited. Default: one `pagi warn:` line on stderr.
+   */
+  onWarning?: (message: string, error?: unknown) => void;
 }
 
 /**
@@ -64,9 +70,10 @@ export function mount(routes: MountRoutes, options: MountOptions = {}): App {
   const lifespanApps = new Map<App, string>();
   for (const route of table.routes) if (!lifespanApps.has(route.app)) lifespanApps.set(route.app, `mount '${route.prefix || '/'}'`);
   if (options.fallback && !lifespanApps.has(options.fallback)) lifespanApps.set(options.fallback, 'mount fallback');
+  const warn = options.onWarning ?? warnOnStderr;
 
   return function mounted(scope: Scope, receive: Receive, send: Send): Promise<void> {
-    if (scope.type === 'lifespan') return fanOutLifespan(lifespanApps, scope, receive, send);
+    if (scope.type === 'lifespan') return fanOutLifespan(lifespanApps, scope, receive, send, warn);
     if (typeof (scope as { path?: unknown }).path !== 'string') {
       return Promise.reject(new UnsupportedScope(String((scope as { type: unknown }).type), 'mount'));
     }

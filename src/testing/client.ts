@@ -50,6 +50,16 @@ export interface TestClientOptions {
   cookies?: boolean;
   /** Deadline of every wait (response start, body, next event, lifespan answer), in ms. Default 5000; 0 = none. */
   timeoutMs?: number;
+  /**
+   * Told when a `send()` the app did not await rejects (PROTOCOL.md §1
+   * deviation 9: a server logs it and keeps running), with the message a
+   * server would log (event type, request, "missing await?") and the
+   * rejection. Default: a process warning (`PagiWarning`, code
+   * `PAGI_UNAWAITED_SEND`), visible in the test output without an unhandled
+   * rejection failing the run. Pass a function to collect them or to throw
+   * from an `afterEach`.
+   */
+  onUnawaitedSend?: (message: string, error: unknown) => void;
 }
 
 export interface RequestInit {
@@ -111,6 +121,7 @@ export class TestClient {
       raiseAppExceptions: this.config.raiseAppExceptions ?? true,
       timeoutMs: this.timeoutMs,
       signal: init.signal,
+      onUnawaitedSend: this.onUnawaitedSend,
     });
     if (!this.config.cookies) return response;
     return response.then((res) => {
@@ -175,6 +186,7 @@ export class TestClient {
       scope,
       raiseAppExceptions: this.config.raiseAppExceptions ?? true,
       timeoutMs: this.timeoutMs,
+      onUnawaitedSend: this.onUnawaitedSend,
     });
   }
 
@@ -185,7 +197,7 @@ export class TestClient {
    */
   async lifespan(): Promise<LifespanHandle> {
     const state: Record<string, unknown> = {};
-    const handle = await startLifespan(this.app, state, this.timeoutMs);
+    const handle = await startLifespan(this.app, state, this.timeoutMs, this.onUnawaitedSend);
     this.lifespanState = state;
     return handle;
   }
@@ -193,6 +205,10 @@ export class TestClient {
   private jarHeader(): Record<string, string> | undefined {
     const cookie = this.config.cookies ? this.cookies.header() : undefined;
     return cookie === undefined ? undefined : { cookie };
+  }
+
+  private get onUnawaitedSend(): (message: string, error: unknown) => void {
+    return this.config.onUnawaitedSend ?? warnUnawaitedSend;
   }
 
   private get timeoutMs(): number {
@@ -217,6 +233,11 @@ export class TestClient {
       extensions: this.config.extensions ?? {},
     } as const;
   }
+}
+
+function warnUnawaitedSend(message: string, error: unknown): void {
+  const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  process.emitWarning(`${message}: ${why}`, { type: 'PagiWarning', code: 'PAGI_UNAWAITED_SEND' });
 }
 
 /** The body to feed and the headers that describe it. */
