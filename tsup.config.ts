@@ -6,6 +6,7 @@ export default defineConfig({
     'server/index': 'src/server/index.ts',
     'server/cli': 'src/server/cli.ts',
     'testing/index': 'src/testing/index.ts',
+    'channels/index': 'src/channels/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -1,0 +1,39 @@
+/**
+ * Putting a layer where both worlds find it: `withChannels(app, layer)`
+ * gives every scope the layer under `scope['pagi.channels']`; native code
+ * reads it from the scope, Express handlers behind `fromExpress` from
+ * `req.pagi.scope`, and `channelsOf()` does either.
+ */
+import type { App, Scope } from '../protocol/types.js';
+import { ChannelsNotInstalled } from './errors.js';
+import type { ChannelLayer } from './types.js';
+
+/** The scope key under which `withChannels` puts the layer. */
+export const CHANNELS_KEY = 'pagi.channels';
+
+/**
+ * Middleware: `app` sees every scope (lifespan included) with the layer at
+ * `scope['pagi.channels']`. The scope is copied, never changed (PROTOCOL.md §11).
+ */
+export function withChannels(app: App, layer: ChannelLayer): App {
+  if (typeof app !== 'function') throw new TypeError('withChannels(app, layer): app must be a function');
+  if (!isLayer(layer)) throw new TypeError('withChannels(app, layer): layer must be a channel layer (createMemoryLayer(), createClusterLayer(), createRedisLayer())');
+  return (scope, receive, send) => app({ ...scope, [CHANNELS_KEY]: layer } as Scope, receive, send);
+}
+
+/**
+ * The layer of a scope, or of an Express request served through
+ * `fromExpress` (`req.pagi.scope`). Throws `ChannelsNotInstalled` when the
+ * app is not wrapped with `withChannels`.
+ */
+export function channelsOf(source: Scope | { readonly pagi?: { readonly scope?: Scope } }): ChannelLayer {
+  // A scope's `pagi` holds versions; a bridged request's holds `{ scope, state }`.
+  const scope = (source as { pagi?: { scope?: Scope } }).pagi?.scope ?? (source as Scope);
+  const layer: unknown = scope[CHANNELS_KEY];
+  if (!isLayer(layer)) throw new ChannelsNotInstalled(CHANNELS_KEY);
+  return layer;
+}
+
+function isLayer(value: unknown): value is ChannelLayer {
+  return typeof value === 'object' && value !== null && typeof (value as ChannelLayer).publish === 'function' && typeof (value as ChannelLayer).subscribe === 'function';
+}
