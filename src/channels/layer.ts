@@ -103,7 +103,8 @@ export function createLayer(backend: Backend, options: LayerOptions = {}): Chann
       if (afterId !== undefined && !after) return { messages: [], gap: makeGap(group, 'invalid_id') };
       try {
         const { gap, messages } = await hub.read(group, retention, after);
-        return { messages: messages.map((m) => m.message) as never, gap: gap && makeGap(group, gap.reason, gap.missed) };
+        // Without `after` the caller asked for what is retained, not for a continuation.
+        return { messages: messages.map((m) => m.message) as never, gap: after && gap && makeGap(group, gap.reason, gap.missed) };
       } catch (error) {
         throw asUnavailable(error, `history of ${JSON.stringify(group)}`);
       }

@@ -107,6 +107,8 @@ function ioredisDriver(client: IoRedisClient): RedisDriver {
       const health = connectionHealth(events);
       const channels = new Set<string>();
       connection.on('error', health.onError);
+      // ioredis often reconnects without an 'error' (the server closed the socket cleanly): 'close' is the outage.
+      connection.on('close', () => health.onError(new Error('connection closed')));
       connection.on(
         'ready',
         health.onReady(() => {

@@ -9,9 +9,14 @@
  *
  * A slow client does not hold up anyone: its queue is bounded and, by
  * default, overflowing it closes the stream (`sse.close`), so the browser
- * reconnects and resumes from history.
+ * reconnects and resumes from history. A client that stopped reading
+ * altogether leaves a `send` waiting forever on backpressure; then the
+ * connection is aborted instead (the browser reconnects all the same, and
+ * resumes after the last event it really received).
  */
 import type { HeadersInput, Receive, Send, SSEScope } from '../protocol/types.js';
+
+type SSESendEvent = { type: 'sse.send'; data: string; event?: string; id?: string; retry?: number };
 import { Disconnected } from '../protocol/errors.js';
 import { formatCursor, parseCursor } from './ids.js';
 import { interleave } from './interleave.js';
@@ -29,6 +34,8 @@ export interface GroupsToSSEOptions {
   readonly gapEvent?: string | false;
   /** Extra headers for `sse.start`. */
   readonly headers?: HeadersInput;
+  /** Reconnection delay for the browser, in milliseconds: an SSE `retry` field on the first event sent; default: the browser's own. */
+  readonly retry?: number;
   /** Keepalive comment every this many seconds (default 15; 0: none). */
   readonly keepalive?: number;
   /** Queue bound and overflow policy (default: the layer's size, `overflow: 'end'`). */
@@ -62,6 +69,24 @@ export async function streamGroupsToSSE(scope: SSEScope, receive: Receive, send:
     }
   }
   const subscription = await layer.subscribe({ scope, groups, after, queue: { overflow: 'end', ...options.queue } });
+  let sending = false;
+  // An SSE block with only `retry` cannot be sent (sse.send needs data, and empty data is an event), so it rides on the first event.
+  let retry = options.retry;
+  const guarded = async (event: SSESendEvent) => {
+    sending = true;
+    try {
+      if (retry !== undefined) {
+        event = { ...event, retry };
+        retry = undefined;
+      }
+      await send(event);
+    } finally {
+      sending = false;
+    }
+  };
+  void subscription.ended.then((reason) => {
+    if (reason === 'overflow' && sending) scope['pagi.connection'].abort('SSE client too slow: its subscription queue overflowed');
+  });
   try {
     await send({ type: 'sse.start', status: 200, headers: options.headers ?? [] });
     if (keepalive > 0) await send({ type: 'sse.keepalive', interval: keepalive });
@@ -73,16 +98,16 @@ export async function streamGroupsToSSE(scope: SSEScope, receive: Receive, send:
         if (step.reason !== 'scope_ended') await send({ type: 'sse.close' });
         return step.reason;
       } else if (step.delivery.type === 'message') {
-        await send(messageEvent(step.delivery, options.event, cursor, historyGroups));
+        await guarded(messageEvent(step.delivery, options.event, cursor, historyGroups));
       } else {
         // A position from another history, or none of ours, means nothing any more.
         if (step.delivery.reason === 'epoch' || step.delivery.reason === 'invalid_id') cursor.delete(step.delivery.group);
-        if (gapEvent !== false) await send({ type: 'sse.send', event: gapEvent, data: gapData(step.delivery) });
+        if (gapEvent !== false) await guarded({ type: 'sse.send', event: gapEvent, data: gapData(step.delivery) });
       }
     }
     return 'client_gone';
   } catch (error) {
-    if (error instanceof Disconnected) return 'client_gone';
+    if (error instanceof Disconnected) return subscription.endReason === 'overflow' ? 'overflow' : 'client_gone';
     throw error;
   } finally {
     await subscription.close();
@@ -94,9 +119,9 @@ function messageEvent(
   event: GroupsToSSEOptions['event'],
   cursor: Map<string, string>,
   historyGroups: readonly string[],
-): { type: 'sse.send'; data: string; event?: string; id?: string } {
+): SSESendEvent {
   const name = typeof event === 'function' ? event(message) : event;
-  const out: { type: 'sse.send'; data: string; event?: string; id?: string } = { type: 'sse.send', data: message.json };
+  const out: SSESendEvent = { type: 'sse.send', data: message.json };
   if (name !== undefined) out.event = name;
   // Messages of groups without history carry no id; the browser keeps the previous one.
   if (message.id !== undefined && historyGroups.includes(message.group)) {
