@@ -52,6 +52,13 @@ export class LocalSubscription<T = unknown> implements Subscription<T> {
   readonly #cursors = new Map<string, Position>();
   /** Groups being resumed: live offers wait here until the replay has been queued. */
   readonly #held = new Map<string, Offer[]>();
+  /**
+   * Room above the bound for replayed messages not yet taken. A replay is
+   * finite (at most the history's count) and the client asked for it; only
+   * live growth is what the bound is against, else a resume after a long
+   * absence would overflow at once and never catch up.
+   */
+  #replayAllowance = 0;
 
   constructor(id: string, owner: SubscriptionOwner, size: number, overflow: OverflowPolicy) {
     this.id = id;
@@ -115,6 +122,7 @@ export class LocalSubscription<T = unknown> implements Subscription<T> {
       this.#endReason = reason;
       this.#queue = [];
       this.#head = 0;
+      this.#replayAllowance = 0;
       this.#unreportedDrops.clear();
       this.#held.clear();
       this.#cursors.clear();
@@ -152,6 +160,7 @@ export class LocalSubscription<T = unknown> implements Subscription<T> {
     const held = this.#held.get(group);
     this.#held.delete(group);
     if (this.#endReason || !held) return;
+    this.#replayAllowance += replayed.length;
     for (const offer of [...replayed, ...held]) {
       if (offer.type === 'gap') this.#push(offer);
       else this.#accept(offer.message, offer.position);
@@ -187,7 +196,7 @@ export class LocalSubscription<T = unknown> implements Subscription<T> {
     }
     this.#queue.push(item);
     // The pending overflow gaps are not counted: at most one per group.
-    if (this.#queue.length - this.#head <= this.#size) return;
+    if (this.#queue.length - this.#head <= this.#size + this.#replayAllowance) return;
     if (this.#overflow === 'end') {
       void this.end('overflow');
       return;
@@ -214,6 +223,7 @@ export class LocalSubscription<T = unknown> implements Subscription<T> {
     if (this.#head === this.#queue.length) return undefined;
     const item = this.#queue[this.#head]!;
     this.#queue[this.#head++] = undefined;
+    if (this.#replayAllowance > 0) this.#replayAllowance -= 1;
     this.#compact();
     return item;
   }

@@ -216,6 +216,17 @@ describe.each(kinds)('$name layer', (kind) => {
     expect(await untilFence(resumed, 'fence')).toEqual([]);
   });
 
+  it('delivers a whole replay even when it is larger than the queue bound', async () => {
+    const { a, b } = await open();
+    const ids = [];
+    for (let i = 1; i <= 5; i++) ids.push((await a.publish('feed', i)).id!);
+    const small = await b.subscribe({ groups: ['feed'], after: { feed: ids[0]! }, queue: { size: 2, overflow: 'end' } });
+    expect(await takeData(small, 4)).toEqual([2, 3, 4, 5]);
+    // Live growth is still bounded.
+    for (let i = 6; i <= 9; i++) await a.publish('feed', i);
+    expect(await small.ended).toBe('overflow');
+  });
+
   it('reports what history cannot give back: trimmed, age, another epoch, a bad id, no history', async () => {
     const { a, b } = await open();
     const ids = [];

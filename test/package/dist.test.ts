@@ -23,6 +23,7 @@ describe.skipIf(!built)('the built package (dist/)', () => {
       const core = await import('pagi');
       const server = await import('pagi/server');
       const testing = await import('pagi/testing');
+      const channels = await import('pagi/channels');
       const names = ['fromExpress','toNodeListener','toExpress','mount','cascade','lint','Disconnected','InvalidEvent','OutOfOrder'];
       const missing = names.filter((n) => typeof core[n] !== 'function');
       const err = new core.Disconnected('client_closed');
@@ -30,12 +31,22 @@ describe.skipIf(!built)('the built package (dist/)', () => {
         missing,
         serve: typeof server.serve,
         client: typeof testing.TestClient,
+        channels: [typeof channels.createMemoryLayer, typeof channels.createClusterLayer, typeof channels.createRedisLayer, typeof channels.withChannels],
+        channelsError: new channels.InvalidMessage('data', 'x') instanceof core.PagiError,
         shared: server.LifespanStartupFailed === core.LifespanStartupFailed,
         code: err.code,
       }));
       `,
     ]);
-    expect(JSON.parse(out)).toEqual({ missing: [], serve: 'function', client: 'function', shared: true, code: 'ERR_PAGI_DISCONNECTED' });
+    expect(JSON.parse(out)).toEqual({
+      missing: [],
+      serve: 'function',
+      client: 'function',
+      channels: ['function', 'function', 'function', 'function'],
+      channelsError: true,
+      shared: true,
+      code: 'ERR_PAGI_DISCONNECTED',
+    });
   });
 
   it('loads every subpath by name in CJS', () => {
@@ -52,8 +63,21 @@ describe.skipIf(!built)('the built package (dist/)', () => {
     expect(JSON.parse(out)).toEqual(['function', 'function', 'function', true]);
   });
 
+  it('loads pagi/channels without loading a Redis client (the app passes its own)', () => {
+    const out = node([
+      '-e',
+      `
+      const channels = require('pagi/channels');
+      const layer = channels.createMemoryLayer();
+      const loaded = Object.keys(require.cache).filter((file) => /node_modules[\\/](redis|@redis|ioredis)[\\/]/.test(file));
+      console.log(JSON.stringify({ kind: layer.kind, loaded }));
+      `,
+    ]);
+    expect(JSON.parse(out)).toEqual({ kind: 'memory', loaded: [] });
+  });
+
   it('ships type declarations for every subpath', () => {
-    for (const file of ['index.d.ts', 'index.d.cts', 'server/index.d.ts', 'server/index.d.cts', 'testing/index.d.ts', 'testing/index.d.cts']) {
+    for (const file of ['index.d.ts', 'index.d.cts', 'server/index.d.ts', 'server/index.d.cts', 'testing/index.d.ts', 'testing/index.d.cts', 'channels/index.d.ts', 'channels/index.d.cts']) {
       expect(existsSync(`${root}dist/${file}`), file).toBe(true);
     }
   });
