@@ -32,7 +32,8 @@ export type {
 export type { JsonValue } from './json.js';
 
 // ---- using it from apps
-export { withChannels, channelsOf, CHANNELS_KEY } from './middleware.js';
+export { withChannels, channelsOf, scopeOf, CHANNELS_KEY } from './middleware.js';
+export type { ScopeSource } from './middleware.js';
 export { interleave } from './interleave.js';
 export type { Interleaved } from './interleave.js';
 export { streamGroupsToSSE } from './sse.js';

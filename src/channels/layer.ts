@@ -13,6 +13,7 @@ import { historyLookup, toPolicy } from './history.js';
 import { Hub } from './hub.js';
 import { formatId, parseId } from './ids.js';
 import { toJsonText } from './json.js';
+import { scopeOf } from './middleware.js';
 import { LocalSubscription } from './subscription.js';
 import type { ChannelLayer, LayerOptions, OverflowPolicy, QueueOptions, SubscribeOptions } from './types.js';
 
@@ -143,8 +144,9 @@ function checkQueue(queue: QueueOptions | undefined, where: string, defaults: Re
   return { size, overflow };
 }
 
-function connectionOf(scope: SubscribeOptions['scope']): ConnectionState | undefined {
-  if (scope === undefined) return undefined;
+function connectionOf(source: SubscribeOptions['scope']): ConnectionState | undefined {
+  if (source === undefined) return undefined;
+  const scope = scopeOf(source);
   if (scope.type === 'lifespan') throw new TypeError('subscribe({ scope }): a lifespan scope has no connection to end the subscription with');
   return scope['pagi.connection'];
 }

@@ -22,14 +22,30 @@ export function withChannels(app: App, layer: ChannelLayer): App {
 }
 
 /**
- * The layer of a scope, or of an Express request served through
- * `fromExpress` (`req.pagi.scope`). Throws `ChannelsNotInstalled` when the
- * app is not wrapped with `withChannels`.
+ * A scope, or an Express request served through `fromExpress` (which carries
+ * its scope as `req.pagi.scope`; Express's types do not know that property,
+ * hence `object`).
  */
-export function channelsOf(source: Scope | { readonly pagi?: { readonly scope?: Scope } }): ChannelLayer {
+export type ScopeSource = Scope | object;
+
+/** The scope behind `source`. */
+export function scopeOf(source: ScopeSource): Scope {
   // A scope's `pagi` holds versions; a bridged request's holds `{ scope, state }`.
-  const scope = (source as { pagi?: { scope?: Scope } }).pagi?.scope ?? (source as Scope);
-  const layer: unknown = scope[CHANNELS_KEY];
+  const bridged = (source as { pagi?: { scope?: unknown } }).pagi?.scope;
+  const scope = (bridged ?? source) as Partial<Scope>;
+  if (typeof scope !== 'object' || scope === null || typeof scope.type !== 'string') {
+    throw new TypeError('expected a PAGI scope, or an Express request served through fromExpress (req.pagi.scope)');
+  }
+  return scope as Scope;
+}
+
+/**
+ * The layer of a scope, or of an Express request served through
+ * `fromExpress`. Throws `ChannelsNotInstalled` when the app is not wrapped
+ * with `withChannels`.
+ */
+export function channelsOf(source: ScopeSource): ChannelLayer {
+  const layer: unknown = scopeOf(source)[CHANNELS_KEY];
   if (!isLayer(layer)) throw new ChannelsNotInstalled(CHANNELS_KEY);
   return layer;
 }

@@ -13,7 +13,9 @@
  */
 import { UnsupportedRedisClient } from './errors.js';
 
-type Listener = (...args: never[]) => void;
+// `any`: each client types its listeners its own way; a narrower type here would reject real clients.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Listener = (...args: any[]) => void;
 
 /** The part of a node-redis (`redis` v4+) client this package uses. */
 export interface NodeRedisClient {

@@ -104,8 +104,12 @@ export interface SubscribeOptions {
    * after it (or a `gap` saying why it cannot), then live ones, each once.
    */
   readonly after?: Readonly<Record<string, string>> | ReadonlyMap<string, string>;
-  /** Tie the subscription to this scope: it ends (`scope_ended`) when the scope's connection ends. */
-  readonly scope?: Scope;
+  /**
+   * Tie the subscription to this scope (or to the scope of an Express request
+   * served through `fromExpress`): it ends (`scope_ended`) when the scope's
+   * connection ends.
+   */
+  readonly scope?: Scope | object;
   /** Same as `scope`, given the `pagi.connection` object directly. */
   readonly connection?: ConnectionState;
   readonly queue?: QueueOptions;

@@ -218,7 +218,7 @@ describe.each(kinds)('$name layer', (kind) => {
 
   it('delivers a whole replay even when it is larger than the queue bound', async () => {
     const { a, b } = await open();
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 1; i <= 5; i++) ids.push((await a.publish('feed', i)).id!);
     const small = await b.subscribe({ groups: ['feed'], after: { feed: ids[0]! }, queue: { size: 2, overflow: 'end' } });
     expect(await takeData(small, 4)).toEqual([2, 3, 4, 5]);
@@ -229,7 +229,7 @@ describe.each(kinds)('$name layer', (kind) => {
 
   it('reports what history cannot give back: trimmed, age, another epoch, a bad id, no history', async () => {
     const { a, b } = await open();
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 1; i <= 8; i++) ids.push((await a.publish('feed', i)).id!);
 
     const trimmed = await b.subscribe({ groups: ['feed'], after: { feed: ids[0]! } });

@@ -3,14 +3,17 @@
  * behind `fromExpress` (Express 5 and 4) publish to and follow the same
  * groups, on a real `serve()` with real clients.
  */
+import { createRequire } from 'node:module';
 import express5 from 'express';
-import express4 from 'express4';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { cascade, fromExpress, mount } from 'pagi';
 import { ChannelsNotInstalled, channelsOf, createMemoryLayer, interleave, withChannels, CHANNELS_KEY, type ChannelLayer } from 'pagi/channels';
 import type { App, Scope } from '../../src/protocol/types.js';
 import { startTestServer } from '../server/test-server.js';
+
+// The `express4` alias has no type declarations of its own; its API is Express's.
+const express4 = createRequire(import.meta.url)('express4') as typeof express5;
 import { eventually } from './helpers/deliveries.js';
 
 const cleanup: Array<() => unknown> = [];
@@ -45,7 +48,7 @@ function legacyApp(express: typeof express5) {
   });
   // An SSE endpoint written by hand in Express, following the group through the bridged scope.
   app.get('/api/stream', async (req, res) => {
-    const member = await channelsOf(req).subscribe({ scope: req.pagi.scope, groups: ['chat'] });
+    const member = await channelsOf(req).subscribe({ scope: req, groups: ['chat'] });
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     res.flushHeaders();
     for await (const delivery of member) {
@@ -75,7 +78,7 @@ function connect(url: string): Promise<{ socket: WebSocket; messages: unknown[] 
 
 describe.each([
   ['Express 5', express5],
-  ['Express 4', express4 as unknown as typeof express5],
+  ['Express 4', express4],
 ])('withChannels with %s behind fromExpress', (_name, express) => {
   it('lets an Express JSON route publish to the group a native WebSocket chat follows, and the other way round', async () => {
     const layer = createMemoryLayer();

@@ -2,7 +2,7 @@
  * What only the Redis layer has: a Redis that restarts mid-stream, keys and
  * streams in Redis, and the client it was given. Real redis-server, both clients.
  */
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisLayer, UnsupportedRedisClient, type ChannelDelivery, type ChannelLayer, type ChannelMessage, type RedisClient } from 'pagi/channels';

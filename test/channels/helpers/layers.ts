@@ -7,7 +7,7 @@
  * with `ioredis` clients.
  */
 import { EventEmitter } from 'node:events';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { createClusterLayer, createMemoryLayer, createRedisLayer, type ChannelLayer, type IpcChannel, type LayerOptions } from 'pagi/channels';
 import { createIpcRelay, type IpcRelay, type RelayPort } from '../../../src/server/ipc-relay.js';
@@ -59,12 +59,12 @@ export class InProcessIpc implements IpcChannel {
     return true;
   }
 
-  on(event: 'message' | 'disconnect', listener: (...args: never[]) => void): this {
+  on(event: 'message' | 'disconnect', listener: (message: unknown) => void): this {
     this.#events.on(event, listener);
     return this;
   }
 
-  off(event: 'message' | 'disconnect', listener: (...args: never[]) => void): this {
+  off(event: 'message' | 'disconnect', listener: (message: unknown) => void): this {
     this.#events.off(event, listener);
     return this;
   }
