@@ -10,7 +10,7 @@ import { profileTargets } from '../profile/profile-targets.mjs';
 const MB = 1024 * 1024;
 
 /**
- * kinds: [{ key, title, request: { method, body, headers }, connections, unit: 'req/s' | 'MB/s',
+ * kinds: [{ key, title, request: { method, path?, body, headers }, connections, unit: 'req/s' | 'MB/s',
  *           megabytesPerRequest?, baselines: [{ name, label }] }]
  * With unit 'MB/s' the rate is response bytes per second, or requests × `megabytesPerRequest`
  * when that is given (uploads, where the interesting bytes are the ones sent).
@@ -38,7 +38,8 @@ export async function httpScenario({ scenario, targets, kinds, profile }) {
 
 function measurerFor(kind) {
   return async function measure(target, seconds) {
-    const sample = await httpLoad({ url: target.server.url, seconds, connections: kind.connections, ...kind.request });
+    const { path = '/', ...request } = kind.request;
+    const sample = await httpLoad({ url: new URL(path, target.server.url).href, seconds, connections: kind.connections, ...request });
     if (kind.unit === 'MB/s') {
       sample.mbps = kind.megabytesPerRequest ? sample.rate * kind.megabytesPerRequest : sample.bytesPerSecond / MB;
     }

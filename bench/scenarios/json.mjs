@@ -1,15 +1,7 @@
 // json echo: POST a 1 KB JSON document, parsed and echoed back. Bridged express.json() vs native.
 import { config } from '../lib/config.mjs';
 import { httpScenario } from '../lib/http-scenario.mjs';
-
-/** A JSON object of about 1 KB: a few fields and an array, like a typical API payload. */
-function documentOfOneKilobyte() {
-  const doc = { id: 12345, name: 'benchmark', active: true, tags: ['a', 'b', 'c'], items: [] };
-  while (Buffer.byteLength(JSON.stringify(doc)) < 1000) {
-    doc.items.push({ sku: `item-${doc.items.length}`, qty: doc.items.length % 7, price: 9.99 });
-  }
-  return Buffer.from(JSON.stringify(doc));
-}
+import { documentOfOneKilobyte } from '../lib/json-document.mjs';
 
 const body = documentOfOneKilobyte();
 

@@ -4,6 +4,7 @@ import { bigDownloadExpress, helloExpress, jsonEchoExpress, sseFanoutExpress, st
 import { bridge, hostListener, hostPagiListener, hostPagiServe } from './hosts.js';
 import type { Hosted } from './hosts.js';
 import { helloApp, jsonEchoApp, sseFanoutApp, streamApp, wsEchoApp } from './pagi-apps.js';
+import { itemsExpress, itemsRaw, itemsToolkit } from './toolkit-apps.js';
 import { hostFastifyHello, hostHonoHello, hostRawWebSocketEcho, rawHelloListener } from './third-party.js';
 
 type Builder = () => Promise<Hosted>;
@@ -23,6 +24,11 @@ export const catalog: Record<string, Record<string, Builder>> = {
     'express-bridged': async () => hostPagiListener(await bridge(jsonEchoExpress())),
     'pagi-listener': () => hostPagiListener(jsonEchoApp),
     'pagi-serve': () => hostPagiServe(jsonEchoApp),
+  },
+  toolkit: {
+    express: () => hostListener(itemsExpress()),
+    'pagi-raw-serve': () => hostPagiServe(itemsRaw),
+    'toolkit-serve': () => hostPagiServe(itemsToolkit),
   },
   stream: {
     express: () => hostListener(streamExpress()),

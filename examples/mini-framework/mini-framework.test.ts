@@ -11,26 +11,37 @@ describe('examples/mini-framework', () => {
   });
 
   it('routes by method and path, with parameters', async () => {
-    expect(await (await fetch(`${example.url}/hello/world`)).text()).toBe('Hello, world!\n');
     expect(await (await fetch(`${example.url}/users/2`)).json()).toEqual({ id: '2', name: 'Grace' });
+    expect(await (await fetch(`${example.url}/users/%32`)).json()).toEqual({ id: '2', name: 'Grace' });
 
     const missingUser = await fetch(`${example.url}/users/99`);
     expect(missingUser.status).toBe(404);
     expect(await missingUser.json()).toEqual({ error: 'no user 99' });
 
-    const noRoute = await fetch(`${example.url}/users/1`, { method: 'DELETE' });
-    expect(noRoute.status).toBe(404);
-    expect(await noRoute.json()).toEqual({ error: 'no route for DELETE /users/1' });
+    const noRoute = await fetch(`${example.url}/nothing`);
+    expect([noRoute.status, await noRoute.json()]).toEqual([404, { error: 'Not Found' }]);
+
+    const wrongMethod = await fetch(`${example.url}/users/1`, { method: 'DELETE' });
+    expect([wrongMethod.status, wrongMethod.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+    expect(await wrongMethod.json()).toEqual({ error: 'Method Not Allowed' });
   });
 
-  it('reads JSON bodies and answers malformed ones with 400', async () => {
-    const created = await fetch(`${example.url}/users`, { method: 'POST', body: JSON.stringify({ name: 'Barbara' }) });
+  it('reads JSON bodies and answers malformed ones with 400, other types with 415', async () => {
+    const json = { 'content-type': 'application/json' };
+    const created = await fetch(`${example.url}/users`, { method: 'POST', headers: json, body: JSON.stringify({ name: 'Barbara' }) });
     expect(created.status).toBe(201);
     expect(await created.json()).toMatchObject({ name: 'Barbara' });
 
-    const malformed = await fetch(`${example.url}/users`, { method: 'POST', body: '{"name":' });
+    const malformed = await fetch(`${example.url}/users`, { method: 'POST', headers: json, body: '{"name":' });
     expect(malformed.status).toBe(400);
-    await malformed.arrayBuffer();
+    expect(((await malformed.json()) as { error: string }).error).toMatch(/^request body is not valid JSON/);
+
+    const missingName = await fetch(`${example.url}/users`, { method: 'POST', headers: json, body: '{}' });
+    expect([missingName.status, await missingName.json()]).toEqual([400, { error: 'name is required' }]);
+
+    const text = await fetch(`${example.url}/users`, { method: 'POST', body: '{"name":"x"}' });
+    expect(text.status).toBe(415);
+    await text.arrayBuffer();
   });
 
   it('serves a release while the waiting request is still pending (non-blocking dispatch)', async () => {

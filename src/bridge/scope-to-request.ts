@@ -4,7 +4,9 @@
  * so every rule is table-testable.
  */
 import type { HTTPScope, SSEScope } from '../protocol/types.js';
-import { decodePath, encodePath } from '../protocol/paths.js';
+import { encodedRootPrefix, encodePath } from '../protocol/paths.js';
+
+export { encodedRootPrefix };
 
 /** What the fake request needs from a scope, before any body is read. */
 export interface RequestLine {
@@ -115,20 +117,4 @@ export function bodyFraming(headers: ReadonlyArray<readonly [string, string]>, h
   if (transferEncoding) return 'declared';
   if (contentLength !== undefined) return /^\s*0+\s*$/.test(contentLength) ? 'none' : 'declared';
   return httpVersion === '2' ? 'unknown' : 'none';
-}
-
-/**
- * Finds the prefix of `rawPath` whose decoded form is `rootPath`, ending at a
- * segment boundary (`/` or the end). Returns `''` at top level and
- * `undefined` when no such prefix exists. Comparing decoded prefixes (rather
- * than counting `/`) keeps `%2F` inside a mounted segment correct.
- */
-export function encodedRootPrefix(rawPath: string, rootPath: string): string | undefined {
-  if (rootPath === '' || rootPath === '/') return '';
-  for (let i = 1; i <= rawPath.length; i++) {
-    if (i < rawPath.length && rawPath[i] !== '/') continue;
-    const candidate = rawPath.slice(0, i);
-    if (decodePath(candidate) === rootPath) return candidate;
-  }
-  return undefined;
 }

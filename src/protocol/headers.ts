@@ -82,3 +82,49 @@ export function getHeader(headers: ReadonlyArray<readonly [string, string]>, nam
   for (const [n, v] of headers) if (n === name || n.toLowerCase() === name) return v;
   return undefined;
 }
+
+// Request headers of which Node keeps only the first value (`IncomingMessage`
+// `matchKnownFields`, identical on Node 20, 22 and 24): a repeat is dropped,
+// not joined, so `content-type: a` + `content-type: b` reads as `a`.
+const FIRST_VALUE_WINS = new Set([
+  'content-type',
+  'content-length',
+  'user-agent',
+  'referer',
+  'host',
+  'authorization',
+  'proxy-authorization',
+  'if-modified-since',
+  'if-unmodified-since',
+  'from',
+  'location',
+  'max-forwards',
+  'retry-after',
+  'etag',
+  'last-modified',
+  'server',
+  'age',
+  'expires',
+]);
+
+/**
+ * The value `req.headers[name]` would hold for these request headers in
+ * Node: the first value for the names Node de-duplicates, every value joined
+ * with `'; '` for `cookie`, with `', '` otherwise (`set-cookie`, an array in
+ * Node, is joined with `', '` too). `name` is compared case-insensitively;
+ * `undefined` when absent.
+ */
+export function foldedHeader(headers: ReadonlyArray<readonly [string, string]>, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  let joined: string | undefined;
+  for (const [n, v] of headers) {
+    if (n !== wanted && n.toLowerCase() !== wanted) continue;
+    if (joined === undefined) {
+      joined = v;
+      if (FIRST_VALUE_WINS.has(wanted)) return joined;
+    } else {
+      joined += wanted === 'cookie' ? `; ${v}` : `, ${v}`;
+    }
+  }
+  return joined;
+}

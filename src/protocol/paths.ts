@@ -47,6 +47,22 @@ export function encodePath(path: string): string {
   return encodeURI(wellFormed).replace(/[?#]/g, (c) => (c === '?' ? '%3F' : '%23'));
 }
 
+/**
+ * Finds the prefix of `rawPath` whose decoded form is `rootPath`, ending at a
+ * segment boundary (`/` or the end). Returns `''` at top level and
+ * `undefined` when no such prefix exists. Comparing decoded prefixes (rather
+ * than counting `/`) keeps `%2F` inside a mounted segment correct.
+ */
+export function encodedRootPrefix(rawPath: string, rootPath: string): string | undefined {
+  if (rootPath === '' || rootPath === '/') return '';
+  for (let i = 1; i <= rawPath.length; i++) {
+    if (i < rawPath.length && rawPath[i] !== '/') continue;
+    const candidate = rawPath.slice(0, i);
+    if (decodePath(candidate) === rootPath) return candidate;
+  }
+  return undefined;
+}
+
 function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }

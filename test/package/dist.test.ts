@@ -24,6 +24,7 @@ describe.skipIf(!built)('the built package (dist/)', () => {
       const server = await import('pagi/server');
       const testing = await import('pagi/testing');
       const channels = await import('pagi/channels');
+      const toolkit = await import('pagi/toolkit');
       const names = ['fromExpress','toNodeListener','toExpress','mount','cascade','lint','Disconnected','InvalidEvent','OutOfOrder'];
       const missing = names.filter((n) => typeof core[n] !== 'function');
       const err = new core.Disconnected('client_closed');
@@ -33,7 +34,9 @@ describe.skipIf(!built)('the built package (dist/)', () => {
         client: typeof testing.TestClient,
         channels: [typeof channels.createMemoryLayer, typeof channels.createClusterLayer, typeof channels.createRedisLayer, typeof channels.withChannels],
         channelsError: new channels.InvalidMessage('data', 'x') instanceof core.PagiError,
+        toolkit: ['router', 'readJson', 'sendJson', 'sendFile', 'readMultipart', 'HttpError'].filter((n) => typeof toolkit[n] !== 'function'),
         shared: server.LifespanStartupFailed === core.LifespanStartupFailed,
+        sharedBase: new toolkit.HttpError(404) instanceof core.PagiError,
         code: err.code,
       }));
       `,
@@ -44,7 +47,9 @@ describe.skipIf(!built)('the built package (dist/)', () => {
       client: 'function',
       channels: ['function', 'function', 'function', 'function'],
       channelsError: true,
+      toolkit: [],
       shared: true,
+      sharedBase: true,
       code: 'ERR_PAGI_DISCONNECTED',
     });
   });
@@ -56,11 +61,29 @@ describe.skipIf(!built)('the built package (dist/)', () => {
       const core = require('pagi');
       const server = require('pagi/server');
       const testing = require('pagi/testing');
+      const toolkit = require('pagi/toolkit');
       console.log(JSON.stringify([typeof core.fromExpress, typeof server.serve, typeof testing.TestClient,
-        server.LifespanStartupFailed === core.LifespanStartupFailed]));
+        server.LifespanStartupFailed === core.LifespanStartupFailed, typeof toolkit.router]));
       `,
     ]);
-    expect(JSON.parse(out)).toEqual(['function', 'function', 'function', true]);
+    expect(JSON.parse(out)).toEqual(['function', 'function', 'function', true, 'function']);
+  });
+
+  it('calls into the toolkit dependencies (busboy, range-parser, etag, fresh, mime-types) from ESM and CJS', () => {
+    // Default imports of CommonJS packages only fail when called, so call them.
+    const script = `
+      const B = 'b';
+      const body = Buffer.from('--' + B + '\\r\\nContent-Disposition: form-data; name="f"; filename="a.txt"\\r\\n\\r\\nhi\\r\\n--' + B + '--\\r\\n');
+      const scope = { type: 'http', method: 'GET', headers: [['content-type', 'multipart/form-data; boundary=' + B], ['range', 'bytes=0-1']] };
+      const names = [];
+      for await (const part of t.readMultipart(scope, async () => ({ type: 'http.request', body, more: false }))) names.push(part.filename);
+      const events = [];
+      await t.sendFile(async (e) => events.push(e.status ?? e.length), scope, process.cwd() + '/package.json');
+      console.log(JSON.stringify({ names, events }));
+    `;
+    const expected = { names: ['a.txt'], events: [206, 2] };
+    expect(JSON.parse(node(['--input-type=module', '-e', `const t = await import('pagi/toolkit'); ${script}`]))).toEqual(expected);
+    expect(JSON.parse(node(['-e', `const t = require('pagi/toolkit'); (async () => { ${script} })()`]))).toEqual(expected);
   });
 
   it('loads pagi/channels without loading a Redis client (the app passes its own)', () => {
@@ -77,7 +100,7 @@ describe.skipIf(!built)('the built package (dist/)', () => {
   });
 
   it('ships type declarations for every subpath', () => {
-    for (const file of ['index.d.ts', 'index.d.cts', 'server/index.d.ts', 'server/index.d.cts', 'testing/index.d.ts', 'testing/index.d.cts', 'channels/index.d.ts', 'channels/index.d.cts']) {
+    for (const file of ['index.d.ts', 'index.d.cts', 'server/index.d.ts', 'server/index.d.cts', 'testing/index.d.ts', 'testing/index.d.cts', 'channels/index.d.ts', 'channels/index.d.cts', 'toolkit/index.d.ts', 'toolkit/index.d.cts']) {
       expect(existsSync(`${root}dist/${file}`), file).toBe(true);
     }
   });

@@ -1,0 +1,93 @@
+/**
+ * What a thrown error becomes (the router's policy, also usable alone as the
+ * `handleErrors` middleware): an `HttpError` is its response; anything else
+ * is logged with its cause and answered `500 Internal Server Error`, never
+ * with a stack. `Disconnected` passes through (the client is gone; servers
+ * end such a scope quietly), and so does any error once the response has
+ * started (the server then makes the truncation visible, PROTOCOL.md §4.6).
+ */
+import { Disconnected } from '../protocol/errors.js';
+import type { App, HeadersInput, Scope, Send, SendEvent } from '../protocol/types.js';
+import { HttpError, statusText } from './errors.js';
+import { sendText, type ResponseSend } from './response.js';
+
+/** Where unexpected errors are logged; `console` fits, so does the server's `Logger`. */
+export interface ErrorLogger {
+  error(message: string, error?: unknown): void;
+}
+
+/**
+ * Renders an `HttpError` as a response. The default sends
+ * `text/plain` with the message when `error.expose`, else the status text.
+ */
+export type ErrorRenderer = (error: HttpError, send: ResponseSend, scope: Scope) => Promise<void>;
+
+/** Options of the error policy (`router()` takes them too). */
+export interface ErrorOptions {
+  /** Logs unexpected errors (not `HttpError`s below 500). Default `console`. */
+  logger?: ErrorLogger;
+  /** How an `HttpError` looks on the wire, e.g. as JSON. */
+  renderError?: ErrorRenderer;
+}
+
+const RESPONSE_STARTS = new Set(['http.response.start', 'sse.start', 'websocket.accept', 'websocket.close']);
+
+/** The default rendering: `text/plain`, the message (or the status text when not exposed). */
+export function renderTextError(error: HttpError, send: ResponseSend): Promise<void> {
+  const headers: HeadersInput = [...error.headers, ['x-content-type-options', 'nosniff']];
+  return sendText(send, error.status, error.expose ? error.message : statusText(error.status), headers);
+}
+
+/**
+ * A `send` that remembers whether a response (or a WebSocket accept/close)
+ * went out, so an error after it is not answered a second time.
+ */
+export function trackStart(send: Send): { send: Send; started: () => boolean } {
+  let started = false;
+  return {
+    send: async (event: SendEvent) => {
+      await send(event);
+      if (RESPONSE_STARTS.has(event.type)) started = true;
+    },
+    started: () => started,
+  };
+}
+
+/**
+ * Answers `error` (see the module comment), or rethrows it when it cannot
+ * be answered.
+ */
+export async function answerError(error: unknown, scope: Scope, send: Send, started: boolean, options: ErrorOptions): Promise<void> {
+  if (error instanceof Disconnected || started || scope.type === 'lifespan') throw error;
+  let answer: HttpError;
+  if (error instanceof HttpError) {
+    answer = error;
+    if (answer.status >= 500) log(options, scope, error);
+  } else {
+    log(options, scope, error);
+    answer = new HttpError(500, undefined, { cause: error });
+  }
+  await (options.renderError ?? renderTextError)(answer, send, scope);
+}
+
+/**
+ * Middleware: runs `app`, and turns what it throws into a response by the
+ * router's rules (`HttpError` → that response, anything else → a logged 500),
+ * for apps written without `router()`.
+ */
+export function handleErrors(app: App, options: ErrorOptions = {}): App {
+  return async (scope, receive, send) => {
+    if (scope.type === 'lifespan') return app(scope, receive, send);
+    const tracked = trackStart(send);
+    try {
+      await app(scope, receive, tracked.send);
+    } catch (error) {
+      await answerError(error, scope, send, tracked.started(), options);
+    }
+  };
+}
+
+function log(options: ErrorOptions, scope: Scope, error: unknown): void {
+  const where = scope.type === 'lifespan' ? 'lifespan' : `${'method' in scope ? scope.method : 'WEBSOCKET'} ${scope.path}`;
+  (options.logger ?? console).error(`pagi/toolkit: unhandled error in ${where}`, error);
+}
