@@ -8,6 +8,7 @@
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { openEventStream } from '../lib/event-stream.mjs';
 import { percentileOfSorted } from '../lib/stats.mjs';
 
 const [urlsArg, clientsArg, rateArg, secondsArg, pidsArg = ''] = process.argv.slice(2);
@@ -38,38 +39,21 @@ let failures = 0;
 let measuring = true;
 const requests = [];
 
-function connect(url) {
-  return new Promise((resolve) => {
-    const request = http.get(`${url}/events`, { agent: false, headers: { accept: 'text/event-stream' } }, (res) => {
-      if (res.statusCode !== 200) {
-        failures++;
-        res.resume();
-        return resolve(false);
-      }
-      res.setEncoding('utf8');
-      let pending = '';
-      res.on('data', (text) => {
-        pending += text;
-        const cut = pending.lastIndexOf('\n\n');
-        if (cut === -1) return;
-        const block = pending.slice(0, cut);
-        pending = pending.slice(cut + 2);
-        const at = now();
-        for (const match of block.matchAll(/^data: (.*)$/gm)) lags.push(at - JSON.parse(match[1]).t);
-      });
-      res.on('error', () => undefined);
-      res.on('end', () => {
-        if (measuring) failures++;
-      });
-      // The response head is sent once the subscription is active.
-      resolve(true);
-    });
-    request.on('error', () => {
-      failures++;
-      resolve(false);
-    });
-    requests.push(request);
+function onEvents(block) {
+  const at = now();
+  for (const match of block.matchAll(/^data: (.*)$/gm)) lags.push(at - JSON.parse(match[1]).t);
+}
+
+// The response head is sent once the subscription is active, so "connected" means "subscribed".
+async function connect(url) {
+  const request = await openEventStream(`${url}/events`, {
+    onEvents,
+    onFailure: (kind) => {
+      if (kind !== 'ended' || measuring) failures++;
+    },
   });
+  if (request) requests.push(request);
+  return request !== undefined;
 }
 
 let connected = 0;

@@ -19,6 +19,7 @@ export interface RelayRetention {
   maxAgeMs: number;
 }
 
+/** Worker → primary. */
 export type RelayRequest =
   | { pagi: 'relay'; op: 'subscribe'; ref: number; topic: string }
   | { pagi: 'relay'; op: 'unsubscribe'; topic: string }
@@ -33,6 +34,7 @@ export interface RelayResult {
   entries?: Array<{ seq: number; payload: string }>;
 }
 
+/** Primary → worker. */
 export type RelayNotice =
   | { pagi: 'relay'; op: 'message'; topic: string; payload: string; epoch: string; seq: number }
   | { pagi: 'relay'; op: 'reply'; ref: number; result: RelayResult }

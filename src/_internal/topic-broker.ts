@@ -48,6 +48,7 @@ export function newEpoch(): string {
   return randomBytes(6).toString('hex');
 }
 
+/** Topics → subscribers of type `S`, with per-topic numbering and retention. */
 export class TopicBroker<S> {
   /** Changes whenever a broker is created, so positions of an earlier broker are recognised as foreign. */
   readonly epoch: string;

@@ -19,6 +19,7 @@ export interface Head {
   readonly offset: string;
 }
 
+/** One retained message: its offset, sequence number and payload (the envelope). */
 export interface ReplayEntry {
   readonly offset: string;
   readonly seq: number;
@@ -39,6 +40,7 @@ export interface BackendSink {
   resync(): void;
 }
 
+/** A layer's transport and history store (memory.ts, cluster.ts, redis.ts). */
 export interface Backend {
   readonly kind: 'memory' | 'cluster' | 'redis';
   /** Called once, before anything else. */

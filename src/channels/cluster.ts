@@ -27,6 +27,7 @@ export interface IpcChannel {
   readonly connected?: boolean;
 }
 
+/** Options of `createClusterLayer()`: the common layer options, plus how to reach the primary. */
 export interface ClusterLayerOptions extends LayerOptions {
   /** Seconds to wait for the primary's answer before failing with `ChannelsUnavailable` (default 10). */
   readonly requestTimeout?: number;
@@ -38,7 +39,11 @@ export interface ClusterLayerOptions extends LayerOptions {
   readonly ipc?: IpcChannel;
 }
 
-/** A channel layer shared by every worker of this server. */
+/**
+ * A channel layer shared by every worker of this server, through the
+ * primary's IPC relay; outside a cluster worker (and without `ipc`), an
+ * in-process layer with the same behaviour.
+ */
 export function createClusterLayer(options: ClusterLayerOptions = {}): ChannelLayer {
   const { requestTimeout = 10, ipc, ...layerOptions } = options;
   if (typeof requestTimeout !== 'number' || !(requestTimeout > 0)) {

@@ -42,11 +42,13 @@ interface GroupState {
   backlog: Array<{ payload: string; position: Position | undefined }>;
 }
 
+/** What the hub needs from the layer's options. */
 export interface HubOptions {
   readonly retentionOf: (group: string) => Retention | undefined;
   readonly onError: (error: Error) => void;
 }
 
+/** This process's groups and members for one layer (see the file comment). */
 export class Hub implements SubscriptionOwner, BackendSink {
   readonly #backend: Backend;
   readonly #options: HubOptions;

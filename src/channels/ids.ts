@@ -22,6 +22,7 @@ export interface Position {
 
 const ID = /^([0-9a-z]{1,32})-((?:\d{1,15}-)?(\d{1,15}))$/;
 
+/** `<epoch>-<offset>`. */
 export function formatId(position: Position): string {
   return `${position.epoch}-${position.offset}`;
 }

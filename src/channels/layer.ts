@@ -23,6 +23,7 @@ const MAX_GROUP_LENGTH = 256;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
+/** The `ChannelLayer` of `backend`, with the common options checked. */
 export function createLayer(backend: Backend, options: LayerOptions = {}): ChannelLayer {
   const retentionOf = historyLookup(options.history);
   const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;

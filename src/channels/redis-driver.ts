@@ -48,6 +48,7 @@ export interface IoRedisClient {
 /** A connected `redis` (v4+) client, or an `ioredis` client. */
 export type RedisClient = NodeRedisClient | IoRedisClient;
 
+/** What a subscriber connection reports to the Redis backend. */
 export interface SubscriberEvents {
   message(channel: string, message: string): void;
   /** The connection came back and every channel is subscribed again. */
@@ -56,18 +57,21 @@ export interface SubscriberEvents {
   lost(error: Error): void;
 }
 
+/** The pub/sub connection the Redis backend owns (a `duplicate()` of the application's client). */
 export interface Subscriber {
   subscribe(channel: string): Promise<void>;
   unsubscribe(channel: string): Promise<void>;
   close(): Promise<void>;
 }
 
+/** One of the two clients, behind the three operations the Redis backend needs. */
 export interface RedisDriver {
   readonly flavour: 'redis' | 'ioredis';
   command(args: readonly string[]): Promise<unknown>;
   openSubscriber(events: SubscriberEvents): Promise<Subscriber>;
 }
 
+/** Recognises the client (ioredis first: it also has a `sendCommand`); `UnsupportedRedisClient` otherwise. */
 export function redisDriver(client: unknown): RedisDriver {
   if (typeof client !== 'object' || client === null) throw new UnsupportedRedisClient('options.client must be a redis or ioredis client');
   const c = client as Record<string, unknown>;

@@ -26,6 +26,7 @@ import { createLayer } from './layer.js';
 import { redisDriver, type RedisClient, type RedisDriver, type Subscriber } from './redis-driver.js';
 import type { ChannelLayer, LayerOptions } from './types.js';
 
+/** Options of `createRedisLayer()`: the common layer options, plus the client and the key prefix. */
 export interface RedisLayerOptions extends LayerOptions {
   /**
    * A `redis` (v4+, connected) or `ioredis` client. The layer sends its

@@ -23,6 +23,7 @@ import { interleave } from './interleave.js';
 import { channelsOf } from './middleware.js';
 import type { ChannelGap, ChannelLayer, ChannelMessage, QueueOptions, Subscription, SubscriptionEndReason } from './types.js';
 
+/** Options of `streamGroupsToSSE()`. */
 export interface GroupsToSSEOptions {
   /** The groups to follow (at least one). */
   readonly groups: readonly string[];

@@ -31,6 +31,7 @@ type Waiter = (result: IteratorResult<ChannelDelivery<unknown>, undefined>) => v
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
+/** The one `Subscription` implementation, fed by a hub. */
 export class LocalSubscription<T = unknown> implements Subscription<T> {
   readonly id: string;
   /** The groups joined (the hub adds and removes). */

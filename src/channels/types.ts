@@ -58,6 +58,7 @@ export type ChannelDelivery<T = JsonValue> = ChannelMessage<T> | ChannelGap;
  */
 export type OverflowPolicy = 'drop-oldest' | 'end';
 
+/** The bound of a subscription's queue and what happens past it. */
 export interface QueueOptions {
   /** Deliveries a subscription holds before its overflow policy applies (default 1,000). */
   readonly size?: number;
@@ -95,6 +96,7 @@ export interface LayerOptions {
   readonly onError?: (error: Error) => void;
 }
 
+/** Options of `ChannelLayer.subscribe()`. */
 export interface SubscribeOptions {
   /** Groups to join before `subscribe()` resolves. */
   readonly groups?: readonly string[];
