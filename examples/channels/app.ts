@@ -36,8 +36,9 @@ const events: App = async (scope, receive, send) => {
 const socket: App = async (scope, receive, send) => {
   if (scope.type !== 'websocket') throw new Error('/ws is a WebSocket endpoint');
   const layer = channelsOf(scope);
-  await send({ type: 'websocket.accept' });
+  // Subscribed before accepting: once the client sees the socket open, it hears every notification.
   const subscription = await layer.subscribe({ scope, groups: [GROUP] });
+  await send({ type: 'websocket.accept' });
   for await (const step of interleave(receive, subscription)) {
     if (step.type === 'client' && step.event.type === 'websocket.receive' && step.event.text) {
       await layer.publish(GROUP, { text: step.event.text, at: new Date().toISOString(), pid: process.pid }, { exclude: subscription });

@@ -70,9 +70,9 @@ describe('examples/channels (WORKERS=2)', () => {
       });
     const [alice, bob] = [await open(), await open()];
     try {
-      // A notification through the API first: when both have it, both are subscribed.
+      // The endpoint subscribes before it accepts: an open socket hears everything from now on.
       await notify(example.url, 'ready?');
-      await until(() => alice.got.length === 1 && bob.got.length === 1, 'both sockets subscribed');
+      await until(() => alice.got.length === 1 && bob.got.length === 1, 'the first notification at both');
       alice.socket.send('hello from alice');
       await until(() => bob.got.length === 2, 'alice’s message at bob');
       // Published after alice's message (bob has it), so the fence reaches alice after it would have.

@@ -40,9 +40,10 @@ async function feed(scope: SSEScope, send: Send, room: ChatRoom, tickMs: number,
  */
 async function chat(scope: WebSocketScope, receive: Receive, send: Send, room: ChatRoom): Promise<void> {
   const name = (new URLSearchParams(scope.query_string).get('name') ?? '').slice(0, 32) || 'anonymous';
-  await send({ type: 'websocket.accept' });
+  // Joined before accepting: once the browser sees the socket open, it hears every message.
   const { events, leave } = await room.join(scope);
   try {
+    await send({ type: 'websocket.accept' });
     for await (const step of interleave(receive, events)) {
       if (step.type === 'client') {
         const event = step.event;
