@@ -13,7 +13,7 @@ import { SSERefused } from './errors.js';
 import { runHttpExchange, type RequestBody } from './http-exchange.js';
 import { startLifespan, type LifespanHandle } from './lifespan.js';
 import type { TestResponse } from './response.js';
-import { decodePath } from '../protocol/paths.js';
+import { decodePath, encodePath } from '../protocol/paths.js';
 import { acceptsEventStream, buildHeaders, splitTarget, subprotocolsFrom, type HeadersInit, type QueryInit } from './scope.js';
 import { SSEStream } from './sse-stream.js';
 import { openWebSocket, type WebSocketSession } from './websocket-session.js';
@@ -31,7 +31,11 @@ export interface TestClientOptions {
   httpVersion?: '1.0' | '1.1' | '2';
   /** `scope.extensions`. Default `{}`. */
   extensions?: Extensions;
-  /** `scope.root_path`, as if the client were mounted below a prefix. Default `''`. */
+  /**
+   * `scope.root_path`, as if the app were served below a prefix (a server's
+   * root path). Default `''`. Targets are given below it; `raw_path` starts
+   * with its encoded spelling, as a server builds it.
+   */
   rootPath?: string;
   /**
    * `true` (default): an app that throws (or returns) before answering makes
@@ -200,8 +204,9 @@ export class TestClient {
     return {
       pagi: { version: '0.5', spec_version: '0.6' },
       http_version: this.config.httpVersion ?? '1.1',
-      path: decodePath(raw_path),
-      raw_path,
+      path: raw_path === '*' ? '*' : decodePath(raw_path),
+      // As a server with a root path builds it: `raw_path` is the full path (§3.3).
+      raw_path: this.config.rootPath ? encodePath(this.config.rootPath) + raw_path : raw_path,
       query_string,
       root_path: this.config.rootPath ?? '',
       headers,
