@@ -6,6 +6,7 @@ export default defineConfig({
     'server/index': 'src/server/index.ts',
     'server/cli': 'src/server/cli.ts',
     'testing/index': 'src/testing/index.ts',
+    'channels/index': 'src/channels/index.ts',
     'toolkit/index': 'src/toolkit/index.ts',
   },
   format: ['esm', 'cjs'],
@@ -15,6 +16,6 @@ export default defineConfig({
   target: 'node20',
   platform: 'node',
   // One shared chunk for code used by several entries, so `instanceof Disconnected`
-  // holds whichever subpath (pagi, pagi/server, pagi/testing, pagi/toolkit) created the error.
+  // holds whichever subpath (pagi, pagi/server, pagi/testing, pagi/channels, pagi/toolkit) created the error.
   splitting: true,
 });
