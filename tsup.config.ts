@@ -7,6 +7,7 @@ export default defineConfig({
     'server/cli': 'src/server/cli.ts',
     'testing/index': 'src/testing/index.ts',
     express: 'src/express.ts',
+    'channels/index': 'src/channels/index.ts',
     'toolkit/index': 'src/toolkit/index.ts',
   },
   format: ['esm', 'cjs'],
@@ -17,6 +18,6 @@ export default defineConfig({
   target: 'node20',
   platform: 'node',
   // One shared chunk for code used by several entries, so `instanceof Disconnected`
-  // holds whichever subpath (pagi, pagi/server, pagi/testing, pagi/toolkit) created the error.
+  // holds whichever subpath (pagi, pagi/server, pagi/testing, pagi/channels, pagi/toolkit) created the error.
   splitting: true,
 });

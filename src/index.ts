@@ -19,6 +19,8 @@ export { createSendValidator } from './protocol/validate.js';
 export type { SendValidator, Step, NormalizedSendEvent } from './protocol/validate.js';
 export { createConnection } from './protocol/connection.js';
 export type { ConnectionController } from './protocol/connection.js';
+export { watchedSend, followSend, rejectedSend, afterSend } from './protocol/unawaited.js';
+export type { UnawaitedSendSink } from './protocol/unawaited.js';
 
 // ---- PAGI -> Node: run a PAGI app on node:http
 export { toNodeListener, toExpress } from './adapter/index.js';

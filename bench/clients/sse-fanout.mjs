@@ -4,8 +4,8 @@
 // clocks are performance.timeOrigin + now() on the same machine), and stragglers get a grace
 // second to arrive. Anchoring the window on broadcast time makes ticks × clients the exact ideal.
 // Usage: node sse-fanout.mjs <url> <clients> <seconds>; prints rate, lag percentiles, failures.
-import http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { openEventStream } from '../lib/event-stream.mjs';
 import { percentileOfSorted } from '../lib/stats.mjs';
 
 const [url, clientsArg, secondsArg] = process.argv.slice(2);
@@ -42,35 +42,15 @@ function onEvents(text) {
   }
 }
 
-function connect() {
-  return new Promise((resolve) => {
-    const request = http.get(url, { agent: false, headers: { accept: 'text/event-stream' } }, (res) => {
-      if (res.statusCode !== 200) {
-        failures++;
-        res.resume();
-        return resolve(false);
-      }
-      res.setEncoding('utf8');
-      let pending = '';
-      res.on('data', (text) => {
-        pending += text;
-        const cut = pending.lastIndexOf('\n\n');
-        if (cut === -1) return;
-        onEvents(pending.slice(0, cut + 2));
-        pending = pending.slice(cut + 2);
-      });
-      res.on('error', () => undefined);
-      res.on('end', () => {
-        if (measuring) failures++;
-      });
-      resolve(true);
-    });
-    request.on('error', () => {
-      if (measuring) failures++;
-      resolve(false);
-    });
-    requests.push(request);
+async function connect() {
+  const request = await openEventStream(url, {
+    onEvents,
+    onFailure: (kind) => {
+      if (kind === 'refused' || measuring) failures++;
+    },
   });
+  if (request) requests.push(request);
+  return request !== undefined;
 }
 
 let connected = 0;

@@ -1,54 +1,81 @@
-// State shared by both worlds: the Express routes and the native WebSocket/SSE endpoints use one room.
+// State shared by both worlds, and by every worker and instance: the chat lives in a channel layer
+// (pagi/channels). Express routes post and read history through it; the native WebSocket endpoint
+// follows the `chat` group. With the cluster layer (WORKERS=4) or the Redis layer (REDIS_URL), a
+// message posted anywhere reaches every socket on every process.
+import type { ChannelLayer, HistoryOption, ScopeSource, Subscription } from 'pagi/channels';
 
 export interface ChatMessage {
-  id: number;
+  /** The message's id in the chat's history. */
+  id: string;
   from: string;
   text: string;
   at: string;
 }
 
-/** What subscribers hear: a new message, or a change in how many people are connected. */
-export type RoomEvent = { type: 'message'; message: ChatMessage } | { type: 'presence'; online: number };
+/**
+ * What chat sockets hear: a new message, or how many people are connected to this server process
+ * (`pid` says which one: presence is counted per process, messages are shared by all).
+ */
+export type RoomEvent = { type: 'message'; message: ChatMessage } | { type: 'presence'; online: number; pid: number };
 
-type Listener = (event: RoomEvent) => void;
-
-const HISTORY_SIZE = 50;
+const CHAT = 'chat';
+const PRESENCE = `presence:${process.pid}`;
 const MAX_TEXT = 500;
 
+/** Give this to the layer: the chat keeps its last 50 messages (for the page, /api/messages and reconnects). */
+export const CHAT_HISTORY: HistoryOption = { [CHAT]: { count: 50 } };
+
 export class ChatRoom {
-  readonly #history: ChatMessage[] = [];
-  readonly #listeners = new Set<Listener>();
-  #nextId = 1;
+  readonly #layer: ChannelLayer;
+  #online = 0;
 
-  /** Adds a message (trimmed, capped) and tells every subscriber; returns it. */
-  post(from: string, text: string): ChatMessage {
-    const message: ChatMessage = { id: this.#nextId++, from, text: text.trim().slice(0, MAX_TEXT), at: new Date().toISOString() };
-    this.#history.push(message);
-    if (this.#history.length > HISTORY_SIZE) this.#history.shift();
-    this.#emit({ type: 'message', message });
-    return message;
+  constructor(layer: ChannelLayer) {
+    this.#layer = layer;
   }
 
-  /** The most recent messages, oldest first. */
-  history(): readonly ChatMessage[] {
-    return this.#history;
+  /** Publishes a message (trimmed, capped) to every chat socket everywhere; resolves with it. */
+  async post(from: string, text: string): Promise<ChatMessage> {
+    const body = { from, text: text.trim().slice(0, MAX_TEXT), at: new Date().toISOString() };
+    const { id } = await this.#layer.publish(CHAT, { type: 'message', message: body });
+    return { id: id!, ...body };
   }
 
-  /** How many subscribers (open chat sockets) there are. */
+  /** The most recent messages, oldest first (from the shared history). */
+  async history(): Promise<ChatMessage[]> {
+    const { messages } = await this.#layer.history<{ message: Omit<ChatMessage, 'id'> }>(CHAT);
+    return messages.map((m) => ({ id: m.id!, ...m.data.message }));
+  }
+
+  /** How many chat sockets this process holds. */
   get online(): number {
-    return this.#listeners.size;
+    return this.#online;
   }
 
-  /** Registers a listener; returns the function that removes it. */
-  subscribe(listener: Listener): () => void {
-    this.#listeners.add(listener);
-    this.#emit({ type: 'presence', online: this.online });
-    return () => {
-      if (this.#listeners.delete(listener)) this.#emit({ type: 'presence', online: this.online });
+  /**
+   * Joins a chat socket: it follows the chat and this process's presence. Call `leave()` when the
+   * socket ends (the subscription also ends by itself with the scope it is tied to).
+   */
+  async join(scope: ScopeSource): Promise<{ events: Subscription<RoomEvent>; leave: () => Promise<void> }> {
+    const events = await this.#layer.subscribe<RoomEvent>({ scope, groups: [CHAT, PRESENCE] });
+    this.#online += 1;
+    await this.#announce();
+    let left = false;
+    const leave = async () => {
+      if (left) return;
+      left = true;
+      this.#online -= 1;
+      await events.close();
+      await this.#announce();
     };
+    return { events, leave };
   }
 
-  #emit(event: RoomEvent): void {
-    for (const listener of this.#listeners) listener(event);
+  #announce(): Promise<unknown> {
+    return this.#layer.publish(PRESENCE, { type: 'presence', online: this.#online, pid: process.pid });
   }
+}
+
+/** A chat message as a socket receives it: the layer's id becomes the message's id. */
+export function withId(event: RoomEvent, id: string | undefined): RoomEvent {
+  return event.type === 'message' && id !== undefined ? { type: 'message', message: { ...event.message, id } } : event;
 }

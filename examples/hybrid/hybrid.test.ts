@@ -149,7 +149,7 @@ describe('examples/hybrid in-process, with TestClient', () => {
     await feed.settled();
 
     const chat = await client.websocket('/live/chat', { query: { name: 'tess' } });
-    expect(await chat.receiveJson()).toEqual({ type: 'presence', online: 1 });
+    expect(await chat.receiveJson()).toEqual({ type: 'presence', online: 1, pid: process.pid });
     chat.sendText('in-process hello');
     expect(await chat.receiveJson()).toMatchObject({ type: 'message', message: { from: 'tess', text: 'in-process hello' } });
     chat.close();

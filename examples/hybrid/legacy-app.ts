@@ -28,28 +28,28 @@ export function createLegacyApp(room: ChatRoom): Express {
     }),
   );
 
-  app.get('/', (req, res) => {
+  app.get('/', async (req, res) => {
     req.session.name ??= `guest-${Math.floor(1000 + Math.random() * 9000)}`;
     req.session.visits = (req.session.visits ?? 0) + 1;
-    res.type('html').send(renderPage({ name: req.session.name, visits: req.session.visits, messages: room.history() }));
+    res.type('html').send(renderPage({ name: req.session.name, visits: req.session.visits, messages: await room.history() }));
   });
 
   app.get('/api/me', (req, res) => {
     res.json({ name: req.session.name ?? null, visits: req.session.visits ?? 0 });
   });
 
-  app.get('/api/messages', (_req, res) => {
-    res.json(room.history());
+  app.get('/api/messages', async (_req, res) => {
+    res.json(await room.history());
   });
 
-  // Posting through the old JSON API reaches the WebSocket chat: both sides share the room.
-  app.post('/api/messages', express.json({ limit: '10kb' }), (req, res) => {
+  // Posting through the old JSON API reaches the WebSocket chat on every worker: both sides share the room.
+  app.post('/api/messages', express.json({ limit: '10kb' }), async (req, res) => {
     const text: unknown = (req.body as { text?: unknown } | undefined)?.text;
     if (typeof text !== 'string' || text.trim() === '') {
       res.status(400).json({ error: 'text must be a non-empty string' });
       return;
     }
-    res.status(201).json(room.post(req.session.name ?? 'api', text));
+    res.status(201).json(await room.post(req.session.name ?? 'api', text));
   });
 
   return app;

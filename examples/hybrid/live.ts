@@ -1,6 +1,7 @@
 // The new, native PAGI endpoints: an SSE feed and a WebSocket chat, both long-lived and fully async.
 import type { App, ConnectionState, Receive, Send, SSEScope, WebSocketScope } from 'pagi';
-import type { ChatRoom, RoomEvent } from './chat-room.js';
+import { interleave } from 'pagi/channels';
+import { withId, type ChatRoom } from './chat-room.js';
 
 export interface LiveOptions {
   tickMs?: number;
@@ -20,7 +21,7 @@ export function createLiveApp(room: ChatRoom, { tickMs = 1000, keepaliveSeconds 
   };
 }
 
-/** SSE: one `tick` event a second with the server time and the room's numbers. */
+/** SSE: one `tick` event a second with the server time and the room's numbers (messages: shared; online: this process). */
 async function feed(scope: SSEScope, send: Send, room: ChatRoom, tickMs: number, keepaliveSeconds: number): Promise<void> {
   const connection = scope['pagi.connection'];
   await send({ type: 'sse.start', status: 200 });
@@ -28,36 +29,31 @@ async function feed(scope: SSEScope, send: Send, room: ChatRoom, tickMs: number,
   let tick = 0;
   do {
     tick += 1;
-    const data = JSON.stringify({ tick, time: new Date().toISOString(), online: room.online, messages: room.history().length });
+    const data = JSON.stringify({ tick, time: new Date().toISOString(), online: room.online, messages: (await room.history()).length });
     await send({ type: 'sse.send', event: 'tick', id: String(tick), data });
   } while (await pause(tickMs, connection));
 }
 
-/** WebSocket: each text message is posted to the room; every room event is pushed to this socket. */
+/**
+ * WebSocket: each text message is posted to the room; every room event, from any worker or
+ * instance, is pushed to this socket. `interleave` waits on the client and on the room at once.
+ */
 async function chat(scope: WebSocketScope, receive: Receive, send: Send, room: ChatRoom): Promise<void> {
   const name = (new URLSearchParams(scope.query_string).get('name') ?? '').slice(0, 32) || 'anonymous';
-  await send({ type: 'websocket.accept' });
-
-  // Room events arrive at any time, also while this function waits in receive(); chaining the sends
-  // keeps them in order and lets us wait for the last one before returning (the completion rule).
-  let outgoing = Promise.resolve();
-  const push = (event: RoomEvent): void => {
-    outgoing = outgoing
-      .then(() => send({ type: 'websocket.send', text: JSON.stringify(event) }))
-      .catch(() => undefined); // the peer left: its disconnect event is on its way to receive()
-  };
-  const unsubscribe = room.subscribe(push);
+  // Joined before accepting: once the browser sees the socket open, it hears every message.
+  const { events, leave } = await room.join(scope);
   try {
-    for (;;) {
-      const event = await receive();
-      if (event.type === 'websocket.disconnect') return;
-      if (event.type === 'websocket.receive' && event.text !== undefined && event.text.trim() !== '') {
-        room.post(name, event.text);
+    await send({ type: 'websocket.accept' });
+    for await (const step of interleave(receive, events)) {
+      if (step.type === 'client') {
+        const event = step.event;
+        if (event.type === 'websocket.receive' && event.text !== undefined && event.text.trim() !== '') await room.post(name, event.text);
+      } else if (step.type === 'channel' && step.delivery.type === 'message') {
+        await send({ type: 'websocket.send', text: JSON.stringify(withId(step.delivery.data, step.delivery.id)) });
       }
     }
   } finally {
-    unsubscribe();
-    await outgoing;
+    await leave();
   }
 }
 

@@ -11,9 +11,10 @@ export function createNativeApi(room: ChatRoom): App {
     if (scope.type === 'http' && scope.method === 'GET' && scope.path === '/api/stats') {
       return json(send, 200, {
         online: room.online,
-        messages: room.history().length,
+        messages: (await room.history()).length,
         uptimeSeconds: Math.round((Date.now() - started) / 1000),
         servedBy: 'native PAGI',
+        pid: process.pid,
       });
     }
     await send({ type: 'http.response.start', status: 404, headers: [['content-type', 'text/plain']] });

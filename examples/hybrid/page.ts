@@ -42,7 +42,7 @@ export function renderPage({ name, visits, messages }: PageData): string {
       <p class="clock" id="clock">--:--:--</p>
       <dl>
         <dt>ticks received</dt><dd id="tick-count">0</dd>
-        <dt>people in the chat</dt><dd id="online">0</dd>
+        <dt>people in the chat (this process)</dt><dd id="online">0</dd>
         <dt>messages in the room</dt><dd id="message-count">0</dd>
       </dl>
     </section>

@@ -5,6 +5,7 @@
  * silent).
  */
 import { Disconnected } from '../protocol/errors.js';
+import { describeScope } from '../protocol/unawaited.js';
 import type { App } from '../protocol/types.js';
 import type { Exchange } from './exchange.js';
 import { log } from './options.js';
@@ -51,7 +52,7 @@ export function settle(exchange: Exchange, failed: boolean, error: unknown): voi
       else connection.complete();
     } else {
       if (failed) log(logger, 'error', `app failed before starting a response (${describeRequest(exchange)})`, error);
-      else log(logger, 'error', `app returned without starting a response (${describeRequest(exchange)})`);
+      else log(logger, 'error', `app returned without starting a response (missing await?) (${describeRequest(exchange)})`);
       connection.markStarted();
       exchange.writer.respondGenerated(500);
       connection.disconnect('server_error', failed ? errorText(error) : 'app returned without starting a response');
@@ -62,7 +63,7 @@ export function settle(exchange: Exchange, failed: boolean, error: unknown): voi
     connection.complete();
   } else if (!validator.complete) {
     if (failed) log(logger, 'error', `app failed after starting the response; response aborted (${describeRequest(exchange)})`, error);
-    else log(logger, 'error', `app returned before completing the response; response aborted (${describeRequest(exchange)})`);
+    else log(logger, 'error', `app returned before completing the response (missing await?); response aborted (${describeRequest(exchange)})`);
     exchange.writer.abortIncomplete();
     connection.disconnect('server_error', failed ? errorText(error) : 'incomplete response');
   } else if (failed) {
@@ -80,9 +81,7 @@ export function settle(exchange: Exchange, failed: boolean, error: unknown): voi
 }
 
 function describeRequest(exchange: Exchange): string {
-  const scope = exchange.scope;
-  const query = scope.query_string === '' ? '' : `?${scope.query_string}`;
-  return `${scope.method} ${scope.raw_path}${query}`;
+  return describeScope(exchange.scope);
 }
 
 function errorText(error: unknown): string {

@@ -17,7 +17,8 @@ import { BodyReader, type ReaderHost } from './receive.js';
 import { log, type ResolvedOptions } from './options.js';
 import { streamFileBody, type FileBodyEvent } from './file-body.js';
 import { formatSseComment, formatSseEvent } from '../protocol/sse-format.js';
-import { ResponseWriter } from './response-writer.js';
+import { describeScope, rejectedSend, unawaitedSendMessage, watchedSend, type UnawaitedSendSink } from '../protocol/unawaited.js';
+import { ResponseWriter, type WriteTimeoutHost } from './response-writer.js';
 import type { LiveExchanges } from './live-exchanges.js';
 
 /** How a host (toExpress) customises what the exchange writes. */
@@ -46,7 +47,7 @@ const kExchange = Symbol('pagi.exchange');
 type TrackedResponse = ServerResponse & { [kExchange]?: Exchange | undefined };
 const RESOLVED = Promise.resolve();
 
-export class Exchange implements ReaderHost {
+export class Exchange implements ReaderHost, UnawaitedSendSink, WriteTimeoutHost {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly scope: HTTPScope | SSEScope;
@@ -69,6 +70,7 @@ export class Exchange implements ReaderHost {
   private busy = false;
   private queue: QueuedSend[] | undefined;
   private finalized = false;
+  private reportedUnawaited = false;
   private readonly tracker: LiveExchanges | undefined;
   private readonly isHead: boolean;
   private readonly sse: boolean;
@@ -95,6 +97,10 @@ export class Exchange implements ReaderHost {
     this.sse = scope.type === 'sse';
     this.reader = new BodyReader(req, res, this, this.sse, options.maxBodySize);
     this.writer = new ResponseWriter(res, req.socket, this.isHead, options.logger, hooks?.writeHead);
+    if (options.sendTimeoutMs > 0) {
+      this.writer.sendTimeoutMs = options.sendTimeoutMs;
+      this.writer.timeoutHost = this;
+    }
     this.receive = () => this.reader.receive();
     this.send = (event) => (this.busy ? this.enqueue(event) : this.runSend(event));
     (res as TrackedResponse)[kExchange] = this;
@@ -144,9 +150,7 @@ export class Exchange implements ReaderHost {
   // -------------------------------------------------------------------- send
 
   private enqueue(event: unknown): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      (this.queue ??= []).push({ event, resolve, reject });
-    });
+    return watchedSend((resolve, reject) => void (this.queue ??= []).push({ event, resolve, reject }), this, event);
   }
 
   /** §2.3 checks in order: client gone, app finished, then the validator; a rejected send changes nothing. */
@@ -160,25 +164,48 @@ export class Exchange implements ReaderHost {
       const pending = this.perform(step);
       if (pending === undefined) return RESOLVED;
       this.busy = true;
-      return this.track(pending);
+      return this.track(pending, event);
     } catch (error) {
-      return Promise.reject(error);
+      // Deviation 9: a rejection the app never awaits is logged, never an unhandled rejection.
+      return rejectedSend(error, this, event);
     }
   }
 
   /** Keeps later sends queued until this one settles (deviation 3: sends are served in call order). */
-  private async track(pending: Promise<void>): Promise<void> {
-    try {
-      await pending;
-    } finally {
-      this.busy = false;
-      // Serve queued sends until one has to wait again (that one re-enters track()).
-      const queue = this.queue;
-      while (!this.busy && queue !== undefined && queue.length > 0) {
-        const next = queue.shift() as QueuedSend;
-        this.runSend(next.event).then(next.resolve, next.reject);
-      }
+  private track(pending: Promise<void>, event: unknown): Promise<void> {
+    return watchedSend(
+      (resolve, reject) => {
+        pending.then(
+          () => {
+            this.sendSettled();
+            resolve();
+          },
+          (error: unknown) => {
+            this.sendSettled();
+            reject(error);
+          },
+        );
+      },
+      this,
+      event,
+    );
+  }
+
+  /** Serves queued sends until one has to wait again (that one re-enters track()). */
+  private sendSettled(): void {
+    this.busy = false;
+    const queue = this.queue;
+    while (!this.busy && queue !== undefined && queue.length > 0) {
+      const next = queue.shift() as QueuedSend;
+      this.runSend(next.event).then(next.resolve, next.reject);
     }
+  }
+
+  /** UnawaitedSendSink: the first unawaited failure of this scope is an error log, later ones debug. */
+  unawaitedSend(error: unknown, event: unknown): void {
+    const level = this.reportedUnawaited ? 'debug' : 'error';
+    this.reportedUnawaited = true;
+    log(this.options.logger, level, unawaitedSendMessage(event, describeScope(this.scope)), error);
   }
 
   /** Carries out a validated event. Returns a promise only when the send must wait. */
@@ -344,6 +371,13 @@ export class Exchange implements ReaderHost {
     this.reader.pump();
   }
 
+  /** WriteTimeoutHost: a send waited longer than `sendTimeout` for a client that does not read. */
+  writeTimedOut(): void {
+    const seconds = this.options.sendTimeoutMs / 1000;
+    this.endAbnormally('write_timeout', `a send waited more than ${seconds}s for the client to read`);
+    this.writer.destroy();
+  }
+
   /** `pagi.connection.abort()`: the connection already recorded `app_abort`. */
   private abortTransport(): void {
     this.transportGone();
@@ -354,10 +388,8 @@ export class Exchange implements ReaderHost {
   onClose(): void {
     this.closed = true;
     if (!this.res.writableFinished) {
-      type ErroredSocket = { errored?: (Error & { syscall?: string }) | null };
       const error = (this.req.socket as ErroredSocket | null)?.errored;
-      const reason = error?.syscall === 'write' ? 'write_error' : 'client_closed';
-      this.connection.disconnect(reason, error?.message);
+      this.connection.disconnect(closeReason(error), error?.message);
     }
     this.transportGone();
     this.detach();
@@ -410,6 +442,25 @@ export class Exchange implements ReaderHost {
     // Assigning instead of `delete` keeps the response object's shape (V8 fast properties).
     res[kExchange] = undefined;
   }
+}
+
+type ErroredSocket = { errored?: (Error & { syscall?: string; code?: string }) | null };
+
+/**
+ * The §7.3 token for a response that closed before it finished, from the
+ * error Node destroyed the socket with (none: the client simply left).
+ * Node answers a malformed request body itself (400) and a request slower
+ * than `requestTimeout` (408), then destroys the socket with the parser's
+ * `HPE_*` error or `ERR_HTTP_REQUEST_TIMEOUT`. `HPE_INVALID_EOF_STATE` is the
+ * client half-closing mid-body, which is the client leaving (§14.1).
+ */
+function closeReason(error: { syscall?: string; code?: string } | null | undefined): string {
+  if (error === null || error === undefined) return 'client_closed';
+  if (error.syscall === 'write') return 'write_error';
+  const code = error.code;
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 'client_timeout';
+  if (code !== undefined && code.startsWith('HPE_') && code !== 'HPE_INVALID_EOF_STATE') return 'protocol_error';
+  return 'client_closed';
 }
 
 function onResponseClose(this: TrackedResponse): void {

@@ -31,6 +31,14 @@ export interface AdapterOptions {
    * crossing the limit ends the scope with `body_too_large`.
    */
   maxBodySize?: number;
+  /**
+   * Seconds one `send()` of an `http` or `sse` scope may wait for a client
+   * that does not read (Node's buffer stays full) before the scope ends
+   * abnormally with `write_timeout`: the connection is destroyed and the
+   * pending send rejects with `Disconnected`. `0` or absent = no limit (the
+   * default, like `node:http`). WebSockets have their own `sendTimeout`.
+   */
+  sendTimeout?: number;
   /** Extensions to advertise. `fullflush` is on unless set to `false`. */
   extensions?: { fullflush?: boolean };
   /**
@@ -61,6 +69,8 @@ export interface ResolvedOptions {
   state: Record<string, unknown> | undefined;
   logger: Logger;
   maxBodySize: number;
+  /** `sendTimeout` in milliseconds; 0 = none. */
+  sendTimeoutMs: number;
   fullflush: boolean;
   onResponseEnd: ((info: ResponseEndInfo) => void) | undefined;
 }
@@ -81,12 +91,17 @@ export function resolveOptions(options: AdapterOptions = {}): ResolvedOptions {
   if (typeof max !== 'number' || !Number.isInteger(max) || max < 0) {
     throw new TypeError(`maxBodySize must be a non-negative integer, got ${String(max)}`);
   }
+  const sendTimeout = options.sendTimeout ?? 0;
+  if (typeof sendTimeout !== 'number' || !Number.isFinite(sendTimeout) || sendTimeout < 0) {
+    throw new TypeError(`sendTimeout must be a non-negative number of seconds, got ${String(sendTimeout)}`);
+  }
   return {
     rootPath,
     rawRootPath: encodePath(rootPath),
     state: options.state,
     logger: options.logger ?? consoleLogger,
     maxBodySize: max,
+    sendTimeoutMs: sendTimeout * 1000,
     fullflush: options.extensions?.fullflush !== false,
     onResponseEnd: options.onResponseEnd,
   };

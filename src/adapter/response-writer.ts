@@ -17,6 +17,11 @@ import type { NodeTransport } from './transport.js';
 export type StartEvent = Extract<NormalizedSendEvent, { type: 'http.response.start' }>;
 export type WriteHead = (res: ServerResponse, status: number, flat: string[]) => void;
 
+/** Told when a write waited for `'drain'` longer than the send timeout. */
+export interface WriteTimeoutHost {
+  writeTimedOut(): void;
+}
+
 const kWriter = Symbol('pagi.responseWriter');
 type TrackedResponse = ServerResponse & { [kWriter]?: ResponseWriter | undefined };
 const NGHTTP2_INTERNAL_ERROR = 0x2;
@@ -34,6 +39,10 @@ export class ResponseWriter {
   private drainWaiter: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   private drainListening = false;
   private keepaliveTimer: NodeJS.Timeout | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
+  /** Longest wait for `'drain'` in ms (0 = none), and who ends the scope when it passes. */
+  sendTimeoutMs = 0;
+  timeoutHost: WriteTimeoutHost | undefined;
   private readonly res: TrackedResponse;
   private readonly socket: Socket | null;
   private readonly isHead: boolean;
@@ -174,13 +183,29 @@ export class ResponseWriter {
       this.res.on('drain', onResponseDrain);
     }
     this.transport?.reachedHighWater();
+    // Only a send that has to wait arms a timer: the common write allocates nothing.
+    if (this.sendTimeoutMs > 0) this.drainTimer = setTimeout(onDrainTimeout, this.sendTimeoutMs, this);
     return new Promise<void>((resolve, reject) => {
       this.drainWaiter = { resolve, reject };
     });
   }
 
+  /** The drain wait outlived the send timeout. */
+  drainTimedOut(): void {
+    this.drainTimer = undefined;
+    if (this.drainWaiter !== undefined) this.timeoutHost?.writeTimedOut();
+  }
+
+  private clearDrainTimer(): void {
+    if (this.drainTimer !== undefined) {
+      clearTimeout(this.drainTimer);
+      this.drainTimer = undefined;
+    }
+  }
+
   /** Called on the response's `'drain'`. */
   drained(): void {
+    this.clearDrainTimer();
     this.transport?.drained();
     const waiter = this.drainWaiter;
     if (waiter !== undefined) {
@@ -196,6 +221,7 @@ export class ResponseWriter {
 
   /** Rejects a send waiting for `'drain'` (the transport went away). */
   failPendingWrite(error: unknown): void {
+    this.clearDrainTimer();
     const waiter = this.drainWaiter;
     if (waiter !== undefined) {
       this.drainWaiter = undefined;
@@ -217,7 +243,8 @@ export class ResponseWriter {
   keepaliveTick(chunk: string): void {
     const res = this.res;
     if (this.drainWaiter !== undefined || res.writableEnded || res.destroyed) return;
-    void this.writeEvent(chunk);
+    // Nobody awaits a keepalive: if it has to wait for 'drain' and the client goes, its rejection is dropped here.
+    this.writeEvent(chunk)?.catch(ignore);
   }
 
   stopKeepalive(): void {
@@ -270,6 +297,7 @@ export class ResponseWriter {
   /** Removes the listeners and timers this writer added. */
   detach(): void {
     this.stopKeepalive();
+    this.clearDrainTimer();
     this.transport?.clear();
     if (this.drainListening) {
       this.drainListening = false;
@@ -282,6 +310,12 @@ export class ResponseWriter {
 
 function onResponseDrain(this: TrackedResponse): void {
   this[kWriter]?.drained();
+}
+
+function ignore(): void {}
+
+function onDrainTimeout(writer: ResponseWriter): void {
+  writer.drainTimedOut();
 }
 
 function onKeepaliveTick(writer: ResponseWriter, chunk: string): void {

@@ -6,8 +6,6 @@
 import type { HTTPScope, SSEScope } from '../protocol/types.js';
 import { encodedRootPrefix, encodePath } from '../protocol/paths.js';
 
-export { encodedRootPrefix };
-
 /** What the fake request needs from a scope, before any body is read. */
 export interface RequestLine {
   method: string;

@@ -31,8 +31,9 @@
  * first declined app's error, so nothing is swallowed.
  */
 import { createSendValidator } from '../protocol/validate.js';
+import { describeScope, rejectedSend, unawaitedSendMessage, type UnawaitedSendSink } from '../protocol/unawaited.js';
 import type { App, ConnectionScope, Receive, ReceiveEvent, Scope, Send, SendEvent } from '../protocol/types.js';
-import { fanOutLifespan } from './lifespan-fanout.js';
+import { fanOutLifespan, warnOnStderr, type LifespanWarning } from './lifespan-fanout.js';
 import { notFound } from './not-found.js';
 import { ReceiveLog, type LogReader } from './receive-log.js';
 
@@ -41,9 +42,16 @@ export interface CascadeOptions {
   declineStatuses?: Iterable<number>;
   /** Request-body bytes kept for replay. Default 1 MiB. */
   replayLimit?: number;
+  /**
+   * Told about apps left out of lifespan (see `mount`) and about sends
+   * cascade itself rejected that the app never awaited. Default: one
+   * `pagi warn:` line on stderr.
+   */
+  onWarning?: (message: string, error?: unknown) => void;
 }
 
 const DEFAULT_REPLAY_LIMIT = 1024 * 1024;
+const RESOLVED = Promise.resolve();
 
 /** Tries `apps` in order; the first that does not decline answers. */
 export function cascade(...apps: App[]): App;
@@ -63,11 +71,12 @@ export function cascade(...args: unknown[]): App {
     if (!lifespanApps.has(app)) lifespanApps.set(app, `cascade app #${i}`);
   });
   const chain = [...apps];
+  const warn = options?.onWarning ?? warnOnStderr;
 
   return function cascaded(scope: Scope, receive: Receive, send: Send): Promise<void> {
-    if (scope.type === 'lifespan') return fanOutLifespan(lifespanApps, scope, receive, send);
+    if (scope.type === 'lifespan') return fanOutLifespan(lifespanApps, scope, receive, send, warn);
     if (chain.length === 0) return notFound(scope, receive, send);
-    return new CascadeRun(chain, scope, receive, send, declines, limit).run();
+    return new CascadeRun(chain, scope, receive, send, declines, limit, warn).run();
   };
 }
 
@@ -79,7 +88,7 @@ interface Attempt {
   next: Attempt | undefined;
 }
 
-class CascadeRun {
+class CascadeRun implements UnawaitedSendSink {
   private readonly log: ReceiveLog;
 
   constructor(
@@ -89,8 +98,14 @@ class CascadeRun {
     private readonly send: Send,
     private readonly declines: ReadonlySet<number>,
     limit: number,
+    private readonly warn: LifespanWarning,
   ) {
     this.log = new ReceiveLog(receive, limit);
+  }
+
+  /** UnawaitedSendSink, for the sends cascade refused itself before an app answered. */
+  unawaitedSend(error: unknown, event: unknown): void {
+    this.warn(unawaitedSendMessage(event, describeScope(this.scope)), error);
   }
 
   async run(): Promise<void> {
@@ -132,12 +147,20 @@ class CascadeRun {
   private deciding(attempt: Attempt, index: number): Send {
     const validator = createSendValidator(this.scope);
     let mode: 'undecided' | 'forward' | 'swallow' = 'undecided';
-    return async (event: SendEvent): Promise<void> => {
+    // Not async: the server's own send promise goes back to the app untouched, so a
+    // rejection the app never awaits is reported by the server (deviation 9), not lost
+    // in a wrapper promise that would end the process as an unhandled rejection.
+    return (event: SendEvent): Promise<void> => {
       if (mode === 'forward') return this.send(event);
-      const step = validator.check(event);
+      let step;
+      try {
+        step = validator.check(event);
+      } catch (error) {
+        return rejectedSend(error, this, event);
+      }
       if (mode === 'swallow') {
         validator.commit(step);
-        return;
+        return RESOLVED;
       }
       const e = step.event;
       if (e.type === 'http.response.start' && this.declines.has(e.status) && this.log.replayable) {
@@ -145,7 +168,7 @@ class CascadeRun {
         mode = 'swallow';
         attempt.reader.detach(endEventFor(this.scope));
         attempt.next = this.start(index + 1);
-        return;
+        return RESOLVED;
       }
       // Anything else answers: no fall-through after this.
       mode = 'forward';

@@ -19,6 +19,7 @@
 import { PagiError } from '../protocol/errors.js';
 import type { App, ConnectionState, Receive, ReceiveEvent, Scope, Send, SendEvent } from '../protocol/types.js';
 import { createSendValidator, type SendValidator, type Step } from '../protocol/validate.js';
+import { afterSend, eventTypeOf, rejectedSend, unawaitedSendMessage, type UnawaitedSendSink } from '../protocol/unawaited.js';
 import { checkScope, scopeChanges, snapshotScope, type ScopeSnapshot } from './scope-checks.js';
 
 export interface LintOptions {
@@ -50,7 +51,7 @@ function defaultWarning(message: string): void {
   console.warn(message);
 }
 
-class LintRun {
+class LintRun implements UnawaitedSendSink {
   private readonly validator: SendValidator;
   private readonly snapshot: ScopeSnapshot;
   private readonly label: string;
@@ -102,30 +103,37 @@ class LintRun {
     return event;
   };
 
-  private readonly lintedSend: Send = async (event: SendEvent) => {
-    const type = typeof (event as { type?: unknown } | null)?.type === 'string' ? (event as { type: string }).type : 'event';
-    for (const change of this.mutations()) await this.problem(change);
-    if (this.returned) await this.problem(`send(${type}) after the app returned (a send that was not awaited?)`);
+  // Not async: the server's promise goes back to the app untouched (lint only watches it),
+  // so a send the app forgets to await is still reported by the server (deviation 9).
+  private readonly lintedSend: Send = (event: SendEvent) => {
+    const type = eventTypeOf(event);
+    const problems: Array<{ message: string; cause?: unknown }> = this.mutations().map((message) => ({ message }));
+    if (this.returned) problems.push({ message: `send(${type}) after the app returned (a send that was not awaited?)` });
     let step: Step | undefined;
     try {
       step = this.validator.check(event);
     } catch (error) {
-      await this.problem(error instanceof Error ? error.message : String(error), error);
+      problems.push({ message: error instanceof Error ? error.message : String(error), cause: error });
+    }
+    for (const { message, cause } of problems) {
+      const error = this.error(message, cause);
+      // Throw mode rejects the send with the first problem, before it reaches the server.
+      if (this.mode === 'throw') return rejectedSend(error, this, event);
+      this.warn(error);
     }
     this.pendingSends++;
-    try {
-      await this.send(event);
-      if (step) this.validator.commit(step);
-    } finally {
+    const sent = this.send(event);
+    afterSend(sent, (fulfilled) => {
       this.pendingSends--;
-    }
+      if (fulfilled && step) this.validator.commit(step);
+    });
+    return sent;
   };
 
-  /** Reports; in throw mode rejects the current send instead. */
-  private async problem(message: string, cause?: unknown): Promise<void> {
-    const error = this.error(message, cause);
-    if (this.mode === 'throw') throw error;
-    this.warn(error);
+  /** UnawaitedSendSink: a throw-mode rejection the app never awaited is still reported, as a warning. */
+  unawaitedSend(error: unknown, event: unknown): void {
+    const lintError = error instanceof LintError ? error : this.error(String(error));
+    this.onWarning(`${lintError.message} (${unawaitedSendMessage(event, this.label)})`, lintError);
   }
 
   private mutations(): string[] {

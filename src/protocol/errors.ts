@@ -17,10 +17,29 @@ export class PagiError extends Error {
 export class Disconnected extends PagiError {
   readonly reason: string;
   constructor(reason = 'client_closed', message?: string) {
-    super('ERR_PAGI_DISCONNECTED', message ?? `client disconnected (${reason})`);
+    super('ERR_PAGI_DISCONNECTED', message ?? `${DISCONNECT_TEXT[reason] ?? 'the connection ended'} (${reason})`);
     this.reason = reason;
   }
 }
+
+// What each §7.3 token means, so a message never blames a client who never left.
+const DISCONNECT_TEXT: Record<string, string> = {
+  client_closed: 'client disconnected',
+  client_timeout: 'the client stopped sending in time',
+  idle_timeout: 'the connection was idle too long',
+  keepalive_timeout: 'the client stopped answering keepalives',
+  close_timeout: 'the peer did not complete the closing handshake',
+  close_incomplete: 'the transport did not finish closing',
+  write_timeout: 'the client did not read the response in time',
+  write_error: 'writing to the client failed',
+  read_error: 'reading from the client failed',
+  protocol_error: 'the client broke the protocol',
+  server_shutdown: 'the server is shutting down',
+  server_error: 'the server ended the scope: the app failed or returned before completing its response',
+  body_too_large: 'the request body exceeded the limit',
+  queue_overflow: 'a server queue overflowed',
+  app_abort: 'the app aborted the connection',
+};
 
 /** A malformed event: not an object, missing or ill-typed field, unknown type, bad header bytes. */
 export class InvalidEvent extends PagiError {

@@ -51,6 +51,78 @@ export function validateHeaders(eventType: string, field: string, headers: unkno
   return out;
 }
 
+// RFC 9110 §8.6: Content-Length = 1*DIGIT. A list of equal values ("5, 5") is a duplicate that a
+// proxy combined, which recipients may collapse (§8.6, RFC 9112 §6.3 rule 5).
+const DECIMAL = /^[0-9]+$/;
+
+/**
+ * The framing rule of a response head (RFC 9112 §6.3): one message, one
+ * length. `content-length` must be a decimal byte count; several
+ * `content-length` fields (or a list in one) must all agree, and are then
+ * collapsed into one field, since a sender must not generate a singleton
+ * field twice (RFC 9110 §5.3); `content-length` next to `transfer-encoding`
+ * is a conflict. Conflicts throw `InvalidEvent` naming the event and the
+ * header index: what would reach the wire is a response two parsers can
+ * frame differently (response splitting). Returns `headers` itself unless
+ * duplicates were collapsed. Expects names already lower-cased.
+ */
+export function checkFraming(eventType: string, headers: HeaderPair[]): HeaderPair[] {
+  let length: string | undefined;
+  let lengthAt = -1;
+  let encodingAt = -1;
+  let duplicates = false;
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i] as HeaderPair;
+    if (name === 'transfer-encoding') {
+      if (encodingAt === -1) encodingAt = i;
+      continue;
+    }
+    if (name !== 'content-length') continue;
+    const own = singleLength(eventType, i, value);
+    if (length === undefined) {
+      length = own;
+      lengthAt = i;
+      if (own !== value) duplicates = true;
+    } else if (own === length) {
+      duplicates = true;
+    } else {
+      throw new InvalidEvent(
+        eventType,
+        `headers[${i}][1]`,
+        `is a second content-length (${JSON.stringify(value)}) that disagrees with headers[${lengthAt}] (${JSON.stringify(length)})`,
+      );
+    }
+  }
+  if (lengthAt !== -1 && encodingAt !== -1) {
+    throw new InvalidEvent(
+      eventType,
+      `headers[${Math.max(lengthAt, encodingAt)}][0]`,
+      `conflicts with headers[${Math.min(lengthAt, encodingAt)}]: content-length and transfer-encoding must not be sent together (RFC 9112 §6.3)`,
+    );
+  }
+  if (!duplicates) return headers;
+  const out: HeaderPair[] = [];
+  for (let i = 0; i < headers.length; i++) {
+    const pair = headers[i] as HeaderPair;
+    if (i === lengthAt) out.push(['content-length', length as string]);
+    else if (pair[0] !== 'content-length') out.push(pair);
+  }
+  return out;
+}
+
+/** The one decimal value of a `content-length` field (`"5"`, or `"5, 5"` collapsed). */
+function singleLength(eventType: string, index: number, value: string): string {
+  const trimmed = value.trim();
+  if (DECIMAL.test(trimmed)) return trimmed;
+  const parts = trimmed.split(',').map((part) => part.trim());
+  const first = parts[0] as string;
+  if (DECIMAL.test(first) && parts.every((part) => DECIMAL.test(part))) {
+    if (parts.every((part) => part === first)) return first;
+    throw new InvalidEvent(eventType, `headers[${index}][1]`, `lists different content-length values (${JSON.stringify(value)})`);
+  }
+  throw new InvalidEvent(eventType, `headers[${index}][1]`, `of 'content-length' must be a decimal byte count, got ${JSON.stringify(value)}`);
+}
+
 /**
  * Pairs from Node's `rawHeaders` (flat name/value list): names lower-cased,
  * duplicates kept in wire order, every `cookie` merged into one pair at the

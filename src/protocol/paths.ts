@@ -1,12 +1,45 @@
 /**
- * Path decoding shared by every server and intermediary (PROTOCOL.md §3.3):
- * `raw_path` → `path`, and a decoded prefix → its raw form.
+ * Paths shared by every server and intermediary (PROTOCOL.md §3.3): a
+ * request target → `raw_path` and `query_string`, `raw_path` → `path`, and a
+ * decoded prefix → its raw form.
  */
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 // Anything that needs work: a percent escape or a byte above 0x7f (Node hands
 // raw request-line bytes over as latin1 characters).
 const NEEDS_DECODING = /[%\x80-\xff]/;
+// No `%` and nothing above 0x7f: a string that is its own raw spelling.
+const PLAIN_ASCII = /^[\x00-\x24\x26-\x7f]*$/;
+
+/** A request target split as §3.3 says: the raw path and the raw query (without `?`). */
+export interface SplitTarget {
+  rawPath: string;
+  queryString: string;
+}
+
+/**
+ * Splits a request target at the first `?`. Absolute-form targets
+ * (`GET http://host/p?q`, sent to proxies) keep only their path; `*`
+ * (`OPTIONS *`) stays `*`.
+ */
+export function splitTarget(target: string): SplitTarget {
+  let start = 0;
+  // Origin-form (`/...`) is the common case; everything else is rare.
+  if (target.charCodeAt(0) !== 0x2f /* / */ && target !== '*') {
+    const scheme = target.indexOf('://');
+    if (scheme !== -1) {
+      const slash = target.indexOf('/', scheme + 3);
+      const query = target.indexOf('?', scheme + 3);
+      if (slash === -1 || (query !== -1 && query < slash)) {
+        return { rawPath: '/', queryString: query === -1 ? '' : target.slice(query + 1) };
+      }
+      start = slash;
+    }
+  }
+  const q = target.indexOf('?', start);
+  if (q === -1) return { rawPath: start === 0 ? target : target.slice(start), queryString: '' };
+  return { rawPath: target.slice(start, q), queryString: target.slice(q + 1) };
+}
 
 /**
  * Percent-decodes a raw path to bytes, then decodes the bytes as UTF-8. When
@@ -16,24 +49,47 @@ const NEEDS_DECODING = /[%\x80-\xff]/;
  */
 export function decodePath(raw: string): string {
   if (!NEEDS_DECODING.test(raw)) return raw;
-  const bytes = Buffer.allocUnsafe(raw.length);
-  let n = 0;
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw.charCodeAt(i);
-    if (c === 0x25 /* % */ && i + 2 < raw.length && isHex(raw.charCodeAt(i + 1)) && isHex(raw.charCodeAt(i + 2))) {
-      bytes[n++] = (hexValue(raw.charCodeAt(i + 1)) << 4) | hexValue(raw.charCodeAt(i + 2));
-      i += 2;
-    } else {
-      // Characters above U+00FF cannot come from Node's parser; keep the low byte.
-      bytes[n++] = c & 0xff;
-    }
-  }
-  const view = bytes.subarray(0, n);
+  const bytes = percentDecode(raw);
   try {
-    return utf8.decode(view);
+    return utf8.decode(bytes);
   } catch {
-    return view.toString('latin1');
+    return bytes.toString('latin1');
   }
+}
+
+/**
+ * Decodes one path segment strictly: `undefined` when its bytes are not
+ * well-formed UTF-8 (stray continuation bytes, overlong forms such as
+ * `%C0%AE`, surrogates), where `decodePath` would fall back to one character
+ * per byte. Routers that must not guess use this.
+ */
+export function decodeSegmentStrict(raw: string): string | undefined {
+  if (!NEEDS_DECODING.test(raw)) return raw;
+  try {
+    return utf8.decode(percentDecode(raw));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Finds the prefix of `rawPath` whose decoded form is `rootPath`, ending at a
+ * segment boundary (`/` or the end). Returns `''` at top level and
+ * `undefined` when no such prefix exists. Comparing decoded prefixes (rather
+ * than counting `/`) keeps `%2F` inside a mounted segment correct.
+ */
+export function encodedRootPrefix(rawPath: string, rootPath: string): string | undefined {
+  if (rootPath === '' || rootPath === '/') return '';
+  // The common case: the prefix is plain ASCII, spelled the same raw and decoded.
+  if (PLAIN_ASCII.test(rootPath) && rawPath.startsWith(rootPath)) {
+    if (rawPath.length === rootPath.length || rawPath[rootPath.length] === '/') return rootPath;
+  }
+  for (let i = 1; i <= rawPath.length; i++) {
+    if (i < rawPath.length && rawPath[i] !== '/') continue;
+    const candidate = rawPath.slice(0, i);
+    if (decodePath(candidate) === rootPath) return candidate;
+  }
+  return undefined;
 }
 
 /**
@@ -47,20 +103,21 @@ export function encodePath(path: string): string {
   return encodeURI(wellFormed).replace(/[?#]/g, (c) => (c === '?' ? '%3F' : '%23'));
 }
 
-/**
- * Finds the prefix of `rawPath` whose decoded form is `rootPath`, ending at a
- * segment boundary (`/` or the end). Returns `''` at top level and
- * `undefined` when no such prefix exists. Comparing decoded prefixes (rather
- * than counting `/`) keeps `%2F` inside a mounted segment correct.
- */
-export function encodedRootPrefix(rawPath: string, rootPath: string): string | undefined {
-  if (rootPath === '' || rootPath === '/') return '';
-  for (let i = 1; i <= rawPath.length; i++) {
-    if (i < rawPath.length && rawPath[i] !== '/') continue;
-    const candidate = rawPath.slice(0, i);
-    if (decodePath(candidate) === rootPath) return candidate;
+/** The bytes a raw path stands for: `%XX` escapes decoded, other characters as their low byte. */
+function percentDecode(raw: string): Buffer {
+  const bytes = Buffer.allocUnsafe(raw.length);
+  let n = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 0x25 /* % */ && i + 2 < raw.length && isHex(raw.charCodeAt(i + 1)) && isHex(raw.charCodeAt(i + 2))) {
+      bytes[n++] = (hexValue(raw.charCodeAt(i + 1)) << 4) | hexValue(raw.charCodeAt(i + 2));
+      i += 2;
+    } else {
+      // Characters above U+00FF cannot come from Node's parser; keep the low byte.
+      bytes[n++] = c & 0xff;
+    }
   }
-  return undefined;
+  return bytes.subarray(0, n);
 }
 
 function isHex(c: number): boolean {

@@ -10,7 +10,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { InvalidEvent, OutOfOrder, describeType } from './errors.js';
-import { validateHeaders } from './headers.js';
+import { checkFraming, validateHeaders } from './headers.js';
 import type { HeaderPair, Scope } from './types.js';
 
 export type NormalizedSendEvent =
@@ -146,7 +146,7 @@ class Validator implements SendValidator {
       if (status < minStatus || status > 999) {
         throw new InvalidEvent(type, 'status', `must be an integer from ${minStatus} to 999, got ${status}`);
       }
-      const headers = validateHeaders(type, 'headers', e.headers);
+      const headers = checkFraming(type, validateHeaders(type, 'headers', e.headers));
       if (s !== idle) throw new OutOfOrder(type, s, this.expected());
       return { event: { type, status, headers, trailers: Boolean(e.trailers) }, next: 'started', noop: false };
     }
@@ -199,7 +199,7 @@ class Validator implements SendValidator {
         if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 999) {
           throw new InvalidEvent(type, 'status', `must be an integer from 200 to 999, got ${String(status)}`);
         }
-        const headers = validateHeaders(type, 'headers', e.headers);
+        const headers = checkFraming(type, validateHeaders(type, 'headers', e.headers));
         if (s !== 'pending') throw new OutOfOrder(type, s, this.expected());
         return { event: { type, status, headers }, next: 'open', noop: false };
       }

@@ -12,6 +12,7 @@ import { LifespanStartupFailed, PagiError } from '../protocol/errors.js';
 import { parseCliArgs, USAGE, UsageError, type CliArgs } from './cli-args.js';
 import type { ServeOptions } from './config.js';
 import { loadApp, oneLine } from './load-app.js';
+import { createLogger } from './logger.js';
 import { serve } from './serve.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -46,7 +47,10 @@ async function main(argv: string[]): Promise<number> {
     options.tls = { key: readPem('--ssl-key', args.sslKey), cert: readPem('--ssl-cert', args.sslCert) };
   }
 
-  const app = await loadApp(args.app as string);
+  // The info line goes out in the server log's format, before serve() has its logger;
+  // once per server: the primary speaks for its workers.
+  const info = createLogger(cluster.isWorker ? 'silent' : args.logLevel);
+  const app = await loadApp(args.app as string, process.cwd(), (message) => info.info(message));
   const handle = await serve(app, options);
   await handle.closed;
   return typeof process.exitCode === 'number' ? process.exitCode : 0;

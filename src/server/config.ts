@@ -31,6 +31,13 @@ export interface ServeOptions {
   headersTimeout?: number;
   /** Seconds a client has to send the whole request. Default 300; 0 = none. */
   requestTimeout?: number;
+  /**
+   * Seconds one HTTP or SSE `send()` may wait for a client that does not read
+   * before the scope ends with `write_timeout` (connection destroyed, the
+   * send rejects with `Disconnected`). Default 0: no limit. WebSockets use
+   * `websocket.sendTimeout`.
+   */
+  sendTimeout?: number;
   /** Seconds in-flight requests get to finish on shutdown before connections are cut. Default 30. */
   gracefulTimeout?: number;
   /** Seconds to wait for lifespan startup / shutdown answers. Default 30 each. */
@@ -71,6 +78,7 @@ export interface ResolvedConfig {
   timeoutKeepAlive: number;
   headersTimeout: number;
   requestTimeout: number;
+  sendTimeout: number;
   gracefulTimeout: number;
   lifespanStartupTimeout: number;
   lifespanShutdownTimeout: number;
@@ -104,6 +112,7 @@ export function resolveConfig(options: ServeOptions = {}): ResolvedConfig {
     timeoutKeepAlive: seconds('timeoutKeepAlive', options.timeoutKeepAlive, 5),
     headersTimeout: seconds('headersTimeout', options.headersTimeout, 60),
     requestTimeout: seconds('requestTimeout', options.requestTimeout, 300),
+    sendTimeout: seconds('sendTimeout', options.sendTimeout, 0),
     gracefulTimeout: seconds('gracefulTimeout', options.gracefulTimeout, 30),
     lifespanStartupTimeout: seconds('lifespanStartupTimeout', options.lifespanStartupTimeout, 30),
     lifespanShutdownTimeout: seconds('lifespanShutdownTimeout', options.lifespanShutdownTimeout, 30),

@@ -27,6 +27,7 @@ export function createHttpHandler(app: App, config: ResolvedConfig, state: Recor
   const adapterOptions: AdapterOptions = {
     rootPath: config.rootPath,
     maxBodySize: config.maxBodySize,
+    sendTimeout: config.sendTimeout,
     logger: config.logger,
   };
   const write = config.accessLog;

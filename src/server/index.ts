@@ -2,6 +2,7 @@
 // graceful shutdown, workers, TLS). The `pagi-server` CLI lives in cli.ts.
 
 export { serve } from './serve.js';
+export { startIpcRelay } from './ipc-relay.js';
 export type { ServerHandle } from './serve.js';
 export type { ServeOptions } from './config.js';
 export type { LogLevel, Logger } from './logger.js';

@@ -4,8 +4,9 @@
  * without answering startup, simply does not support lifespan.
  */
 import { LifespanStartupFailed } from '../protocol/errors.js';
-import type { App, LifespanScope, ReceiveEvent, SendEvent } from '../protocol/types.js';
+import type { App, LifespanScope, ReceiveEvent } from '../protocol/types.js';
 import { createSendValidator } from '../protocol/validate.js';
+import { immediateSend, unawaitedSendMessage, type UnawaitedSendSink } from '../protocol/unawaited.js';
 import type { Logger } from './logger.js';
 
 export interface LifespanOptions {
@@ -66,20 +67,19 @@ export async function startLifespan(app: App, options: LifespanOptions): Promise
     });
   };
 
-  const send = async (event: SendEvent): Promise<void> => {
-    const step = validator.check(event);
-    validator.commit(step);
-    const e = step.event;
+  const sink: UnawaitedSendSink = { unawaitedSend: (error, event) => log.error(unawaitedSendMessage(event, 'lifespan'), error) };
+  // Deviation 9: an app that never awaits a refused send (an HTTP handler on the lifespan scope) must not crash the server.
+  const send = immediateSend(validator, sink, (e) => {
     if (e.type === 'lifespan.startup.complete') answerStartup({ ok: true });
     else if (e.type === 'lifespan.startup.failed') answerStartup({ ok: false, message: e.message });
     else if (e.type === 'lifespan.shutdown.complete') answerShutdown?.({ ok: true });
     else if (e.type === 'lifespan.shutdown.failed') answerShutdown?.({ ok: false, message: e.message });
-  };
+  });
 
   let appSettled = false;
   const appEnded = (async (): Promise<'ended'> => {
     try {
-      await app(scope, receive, send as (event: SendEvent) => Promise<void>);
+      await app(scope, receive, send);
       if (validator.state === 'starting') {
         log.info('lifespan: the application returned without answering startup; continuing without lifespan');
       }

@@ -2,12 +2,16 @@
  * Loading the application for the CLI (PROTOCOL.md §2.5): `./app.js` (default
  * export) or `./app.js:name`, `.js/.mjs/.cjs`, and TypeScript through `tsx`
  * when it is installed. Every failure is an `AppLoadFailed` with a one-line
- * message (a syntax error adds its source line, see `load-error.ts`).
+ * message. A module that exports an Express app, Router or Connect app
+ * instead of a PAGI app is served through `fromExpress`, with one info line
+ * saying so (otherwise every request would die on `res.setHeader`). A syntax error adds
+ * its file, line and source line (`load-error.ts`).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { fromExpress, type NodeHandler } from '../bridge/index.js';
 import { describeType } from '../protocol/errors.js';
 import type { App } from '../protocol/types.js';
 import { AppLoadFailed } from './errors.js';
@@ -30,7 +34,8 @@ export function parseAppSpec(spec: string): AppSpec {
   return { file: spec, exportName: undefined };
 }
 
-export async function loadApp(spec: string, cwd = process.cwd()): Promise<App> {
+/** Loads the app of `spec`; `onInfo` hears how a non-PAGI export is adapted. */
+export async function loadApp(spec: string, cwd = process.cwd(), onInfo?: (message: string) => void): Promise<App> {
   const { file, exportName } = parseAppSpec(spec);
   const absolute = path.resolve(cwd, file);
   let isFile: boolean;
@@ -63,12 +68,23 @@ export async function loadApp(spec: string, cwd = process.cwd()): Promise<App> {
         : `${file} has no export named '${exportName}'`,
     );
   }
-  return toApp(value, where);
+  return toApp(value, where, onInfo, absolute);
 }
 
-/** §2.5: a function, or an object whose `to_app()` (called once) returns one. */
-export function toApp(value: unknown, where: string): App {
-  if (typeof value === 'function') return value as App;
+/**
+ * §2.5: a function, or an object whose `to_app()` (called once) returns one.
+ * An Express/Connect handler (see `nodeHandlerKind`) becomes `fromExpress(value)`.
+ */
+export function toApp(value: unknown, where: string, onInfo?: (message: string) => void, file?: string): App {
+  if (typeof value === 'function') {
+    const kind = nodeHandlerKind(value);
+    if (kind === undefined) return value as App;
+    // A Router's routes expect the req/res helpers only an Express app adds (res.send, req.params...).
+    const host = kind === 'an Express Router' && file !== undefined ? inExpressApp(value as NodeHandler, file) : undefined;
+    const how = host === undefined ? 'through fromExpress()' : 'in an Express app through fromExpress()';
+    onInfo?.(`${where} exports ${kind}, not a PAGI app: serving it ${how}`);
+    return fromExpress(host ?? (value as NodeHandler));
+  }
   if (typeof value === 'object' && value !== null) {
     const toAppMethod = (value as { to_app?: unknown }).to_app;
     if (typeof toAppMethod === 'function') {
@@ -83,9 +99,37 @@ export function toApp(value: unknown, where: string): App {
     }
     // TypeScript compiled to CommonJS: { __esModule: true, default: app }.
     const inner = (value as { default?: unknown }).default;
-    if (typeof inner === 'function') return inner as App;
+    if (typeof inner === 'function') return toApp(inner, where, onInfo, file);
   }
   throw new AppLoadFailed(`${where} is ${describeType(value)}, not a PAGI app (a function, or an object with to_app())`);
+}
+
+/**
+ * What kind of `(req, res, next)` handler `fn` is, or undefined for anything
+ * else (a PAGI app). They all carry a `handle(req, res, next)` method, which
+ * a PAGI app has no reason to have: Express apps also have `set` and
+ * `listen`, Connect apps `listen` and a `stack`, Routers a `stack`.
+ */
+export function nodeHandlerKind(fn: unknown): string | undefined {
+  if (typeof fn !== 'function') return undefined;
+  const f = fn as { handle?: unknown; set?: unknown; listen?: unknown; stack?: unknown };
+  if (typeof f.handle !== 'function') return undefined;
+  if (typeof f.set === 'function' && typeof f.listen === 'function') return 'an Express app';
+  if (typeof f.listen === 'function') return 'a Connect app';
+  if (Array.isArray(f.stack)) return 'an Express Router';
+  return 'a Connect-style handler';
+}
+
+/** `express().use(router)` with the `express` the app's own file resolves, or undefined when there is none. */
+function inExpressApp(router: NodeHandler, file: string): NodeHandler | undefined {
+  try {
+    const express = createRequire(file)('express') as () => NodeHandler & { use(handler: NodeHandler): unknown };
+    const app = express();
+    app.use(router);
+    return app;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -11,7 +11,7 @@ import { resolveConfig, type ResolvedConfig, type ServeOptions } from './config.
 import { ListenFailed } from './errors.js';
 import { createHttpHandler } from './http-handler.js';
 import { createNodeServer, type NodeServer } from './http.js';
-import { startLifespan } from './lifespan.js';
+import { startLifespan, type Lifespan } from './lifespan.js';
 import { handleShutdownSignals, shutDownGracefully } from './shutdown.js';
 import { createWebSocketHandler } from './websocket.js';
 import { superviseWorkers, workerIdentity, reportToPrimary, onPrimaryShutdown } from './workers.js';
@@ -21,7 +21,10 @@ export interface ServerHandle {
   readonly address: { host: string; port: number };
   /** `http://host:port` or `https://host:port`. */
   readonly url: string;
-  /** The Node server; `null` in the primary of a multi-worker server (the workers own theirs). */
+  /**
+   * The Node server; `null` in the primary of a multi-worker server (the
+   * workers own theirs), and when a stop came during lifespan startup (nothing listened).
+   */
   readonly server: NodeServer | null;
   /** Resolves once the server has stopped: after `close()`, a signal, or (primary) when every worker is gone. */
   readonly closed: Promise<void>;
@@ -49,17 +52,43 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Serve
 async function serveInProcess(app: App, config: ResolvedConfig): Promise<ServerHandle> {
   const log = config.logger;
   const identity = workerIdentity();
-  // The primary may ask a worker to stop while it is still starting: remember it until close() exists.
+  let markClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+  // Whoever asks to stop (close(), a signal, the primary) goes through `stop`, which
+  // becomes the graceful shutdown once the server listens. Before that the request is
+  // remembered, and the startup path ends without listening (stoppedDuringStartup).
   let stopAsked = false;
-  let onStop = () => void (stopAsked = true);
-  if (identity.isWorker) onPrimaryShutdown(() => onStop());
-  const lifespan = await startLifespan(app, {
-    isWorker: identity.isWorker,
-    workerNum: identity.workerNum,
-    startupTimeout: config.lifespanStartupTimeout,
-    shutdownTimeout: config.lifespanShutdownTimeout,
-    logger: log,
-  });
+  let stop = (): Promise<void> => {
+    if (!stopAsked) {
+      stopAsked = true;
+      log.info('stop requested during startup: lifespan startup finishes first (bounded by its timeout), then shutdown');
+    }
+    return closed;
+  };
+  // Installed before lifespan starts: a SIGTERM during startup must not kill the process by the default action.
+  const removeSignalHandlers = config.handleSignals ? handleShutdownSignals(() => stop(), log) : () => {};
+  if (identity.isWorker) {
+    onPrimaryShutdown(() => void stop());
+    // A cluster worker exists to serve: once its server is closed it leaves (its IPC channel would keep it alive).
+    void closed.then(() => process.exit(process.exitCode ?? 0));
+  }
+
+  let lifespan;
+  try {
+    lifespan = await startLifespan(app, {
+      isWorker: identity.isWorker,
+      workerNum: identity.workerNum,
+      startupTimeout: config.lifespanStartupTimeout,
+      shutdownTimeout: config.lifespanShutdownTimeout,
+      logger: log,
+    });
+  } catch (err) {
+    // Startup failed: the failure, not the stop request, decides the exit (serve() rejects).
+    removeSignalHandlers();
+    throw err;
+  }
+  if (stopAsked) return stoppedDuringStartup(config, lifespan, closed, markClosed, removeSignalHandlers);
+
   const state = lifespan.state;
   const http = createHttpHandler(app, config, state);
   const websocket = createWebSocketHandler({
@@ -76,6 +105,7 @@ async function serveInProcess(app: App, config: ResolvedConfig): Promise<ServerH
   try {
     await listen(server, config);
   } catch (err) {
+    removeSignalHandlers();
     await lifespan.shutdown();
     throw err;
   }
@@ -84,11 +114,7 @@ async function serveInProcess(app: App, config: ResolvedConfig): Promise<ServerH
   const url = `${config.tls ? 'https' : 'http'}://${urlHost(bound.address)}:${bound.port}`;
   log.info(`listening on ${url}${identity.workerNum === undefined ? '' : ` (worker ${identity.workerNum})`}`);
 
-  let markClosed!: () => void;
-  const closed = new Promise<void>((resolve) => (markClosed = resolve));
-  let removeSignalHandlers = () => {};
   let closing: Promise<void> | undefined;
-  // Whoever starts the shutdown (close(), a signal, the primary), `closed` settles when it is over.
   const close = (): Promise<void> => {
     closing ??= shutDownGracefully({ server, http, websocket, lifespan, config }).finally(() => {
       removeSignalHandlers();
@@ -96,16 +122,32 @@ async function serveInProcess(app: App, config: ResolvedConfig): Promise<ServerH
     });
     return closing;
   };
-  if (config.handleSignals) removeSignalHandlers = handleShutdownSignals(close, log);
+  stop = close;
   const handle: ServerHandle = { address: { host: bound.address, port: bound.port }, url, server, closed, close };
   reportToPrimary({ pagi: 'listening', host: bound.address, port: bound.port, url });
-  if (identity.isWorker) {
-    onStop = () => void close();
-    if (stopAsked) onStop();
-    // A cluster worker exists to serve: once its server is closed it leaves (its IPC channel would keep it alive).
-    void closed.then(() => process.exit(process.exitCode ?? 0));
-  }
+  // Asked to stop while listen() was under way.
+  if (stopAsked) void close();
   return handle;
+}
+
+/**
+ * A stop asked for during lifespan startup: startup has finished, so the app
+ * gets its lifespan shutdown, nothing ever listens, and serve() resolves with
+ * a handle that is already closed (a signal handler then exits with 0).
+ */
+async function stoppedDuringStartup(
+  config: ResolvedConfig,
+  lifespan: Lifespan,
+  closed: Promise<void>,
+  markClosed: () => void,
+  removeSignalHandlers: () => void,
+): Promise<ServerHandle> {
+  await lifespan.shutdown();
+  config.logger.info('stopped before listening');
+  removeSignalHandlers();
+  markClosed();
+  const url = `${config.tls ? 'https' : 'http'}://${urlHost(config.host)}:${config.port}`;
+  return { address: { host: config.host, port: config.port }, url, server: null, closed, close: () => closed };
 }
 
 function listen(server: NodeServer, config: ResolvedConfig): Promise<void> {

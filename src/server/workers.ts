@@ -5,11 +5,13 @@
  * crashes after it was serving (with a back-off), never restarts one that
  * failed to start (`lifespan.startup.failed`, a listen error, a crash before
  * listening), forwards shutdown to every worker, and is closed when they are
- * all gone.
+ * all gone. It also runs the IPC relay (ipc-relay.ts) the workers' cluster
+ * channel layer talks to.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { ResolvedConfig } from './config.js';
 import { WorkersFailed } from './errors.js';
+import { startIpcRelay } from './ipc-relay.js';
 import type { ServerHandle } from './serve.js';
 import { handleShutdownSignals } from './shutdown.js';
 
@@ -79,6 +81,7 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
     rejectStartup = reject;
   });
   let removeSignalHandlers = () => {};
+  const stopRelay = startIpcRelay();
 
   const fork = (slot: Slot) => {
     slot.restartTimer = undefined;
@@ -135,6 +138,7 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
 
   const allGone = () => {
     removeSignalHandlers();
+    stopRelay();
     if (!startupSettled) {
       // Stopped (by a signal or close()) before every worker was up: nothing failed.
       startupSettled = true;

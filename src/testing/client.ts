@@ -13,7 +13,7 @@ import { SSERefused } from './errors.js';
 import { runHttpExchange, type RequestBody } from './http-exchange.js';
 import { startLifespan, type LifespanHandle } from './lifespan.js';
 import type { TestResponse } from './response.js';
-import { decodePath } from '../protocol/paths.js';
+import { decodePath, encodePath } from '../protocol/paths.js';
 import { acceptsEventStream, buildHeaders, splitTarget, subprotocolsFrom, type HeadersInit, type QueryInit } from './scope.js';
 import { SSEStream } from './sse-stream.js';
 import { openWebSocket, type WebSocketSession } from './websocket-session.js';
@@ -31,7 +31,11 @@ export interface TestClientOptions {
   httpVersion?: '1.0' | '1.1' | '2';
   /** `scope.extensions`. Default `{}`. */
   extensions?: Extensions;
-  /** `scope.root_path`, as if the client were mounted below a prefix. Default `''`. */
+  /**
+   * `scope.root_path`, as if the app were served below a prefix (a server's
+   * root path). Default `''`. Targets are given below it; `raw_path` starts
+   * with its encoded spelling, as a server builds it.
+   */
   rootPath?: string;
   /**
    * `true` (default): an app that throws (or returns) before answering makes
@@ -46,6 +50,16 @@ export interface TestClientOptions {
   cookies?: boolean;
   /** Deadline of every wait (response start, body, next event, lifespan answer), in ms. Default 5000; 0 = none. */
   timeoutMs?: number;
+  /**
+   * Told when a `send()` the app did not await rejects (PROTOCOL.md §1
+   * deviation 9: a server logs it and keeps running), with the message a
+   * server would log (event type, request, "missing await?") and the
+   * rejection. Default: a process warning (`PagiWarning`, code
+   * `PAGI_UNAWAITED_SEND`), visible in the test output without an unhandled
+   * rejection failing the run. Pass a function to collect them or to throw
+   * from an `afterEach`.
+   */
+  onUnawaitedSend?: (message: string, error: unknown) => void;
 }
 
 export interface RequestInit {
@@ -107,6 +121,7 @@ export class TestClient {
       raiseAppExceptions: this.config.raiseAppExceptions ?? true,
       timeoutMs: this.timeoutMs,
       signal: init.signal,
+      onUnawaitedSend: this.onUnawaitedSend,
     });
     if (!this.config.cookies) return response;
     return response.then((res) => {
@@ -171,6 +186,7 @@ export class TestClient {
       scope,
       raiseAppExceptions: this.config.raiseAppExceptions ?? true,
       timeoutMs: this.timeoutMs,
+      onUnawaitedSend: this.onUnawaitedSend,
     });
   }
 
@@ -181,7 +197,7 @@ export class TestClient {
    */
   async lifespan(): Promise<LifespanHandle> {
     const state: Record<string, unknown> = {};
-    const handle = await startLifespan(this.app, state, this.timeoutMs);
+    const handle = await startLifespan(this.app, state, this.timeoutMs, this.onUnawaitedSend);
     this.lifespanState = state;
     return handle;
   }
@@ -189,6 +205,10 @@ export class TestClient {
   private jarHeader(): Record<string, string> | undefined {
     const cookie = this.config.cookies ? this.cookies.header() : undefined;
     return cookie === undefined ? undefined : { cookie };
+  }
+
+  private get onUnawaitedSend(): (message: string, error: unknown) => void {
+    return this.config.onUnawaitedSend ?? warnUnawaitedSend;
   }
 
   private get timeoutMs(): number {
@@ -200,8 +220,9 @@ export class TestClient {
     return {
       pagi: { version: '0.5', spec_version: '0.6' },
       http_version: this.config.httpVersion ?? '1.1',
-      path: decodePath(raw_path),
-      raw_path,
+      path: raw_path === '*' ? '*' : decodePath(raw_path),
+      // As a server with a root path builds it: `raw_path` is the full path (§3.3).
+      raw_path: this.config.rootPath ? encodePath(this.config.rootPath) + raw_path : raw_path,
       query_string,
       root_path: this.config.rootPath ?? '',
       headers,
@@ -212,6 +233,11 @@ export class TestClient {
       extensions: this.config.extensions ?? {},
     } as const;
   }
+}
+
+function warnUnawaitedSend(message: string, error: unknown): void {
+  const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  process.emitWarning(`${message}: ${why}`, { type: 'PagiWarning', code: 'PAGI_UNAWAITED_SEND' });
 }
 
 /** The body to feed and the headers that describe it. */

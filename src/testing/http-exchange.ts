@@ -17,6 +17,7 @@ import { ReceiveQueue } from './receive-queue.js';
 import { runApp } from './run-app.js';
 import { TestResponse, type ResponseSource } from './response.js';
 import { formatSseComment, formatSseEvent, formatSseKeepalive } from '../protocol/sse-format.js';
+import { describeScope, followSend, unawaitedSendMessage, type UnawaitedSendSink } from '../protocol/unawaited.js';
 
 export type RequestBody = Uint8Array | AsyncIterable<Uint8Array | string>;
 
@@ -28,6 +29,8 @@ export interface HttpExchangeInit {
   raiseAppExceptions: boolean;
   timeoutMs: number;
   signal: AbortSignal | undefined;
+  /** Told about a send that rejected while the app did not await it. */
+  onUnawaitedSend: (message: string, error: unknown) => void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -43,7 +46,7 @@ function describe(scope: HttpExchangeInit['scope']): string {
   return `${scope.method} ${scope.raw_path} (${scope.type} scope)`;
 }
 
-class HttpExchange implements ResponseSource {
+class HttpExchange implements ResponseSource, UnawaitedSendSink {
   readonly head: Deferred<TestResponse> = deferred();
   readonly body: BodyStream;
   readonly events: NormalizedSendEvent[] = [];
@@ -126,8 +129,12 @@ class HttpExchange implements ResponseSource {
     const afterReturn = this.appDone;
     const result = this.tail.then(() => this.process(event, afterReturn));
     this.tail = result.catch(() => {});
-    return result;
+    return followSend(result, this, event);
   };
+
+  unawaitedSend(error: unknown, event: unknown): void {
+    this.init.onUnawaitedSend(unawaitedSendMessage(event, describeScope(this.scope)), error);
+  }
 
   private async process(event: SendEvent, afterReturn: boolean): Promise<void> {
     if (this.conn.reason !== undefined) throw new Disconnected(this.conn.reason);

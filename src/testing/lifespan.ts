@@ -4,12 +4,13 @@
  * at startup is copied into every later scope of the client.
  */
 import { LifespanStartupFailed } from '../protocol/errors.js';
-import type { App, LifespanScope, SendEvent } from '../protocol/types.js';
+import type { App, LifespanScope } from '../protocol/types.js';
 import { createSendValidator, type SendValidator } from '../protocol/validate.js';
 import { deferred, withDeadline, type Deferred } from './deadline.js';
 import { LifespanShutdownFailed, LifespanUnsupported } from './errors.js';
 import { ReceiveQueue } from './receive-queue.js';
 import { runApp } from './run-app.js';
+import { immediateSend, unawaitedSendMessage, type UnawaitedSendSink } from '../protocol/unawaited.js';
 
 type Answer = { ok: true } | { ok: false; message: string };
 
@@ -21,18 +22,21 @@ export interface LifespanHandle {
 }
 
 /** Runs startup; resolves once the app answered `lifespan.startup.complete`. */
-export async function startLifespan(app: App, state: Record<string, unknown>, timeoutMs: number): Promise<LifespanHandle> {
+export async function startLifespan(
+  app: App,
+  state: Record<string, unknown>,
+  timeoutMs: number,
+  onUnawaitedSend: (message: string, error: unknown) => void,
+): Promise<LifespanHandle> {
   const queue = new ReceiveQueue();
   const scope: LifespanScope = { type: 'lifespan', pagi: { version: '0.5', spec_version: '0.3', is_worker: false }, state };
   const validator: SendValidator = createSendValidator(scope);
   let answer: Deferred<Answer> = deferred();
-  const send = async (event: SendEvent): Promise<void> => {
-    const step = validator.check(event);
-    validator.commit(step);
-    const e = step.event;
+  const sink: UnawaitedSendSink = { unawaitedSend: (error, event) => onUnawaitedSend(unawaitedSendMessage(event, 'lifespan'), error) };
+  const send = immediateSend(validator, sink, (e) => {
     if (e.type === 'lifespan.startup.failed' || e.type === 'lifespan.shutdown.failed') answer.resolve({ ok: false, message: e.message });
     else answer.resolve({ ok: true });
-  };
+  });
   const settled = runApp(app, scope, queue.receive, send);
   // The app returning first means it did not answer (a decline, or a crash after startup).
   void settled.then(({ failed, error }) => answer.reject(failed ? new LifespanUnsupported({ cause: error }) : new LifespanUnsupported()));

@@ -2,6 +2,7 @@
  * Scope construction for the test client (PROTOCOL.md §3, §4.1, §5.1, §6).
  * Pure functions of the request description, tested with literal inputs.
  */
+import { splitTarget as splitRequestTarget } from '../protocol/paths.js';
 import type { HeaderPair } from '../protocol/types.js';
 
 /** Request headers as a record (arrays repeat a name) or as pairs. */
@@ -14,15 +15,16 @@ export type QueryInit =
   | Readonly<Record<string, string | number | boolean | ReadonlyArray<string | number | boolean>>>;
 
 /**
- * Splits a request target into `raw_path` and `query_string`. Characters a
- * client would have to escape (non-ASCII, spaces) are percent-encoded, as
- * `fetch` does; existing escapes are kept. A `query` is appended after any
- * query already in the target.
+ * Splits a request target into `raw_path` and `query_string` as the server
+ * does (an absolute-form `http://host/p` keeps only `/p`; `#` and `\` stay,
+ * as a raw socket would send them). Characters a client would have to escape
+ * (non-ASCII, spaces) are percent-encoded, as `fetch` does; existing escapes
+ * are kept. A `query` is appended after any query already in the target.
  */
 export function splitTarget(target: string, query?: QueryInit): { raw_path: string; query_string: string } {
-  const q = target.indexOf('?');
-  const rawPath = escapeTarget(q === -1 ? target : target.slice(0, q)) || '/';
-  let queryString = q === -1 ? '' : escapeTarget(target.slice(q + 1));
+  const split = splitRequestTarget(target);
+  const rawPath = escapeTarget(split.rawPath) || '/';
+  let queryString = escapeTarget(split.queryString);
   const extra = query === undefined ? '' : encodeQuery(query);
   if (extra) queryString = queryString ? `${queryString}&${extra}` : extra;
   return { raw_path: rawPath.startsWith('/') || rawPath === '*' ? rawPath : `/${rawPath}`, query_string: queryString };

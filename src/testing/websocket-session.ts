@@ -14,12 +14,15 @@ import { IncompleteResponse, NoResponse, WebSocketClosed, WebSocketDenied } from
 import { readFileBody } from './file-body.js';
 import { ReceiveQueue } from './receive-queue.js';
 import { runApp } from './run-app.js';
+import { describeScope, followSend, unawaitedSendMessage, type UnawaitedSendSink } from '../protocol/unawaited.js';
 
 export interface WebSocketExchangeInit {
   app: App;
   scope: Omit<WebSocketScope, 'pagi.connection'>;
   raiseAppExceptions: boolean;
   timeoutMs: number;
+  /** Told about a send that rejected while the app did not await it. */
+  onUnawaitedSend: (message: string, error: unknown) => void;
 }
 
 /** A message the app sent, as the client received it. */
@@ -110,7 +113,7 @@ export class WebSocketSession {
   }
 }
 
-class WebSocketExchange {
+class WebSocketExchange implements UnawaitedSendSink {
   readonly opened: Deferred<WebSocketSession> = deferred();
   readonly outcome: Deferred<void> = deferred();
   readonly events: NormalizedSendEvent[] = [];
@@ -187,8 +190,12 @@ class WebSocketExchange {
     const afterReturn = this.appDone;
     const result = this.tail.then(() => this.process(event, afterReturn));
     this.tail = result.catch(() => {});
-    return result;
+    return followSend(result, this, event);
   };
+
+  unawaitedSend(error: unknown, event: unknown): void {
+    this.init.onUnawaitedSend(unawaitedSendMessage(event, describeScope(this.scope)), error);
+  }
 
   private async process(event: SendEvent, afterReturn: boolean): Promise<void> {
     if (this.conn.reason !== undefined) throw new Disconnected(this.conn.reason);

@@ -7,6 +7,7 @@
  * started (the server then makes the truncation visible, PROTOCOL.md §4.6).
  */
 import { Disconnected } from '../protocol/errors.js';
+import { afterSend, eventTypeOf } from '../protocol/unawaited.js';
 import type { App, HeadersInput, Scope, Send, SendEvent } from '../protocol/types.js';
 import { HttpError, statusText } from './errors.js';
 import { sendText, type ResponseSend } from './response.js';
@@ -45,9 +46,14 @@ export function renderTextError(error: HttpError, send: ResponseSend): Promise<v
 export function trackStart(send: Send): { send: Send; started: () => boolean } {
   let started = false;
   return {
-    send: async (event: SendEvent) => {
-      await send(event);
-      if (RESPONSE_STARTS.has(event.type)) started = true;
+    // Not async: the server's promise goes back untouched, so a send the app forgets to
+    // await is still reported by the server instead of ending the process (deviation 9).
+    send: (event: SendEvent) => {
+      const sent = send(event);
+      afterSend(sent, (fulfilled) => {
+        if (fulfilled && RESPONSE_STARTS.has(eventTypeOf(event))) started = true;
+      });
+      return sent;
     },
     started: () => started,
   };

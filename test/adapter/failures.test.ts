@@ -48,8 +48,8 @@ describe('completion rule (§2.2)', () => {
     expect(parseHead(await rawExchange(port, GET)).status).toBe(500);
     expect(parseHead(await rawExchange(port, 'GET /sync HTTP/1.1\r\nHost: x\r\n\r\n')).status).toBe(500);
     expect(logger.errors.map((e) => e.message)).toEqual([
-      'app returned without starting a response (GET /)',
-      'app returned without starting a response (GET /sync)',
+      'app returned without starting a response (missing await?) (GET /)',
+      'app returned without starting a response (missing await?) (GET /sync)',
     ]);
   });
 

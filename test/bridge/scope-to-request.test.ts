@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   bodyFraming,
-  encodedRootPrefix,
   scopeToRequestLine,
   versionOf,
 } from '../../src/bridge/scope-to-request.js';
 import { createConnection } from '../../src/protocol/connection.js';
-import { decodePath } from '../../src/protocol/paths.js';
+import { decodePath, encodedRootPrefix } from '../../src/protocol/paths.js';
 import { buildScope } from './helpers.js';
 
 function line(url: string, rootPath = '', extra: Parameters<typeof buildScope>[0] = {}) {

@@ -177,8 +177,11 @@ describe('mount: lifespan reaches every mounted app', () => {
 describe('mount: prefix matching agrees with Express on case and encoding', () => {
   const app = mount({ '/admin': reporter('admin'), '/': reporter('root') });
 
-  it('matches the decoded path: /%61dmin reaches /admin', async () => {
-    expect(await seen(app, '/%61dmin/users')).toMatchObject({ name: 'admin', root_path: '/admin', path: '/users', raw_path: '/%61dmin/users' });
+  it('refuses /%61dmin (decoded it is /admin, raw it is not): 400 before any app runs', async () => {
+    const res = await new TestClient(app).get('/%61dmin/users');
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(await res.text()).toBe('Bad Request: ambiguous request target (encoding-mismatch)');
   });
 
   it('is case-insensitive by default, keeping the spelling the client used in root_path', async () => {
@@ -191,10 +194,85 @@ describe('mount: prefix matching agrees with Express on case and encoding', () =
     expect(await seen(strict, '/admin/x')).toMatchObject({ name: 'admin' });
   });
 
-  it('skips empty segments (//admin), matches /admin/ and /admin%2F.. (decoded /admin/..)', async () => {
-    expect(await seen(app, '//admin/x')).toMatchObject({ name: 'admin', root_path: '//admin', path: '/x' });
+  it('refuses empty and dot segments and %2F where it compares (//admin, /admin%2F..), matches /admin/', async () => {
+    const client = new TestClient(app);
+    expect((await client.get('//admin/x')).status).toBe(400);
+    expect((await client.get('/admin%2F..')).status).toBe(400);
     expect(await seen(app, '/admin/')).toMatchObject({ name: 'admin', path: '/' });
-    expect(await seen(app, '/admin%2F..')).toMatchObject({ name: 'admin', path: '/..', root_path: '/admin' });
     expect(await seen(app, '/adminx')).toMatchObject({ name: 'root' });
+  });
+});
+
+describe('mount: one target, one meaning (the full table is targets.test.ts)', () => {
+  const refusalOf = async (app: App, target: string, init?: Parameters<TestClient['get']>[1]): Promise<string> => {
+    const res = await new TestClient(app).get(target, init);
+    expect(res.status).toBe(400);
+    return res.text();
+  };
+
+  it('a root-only mount compares no segment: only # and \\ are refused', async () => {
+    const bare = mount({ '/': reporter('root') });
+    for (const target of ['/a%2Fb', '//x', '/../x', '/%FF', '/%00', '/%61dmin', '/x?q=\\']) {
+      expect(await seen(bare, target)).toMatchObject({ name: 'root', root_path: '' });
+    }
+    expect(await refusalOf(bare, '/x#y')).toBe('Bad Request: ambiguous request target (fragment)');
+    expect(await refusalOf(bare, '/x\\y')).toBe('Bad Request: ambiguous request target (backslash)');
+  });
+
+  it('compares a segment only while some prefix still agrees up to it', async () => {
+    const app = mount({ '/api/v2': reporter('v2'), '/': reporter('root') });
+    // `users` matches no first segment: nothing after it is compared.
+    expect(await seen(app, '/users/a%2Fb')).toMatchObject({ name: 'root', path: '/users/a/b', raw_path: '/users/a%2Fb' });
+    // `api` does: the second segment is compared with `v2`, so it must be unambiguous.
+    expect(await refusalOf(app, '/api/a%2Fb')).toContain('(encoded-separator)');
+    expect(await seen(app, '/api/v2/a%2Fb')).toMatchObject({ name: 'v2', path: '/a/b' });
+  });
+
+  it('nested mounts each check the segments they compare', async () => {
+    const nested = mount({ '/outer': mount({ '/inner': reporter('deep') }) });
+    expect(await seen(nested, '/outer/inner/x')).toMatchObject({ name: 'deep', root_path: '/outer/inner', path: '/x' });
+    expect(await refusalOf(nested, '/outer/inn%65r/x')).toContain('(encoding-mismatch)');
+    expect(await refusalOf(nested, '/outer//inner/x')).toContain('(empty-segment)');
+    expect(await refusalOf(nested, '/outer/inner/..')).toContain('(dot-segment)');
+  });
+
+  it('below a server root path (TestClient rootPath builds raw_path as the server does)', async () => {
+    const app = mount({ '/admin': reporter('admin'), '/': reporter('root') });
+    const client = new TestClient(app, { rootPath: '/base' });
+    expect(await (await client.get('/admin/x')).json()).toMatchObject({ name: 'admin', root_path: '/base/admin', path: '/x', raw_path: '/base/admin/x' });
+    expect((await client.get('/%61dmin/x')).status).toBe(400);
+  });
+
+  it('a refused target reaches neither a prefix app nor the fallback', async () => {
+    const calls: string[] = [];
+    const counting = (name: string): App => async (scope, receive, send) => {
+      calls.push(name);
+      return reporter(name)(scope, receive, send);
+    };
+    const app = mount({ '/admin': counting('admin') }, { fallback: counting('fallback') });
+    for (const target of ['/%61dmin', '//admin', '/admin#', '/x/../admin']) expect((await new TestClient(app).get(target)).status).toBe(400);
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses on websocket and sse scopes too, with the same 400', async () => {
+    const app = mount({ '/live': reporter('live') });
+    const denied = await new TestClient(app).websocket('/%6Cive/socket').catch((e: unknown) => e);
+    expect(denied).toBeInstanceOf(WebSocketDenied);
+    expect((denied as WebSocketDenied).status).toBe(400);
+    expect(await refusalOf(app, '/live%2Ffeed', { headers: { accept: 'text/event-stream' } })).toContain('(encoded-separator)');
+  });
+
+  it('OPTIONS * goes to the root app, as Express sends it to app.use(fn); without a root, to the fallback', async () => {
+    const withRoot = mount({ '/admin': reporter('admin'), '/': reporter('root') });
+    const star = await new TestClient(withRoot).request('OPTIONS', '*');
+    expect(await star.json()).toMatchObject({ name: 'root', path: '*', raw_path: '*' });
+    expect((await new TestClient(mount({ '/admin': reporter('admin') })).request('OPTIONS', '*')).status).toBe(404);
+  });
+
+  it('rejects prefixes no request could match', () => {
+    expect(() => mount({ '/a/..': reporter('a') })).toThrow(/no request can match/);
+    expect(() => mount({ '/./a': reporter('a') })).toThrow(/no request can match/);
+    expect(() => mount({ '/a\\b': reporter('a') })).toThrow(/no request can match/);
+    expect(() => mount({ '/a#b': reporter('a') })).toThrow(/no request can match/);
   });
 });

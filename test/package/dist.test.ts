@@ -25,6 +25,7 @@ describe.skipIf(!built)('the built package (dist/)', () => {
       const core = await import('pagi');
       const server = await import('pagi/server');
       const testing = await import('pagi/testing');
+      const channels = await import('pagi/channels');
       const toolkit = await import('pagi/toolkit');
       await import('pagi/express');
       const names = ['fromExpress','toNodeListener','toExpress','mount','cascade','lint','Disconnected','InvalidEvent','OutOfOrder'];
@@ -34,6 +35,8 @@ describe.skipIf(!built)('the built package (dist/)', () => {
         missing,
         serve: typeof server.serve,
         client: typeof testing.TestClient,
+        channels: [typeof channels.createMemoryLayer, typeof channels.createClusterLayer, typeof channels.createRedisLayer, typeof channels.withChannels],
+        channelsError: new channels.InvalidMessage('data', 'x') instanceof core.PagiError,
         toolkit: ['router', 'readJson', 'sendJson', 'sendFile', 'readMultipart', 'HttpError'].filter((n) => typeof toolkit[n] !== 'function'),
         shared: server.LifespanStartupFailed === core.LifespanStartupFailed,
         sharedBase: new toolkit.HttpError(404) instanceof core.PagiError,
@@ -45,6 +48,8 @@ describe.skipIf(!built)('the built package (dist/)', () => {
       missing: [],
       serve: 'function',
       client: 'function',
+      channels: ['function', 'function', 'function', 'function'],
+      channelsError: true,
       toolkit: [],
       shared: true,
       sharedBase: true,
@@ -106,8 +111,21 @@ describe.skipIf(!built)('the built package (dist/)', () => {
     }
   });
 
+  it('loads pagi/channels without loading a Redis client (the app passes its own)', () => {
+    const out = node([
+      '-e',
+      `
+      const channels = require('pagi/channels');
+      const layer = channels.createMemoryLayer();
+      const loaded = Object.keys(require.cache).filter((file) => /node_modules[\\/](redis|@redis|ioredis)[\\/]/.test(file));
+      console.log(JSON.stringify({ kind: layer.kind, loaded }));
+      `,
+    ]);
+    expect(JSON.parse(out)).toEqual({ kind: 'memory', loaded: [] });
+  });
+
   it('ships type declarations for every subpath', () => {
-    for (const file of ['index', 'server/index', 'testing/index', 'toolkit/index', 'express'].flatMap((f) => [`${f}.d.ts`, `${f}.d.cts`])) {
+    for (const file of ['index', 'server/index', 'testing/index', 'channels/index', 'toolkit/index', 'express'].flatMap((f) => [`${f}.d.ts`, `${f}.d.cts`])) {
       expect(existsSync(`${root}dist/${file}`), file).toBe(true);
     }
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { getHeader, pairsFromRawHeaders, validateHeaders } from '../../src/protocol/headers.js';
+import { checkFraming, getHeader, pairsFromRawHeaders, validateHeaders } from '../../src/protocol/headers.js';
 
 describe('pairsFromRawHeaders', () => {
   it.each([
@@ -31,5 +31,26 @@ describe('getHeader', () => {
   it('finds the first value case-insensitively', () => {
     expect(getHeader([['Accept', 'a'], ['accept', 'b']], 'accept')).toBe('a');
     expect(getHeader([], 'accept')).toBeUndefined();
+  });
+});
+
+describe('checkFraming', () => {
+  it('returns the same array when there is nothing to collapse', () => {
+    const headers: Array<[string, string]> = [['content-length', '5'], ['x', 'y']];
+    expect(checkFraming('e', headers)).toBe(headers);
+    expect(checkFraming('e', [['transfer-encoding', 'chunked']])).toEqual([['transfer-encoding', 'chunked']]);
+  });
+  it('collapses identical duplicates into one field at the first position', () => {
+    expect(checkFraming('e', [['a', '1'], ['content-length', '5'], ['b', '2'], ['content-length', ' 5 ']])).toEqual([['a', '1'], ['content-length', '5'], ['b', '2']]);
+    expect(checkFraming('e', [['content-length', '5, 5,5']])).toEqual([['content-length', '5']]);
+  });
+  it.each([
+    [[['content-length', '5'], ['content-length', '6']], /e: headers\[1\]\[1\] is a second content-length/],
+    [[['content-length', '5,6']], /lists different content-length values/],
+    [[['content-length', '-1']], /must be a decimal byte count/],
+    [[['content-length', '']], /must be a decimal byte count/],
+    [[['content-length', '5'], ['transfer-encoding', 'gzip']], /e: headers\[1\]\[0\] conflicts with headers\[0\]/],
+  ] as Array<[Array<[string, string]>, RegExp]>)('rejects %j', (headers, message) => {
+    expect(() => checkFraming('e', headers)).toThrow(message);
   });
 });

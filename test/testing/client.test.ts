@@ -306,9 +306,11 @@ describe('TestClient: client disconnects', () => {
   it('response.disconnect() mid-stream: the next send rejects with Disconnected', async () => {
     let sendError: unknown;
     const more = gate();
+    const waiting = gate();
     const client = new TestClient(async (_s, _r, send) => {
       await send({ type: 'http.response.start', status: 200 });
       await send({ type: 'http.response.body', body: 'a', more: true });
+      waiting.open();
       await more.wait;
       try {
         await send({ type: 'http.response.body', body: 'b', more: true });
@@ -318,6 +320,7 @@ describe('TestClient: client disconnects', () => {
       }
     });
     const res = await client.get('/');
+    await waiting.wait;
     res.disconnect();
     more.open();
     await res.settled(); // Disconnected after the client left is a normal end

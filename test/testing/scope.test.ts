@@ -10,6 +10,14 @@ describe('test client scope building', () => {
     expect(splitTarget('*')).toEqual({ raw_path: '*', query_string: '' });
   });
 
+  it('splitTarget builds the raw_path a server builds for the same target: absolute form, #, \\ kept', () => {
+    expect(splitTarget('http://h/admin#/x')).toEqual({ raw_path: '/admin#/x', query_string: '' });
+    expect(splitTarget('https://h:8443/a/b?q=1')).toEqual({ raw_path: '/a/b', query_string: 'q=1' });
+    expect(splitTarget('http://h')).toEqual({ raw_path: '/', query_string: '' });
+    expect(splitTarget('/admin#x?y')).toEqual({ raw_path: '/admin#x', query_string: 'y' });
+    expect(splitTarget('/a\\b')).toEqual({ raw_path: '/a\\b', query_string: '' });
+  });
+
   it('decodePath: %2F becomes /, + stays, invalid UTF-8 falls back to one char per byte', () => {
     expect(decodePath('/%61dmin/a+b%2Fc')).toBe('/admin/a+b/c');
     expect(decodePath('/%C3%A9')).toBe('/é');
