@@ -10,6 +10,7 @@ export default defineConfig({
       { find: /^pagi$/, replacement: src('index.ts') },
       { find: /^pagi\/server$/, replacement: src('server/index.ts') },
       { find: /^pagi\/testing$/, replacement: src('testing/index.ts') },
+      { find: /^pagi\/express$/, replacement: src('express.ts') },
       { find: /^pagi\/toolkit$/, replacement: src('toolkit/index.ts') },
     ],
   },

@@ -12,7 +12,7 @@ import { describeMode, serverEntryArgs } from './lib/build.mjs';
 import { buildSummary } from './lib/summary.mjs';
 import { repoRoot, serverCommand } from './lib/target.mjs';
 
-const SCENARIOS = ['hello', 'json', 'toolkit', 'stream', 'memory', 'websocket', 'sse', 'channels'];
+const SCENARIOS = ['hello', 'json', 'toolkit', 'shadow', 'stream', 'memory', 'websocket', 'sse', 'channels'];
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const unknown = requested.filter((name) => !SCENARIOS.includes(name));

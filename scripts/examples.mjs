@@ -22,7 +22,9 @@ export function listExamples() {
  */
 export function runExample(name, extraArgs = []) {
   const entry = join(examplesDir, name, 'server.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...extraArgs], {
+  // example-entry.mjs imports the entry and turns a busy port into one line instead of a stack trace.
+  const runner = join(repoRoot, 'scripts', 'example-entry.mjs');
+  const child = spawn(process.execPath, ['--import', 'tsx', runner, entry, name, ...extraArgs], {
     cwd: repoRoot,
     stdio: 'inherit',
     env: process.env,

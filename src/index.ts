@@ -34,6 +34,22 @@ export type { FromExpressOptions, NodeHandler, NextFunction, PagiRequestContext,
 export { mount, cascade, LifespanDeclined } from './compose/index.js';
 export type { MountOptions, MountRoutes, CascadeOptions } from './compose/index.js';
 
+// ---- migration: compare a rewrite with the app it replaces, on real traffic
+export { shadow, ShadowCandidateFailed } from './compose/index.js';
+export type {
+  ShadowOptions,
+  ShadowedApp,
+  ShadowDifference,
+  ShadowCandidateError,
+  ShadowSide,
+  ShadowRequestInfo,
+  ShadowMismatch,
+  ShadowReport,
+  ShadowCounts,
+  ShadowSkipReason,
+  CandidateLifespanStatus,
+} from './compose/index.js';
+
 // ---- development
 export { lint, LintError } from './lint/index.js';
 export type { LintOptions } from './lint/index.js';

@@ -5,6 +5,7 @@ import { bridge, hostListener, hostPagiListener, hostPagiServe } from './hosts.j
 import type { Hosted } from './hosts.js';
 import { helloApp, jsonEchoApp, sseFanoutApp, streamApp, wsEchoApp } from './pagi-apps.js';
 import { itemsExpress, itemsRaw, itemsToolkit } from './toolkit-apps.js';
+import { shadowed, userExpress } from './shadow-apps.js';
 import { hostFastifyHello, hostHonoHello, hostRawWebSocketEcho, rawHelloListener } from './third-party.js';
 
 type Builder = () => Promise<Hosted>;
@@ -42,6 +43,11 @@ export const catalog: Record<string, Record<string, Builder>> = {
   websocket: {
     ws: hostRawWebSocketEcho,
     'pagi-serve': () => hostPagiServe(wsEchoApp),
+  },
+  shadow: {
+    'express-bridged': async () => hostPagiListener(await bridge(userExpress())),
+    'shadow-all': async () => hostPagiListener(await shadowed(await bridge(userExpress()), 1)),
+    'shadow-1pct': async () => hostPagiListener(await shadowed(await bridge(userExpress()), 0.01)),
   },
   sse: {
     express: () => hostListener(sseFanoutExpress()),

@@ -6,8 +6,11 @@ export const app: App = async (scope, receive, send) => {
   // `ctx.receive` yields and what `ctx.send` accepts.
   const ctx = narrow(scope, receive, send);
   if (ctx.type === 'http') {
+    // Point at the address the client actually used: the Host header, else the bound address.
+    const host = ctx.scope.headers.find(([name]) => name === 'host')?.[1] ?? ctx.scope.server?.join(':') ?? '127.0.0.1';
+    const url = `${ctx.scope.scheme === 'https' ? 'wss' : 'ws'}://${host}${ctx.scope.root_path}/`;
     await ctx.send({ type: 'http.response.start', status: 426, headers: [['content-type', 'text/plain'], ['upgrade', 'websocket']] });
-    await ctx.send({ type: 'http.response.body', body: 'This endpoint speaks WebSocket: try `npx wscat -c ws://127.0.0.1:3000/`\n' });
+    await ctx.send({ type: 'http.response.body', body: `This endpoint speaks WebSocket: try \`npx wscat -c ${url}\`\n` });
     return;
   }
   if (ctx.type !== 'websocket') throw new Error(`websocket-echo does not handle '${ctx.type}'`);

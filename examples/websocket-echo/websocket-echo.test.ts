@@ -55,9 +55,11 @@ describe('examples/websocket-echo', () => {
     }
   });
 
-  it('tells plain HTTP clients to upgrade', async () => {
+  it('tells plain HTTP clients to upgrade, naming the port it really runs on', async () => {
     const response = await fetch(example.url);
     expect(response.status).toBe(426);
-    await response.text();
+    const port = new URL(example.url).port;
+    expect(port).not.toBe('3000');
+    expect(await response.text()).toContain(`npx wscat -c ws://127.0.0.1:${port}/`);
   });
 });

@@ -271,11 +271,14 @@ export class Exchange implements ReaderHost, UnawaitedSendSink, WriteTimeoutHost
     const writer = this.writer;
     const body = event.body;
     if (!writer.headWritten) {
-      // No invented content-length: without one the app gets chunked framing (§3.2), as on native Node.
-      if (event.more && body.length === 0) {
+      if (!event.more) {
+        // The whole body is known: content-length, as Node sends for res.end(body).
+        writer.writeHeadForWholeBody(body.length);
+      } else if (body.length === 0) {
         // An empty first chunk is how bridged code says "push the head out now" (flushHeaders()).
         writer.flushHead();
       } else {
+        // A streamed body: chunked (§3.2), as on native Node.
         writer.writeHead(undefined);
       }
     }

@@ -77,12 +77,15 @@ export class ResponseWriter {
     return this.head !== undefined && hasHeader(this.head.headers, 'content-length');
   }
 
-  /** Writes the held start. `knownLength` is the whole body's size when the server knows it (files). */
-  writeHead(knownLength: number | undefined): void {
+  /**
+   * Writes the held start. `knownLength` is the whole body's size when the
+   * server knows it (files, or an inline body sent whole: `inline`).
+   */
+  writeHead(knownLength: number | undefined, inline = false): void {
     const head = this.head as StartEvent;
     const status = head.status;
     // 204/304 carry no content-length, and HEAD answers never open the file to learn one.
-    if (knownLength !== undefined && (status === 204 || status === 304 || this.isHead)) knownLength = undefined;
+    if (knownLength !== undefined && (status === 204 || status === 304 || (this.isHead && !inline))) knownLength = undefined;
     const info = buildHead(head.headers, knownLength, head.trailers, this.http2);
     this.framedByLength = info.hasContentLength || (knownLength !== undefined && !head.trailers);
     if (info.dropped !== undefined) {
@@ -93,6 +96,22 @@ export class ResponseWriter {
     if (info.close) this.res.shouldKeepAlive = false;
     if (this.customWriteHead !== undefined) this.customWriteHead(this.res, status, info.flat);
     else this.res.writeHead(status, info.flat);
+  }
+
+  /**
+   * Writes the held start for a body that arrived whole, in one event with
+   * `more` false: framed by its length, as Node frames `res.end(body)`,
+   * unless the app chose the framing itself (`content-length`,
+   * `transfer-encoding`) or trailers need chunks. A HEAD answer gets the
+   * length of the body the app sent as for GET; an empty one gets none, since
+   * the app may have left out a body that GET would carry.
+   */
+  writeHeadForWholeBody(length: number): void {
+    const headers = (this.head as StartEvent).headers;
+    const chosen = hasHeader(headers, 'content-length') || hasHeader(headers, 'transfer-encoding');
+    const status = (this.head as StartEvent).status;
+    const bodiless = status === 204 || status === 304 || (this.isHead && length === 0);
+    this.writeHead(chosen || bodiless ? undefined : length, true);
   }
 
   /** Writes the held head and pushes it to the client now. */

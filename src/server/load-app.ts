@@ -4,7 +4,8 @@
  * when it is installed. Every failure is an `AppLoadFailed` with a one-line
  * message. A module that exports an Express app, Router or Connect app
  * instead of a PAGI app is served through `fromExpress`, with one info line
- * saying so (otherwise every request would die on `res.setHeader`).
+ * saying so (otherwise every request would die on `res.setHeader`). A syntax error adds
+ * its file, line and source line (`load-error.ts`).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,6 +15,7 @@ import { fromExpress, type NodeHandler } from '../bridge/index.js';
 import { describeType } from '../protocol/errors.js';
 import type { App } from '../protocol/types.js';
 import { AppLoadFailed } from './errors.js';
+import { describeSyntaxError } from './load-error.js';
 
 const JS_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
@@ -53,7 +55,7 @@ export async function loadApp(spec: string, cwd = process.cwd(), onInfo?: (messa
   try {
     mod = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
   } catch (err) {
-    throw new AppLoadFailed(`cannot load ${file}: ${oneLine(err)}`, { cause: err });
+    throw new AppLoadFailed(`cannot load ${file}: ${describeSyntaxError(err, absolute, cwd) ?? oneLine(err)}`, { cause: err });
   }
   const where = exportName === undefined ? file : `${file}:${exportName}`;
   let value = mod[exportName ?? 'default'];

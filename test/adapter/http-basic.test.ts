@@ -35,11 +35,11 @@ describe('toNodeListener: http responses', () => {
     expect(head.status).toBe(201);
     expect(head.headers.filter(([n]) => n === 'set-cookie').map(([, v]) => v)).toEqual(['a=1', 'b=2']);
     expect(head.headers.filter(([n]) => n === 'x-dup').map(([, v]) => v)).toEqual(['one', 'two']);
-    // No content-length invented: chunked, as native Node does after writeHead().
-    expect(head.headers).toContainEqual(['transfer-encoding', 'chunked']);
-    expect(head.headers.some(([n]) => n === 'content-length')).toBe(false);
+    // The whole body came in one event: framed by its length, as Node frames res.end(body).
+    expect(head.headers).toContainEqual(['content-length', '5']);
+    expect(head.headers.some(([n]) => n === 'transfer-encoding')).toBe(false);
     expect(head.headers.some(([n]) => n === 'date')).toBe(true);
-    expect(decodeChunked(head.rest)).toEqual({ body: 'hello', trailers: '', complete: true });
+    expect(head.rest).toBe('hello');
   });
 
   it("honours an app's connection: close and closes after the response", async () => {
@@ -241,8 +241,8 @@ describe('toNodeListener: receive', () => {
     const client = await RawClient.connect(port);
     try {
       await client.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc');
-      const text = await client.waitFor((t) => t.endsWith('0\r\n\r\n'));
-      expect(decodeChunked(parseHead(text).rest).body).toBe('abc|false');
+      const text = await client.waitFor((t) => t.endsWith('abc|false'));
+      expect(parseHead(text).rest).toBe('abc|false');
     } finally {
       client.destroy();
     }

@@ -3,8 +3,10 @@
  * `exports`, in ESM and CJS. Runs against `dist/` (CI builds before testing).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -25,6 +27,7 @@ describe.skipIf(!built)('the built package (dist/)', () => {
       const testing = await import('pagi/testing');
       const channels = await import('pagi/channels');
       const toolkit = await import('pagi/toolkit');
+      await import('pagi/express');
       const names = ['fromExpress','toNodeListener','toExpress','mount','cascade','lint','Disconnected','InvalidEvent','OutOfOrder'];
       const missing = names.filter((n) => typeof core[n] !== 'function');
       const err = new core.Disconnected('client_closed');
@@ -62,6 +65,7 @@ describe.skipIf(!built)('the built package (dist/)', () => {
       const server = require('pagi/server');
       const testing = require('pagi/testing');
       const toolkit = require('pagi/toolkit');
+      require('pagi/express');
       console.log(JSON.stringify([typeof core.fromExpress, typeof server.serve, typeof testing.TestClient,
         server.LifespanStartupFailed === core.LifespanStartupFailed, typeof toolkit.router]));
       `,
@@ -86,6 +90,27 @@ describe.skipIf(!built)('the built package (dist/)', () => {
     expect(JSON.parse(node(['-e', `const t = require('pagi/toolkit'); (async () => { ${script} })()`]))).toEqual(expected);
   });
 
+  it("runs the README's CommonJS snippets' requires against the CJS build, and they parse", () => {
+    const readme = readFileSync(`${root}README.md`, 'utf8');
+    const snippets = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((code) => code.includes("require('pagi"));
+    expect(snippets.length).toBeGreaterThanOrEqual(4);
+    const imports = snippets.flatMap((code) =>
+      [...code.matchAll(/const \{ ([\w, ]+) \} = require\('(pagi(?:\/\w+)?)'\)/g)].map((m) => ({ from: m[2]!, names: m[1]!.split(/,\s*/) })),
+    );
+    expect(imports.length).toBeGreaterThanOrEqual(snippets.length);
+    const out = node(['-e', `const wanted = ${JSON.stringify(imports)}; console.log(JSON.stringify(wanted.flatMap(({ from, names }) => names.filter((n) => typeof require(from)[n] !== 'function').map((n) => from + ':' + n))));`]);
+    expect(JSON.parse(out)).toEqual([]);
+    const dir = mkdtempSync(join(root, 'test/package/.types-'));
+    try {
+      snippets.forEach((code, i) => {
+        writeFileSync(join(dir, `snippet-${i}.cjs`), code);
+        node(['--check', join(dir, `snippet-${i}.cjs`)]);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('loads pagi/channels without loading a Redis client (the app passes its own)', () => {
     const out = node([
       '-e',
@@ -100,8 +125,61 @@ describe.skipIf(!built)('the built package (dist/)', () => {
   });
 
   it('ships type declarations for every subpath', () => {
-    for (const file of ['index.d.ts', 'index.d.cts', 'server/index.d.ts', 'server/index.d.cts', 'testing/index.d.ts', 'testing/index.d.cts', 'channels/index.d.ts', 'channels/index.d.cts', 'toolkit/index.d.ts', 'toolkit/index.d.cts']) {
+    for (const file of ['index', 'server/index', 'testing/index', 'channels/index', 'toolkit/index', 'express'].flatMap((f) => [`${f}.d.ts`, `${f}.d.cts`])) {
       expect(existsSync(`${root}dist/${file}`), file).toBe(true);
+    }
+  });
+
+  it('declares public types in readable files named after their sources, for import and require', () => {
+    // No bundler chunk (`errors-FwMw_4OR.d.ts`) anywhere: "Go to definition" must land in a real name.
+    const declarations = readdirSync(`${root}dist`, { recursive: true }).map(String).filter((f) => /\.d\.c?ts$/.test(f));
+    expect(declarations.length).toBeGreaterThan(20);
+    expect(declarations.filter((f) => !existsSync(join(root, 'src', f.replace(/\.d\.c?ts$/, '.ts'))))).toEqual([]);
+
+    // Where TypeScript finds each name, as a user's project resolves `pagi` through package.json exports.
+    const dir = mkdtempSync(join(root, 'test/package/.types-'));
+    try {
+      const source = "import { Disconnected, shadow, type HTTPScope } from 'pagi';\nimport { serve } from 'pagi/server';\nimport { TestClient } from 'pagi/testing';\nexport { Disconnected, shadow, serve, TestClient };\nexport type { HTTPScope };\n";
+      // The built augmentation too: `import 'pagi/express'` types req.pagi.
+      const express = "import express from 'express';\nimport 'pagi/express';\nexpress().get('/', (req, res) => { const scope: HTTPScope['type'] | string = req.pagi.scope.type; res.send(scope); });\n";
+      writeFileSync(join(dir, 'esm.mts'), source + express);
+      writeFileSync(join(dir, 'cjs.cts'), source.replaceAll(', type HTTPScope', '').replace('export type { HTTPScope };\n', ''));
+      const program = ts.createProgram([join(dir, 'esm.mts'), join(dir, 'cjs.cts')], {
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        target: ts.ScriptTarget.ES2022,
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        types: ['node'],
+      });
+      const checker = program.getTypeChecker();
+      const where = (file: string): Record<string, string> => {
+        const module = checker.getSymbolAtLocation(program.getSourceFile(join(dir, file))!)!;
+        return Object.fromEntries(
+          checker.getExportsOfModule(module).map((symbol) => {
+            const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+            return [symbol.name, relative(root, target.declarations![0]!.getSourceFile().fileName)];
+          }),
+        );
+      };
+      expect(where('esm.mts')).toEqual({
+        Disconnected: 'dist/protocol/errors.d.ts',
+        shadow: 'dist/compose/shadow.d.ts',
+        serve: 'dist/server/serve.d.ts',
+        TestClient: 'dist/testing/client.d.ts',
+        HTTPScope: 'dist/protocol/types.d.ts',
+      });
+      expect(where('cjs.cts')).toEqual({
+        Disconnected: 'dist/protocol/errors.d.cts',
+        shadow: 'dist/compose/shadow.d.cts',
+        serve: 'dist/server/serve.d.cts',
+        TestClient: 'dist/testing/client.d.cts',
+      });
+      const errors = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      expect(errors).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

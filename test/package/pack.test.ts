@@ -1,7 +1,8 @@
 /**
  * What `npm pack`/`npm publish` ship: the build (through `prepack`, so a
  * forgotten `npm run build` cannot publish an empty package), the MIT
- * LICENSE and the docs. The listing reuses the existing build
+ * LICENSE and the docs (README, MIGRATION, docs/protocol.md, which the
+ * types' TSDoc links to). The listing reuses the existing build
  * (`--ignore-scripts`) to stay fast; `prepack` itself is checked to run it.
  */
 import { execFileSync } from 'node:child_process';
@@ -16,7 +17,8 @@ const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { scripts
 describe('npm pack', () => {
   it('builds before packing (prepack runs the build script)', () => {
     expect(pkg.scripts.prepack).toMatch(/^npm run build\b/);
-    expect(pkg.scripts.build).toBe('tsup');
+    // tsup writes the JavaScript, scripts/build-types.mjs the declarations (one file per source).
+    expect(pkg.scripts.build).toBe('tsup && node scripts/build-types.mjs');
   });
 
   it('ships an MIT LICENSE for "pagi contributors", 2026', () => {
@@ -36,7 +38,7 @@ describe('npm pack', () => {
     });
     const [report] = JSON.parse(out) as Array<{ files: Array<{ path: string }> }>;
     const files = new Set(report?.files.map((f) => f.path));
-    for (const file of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/server/cli.js', 'dist/testing/index.js', 'LICENSE', 'README.md', 'MIGRATION.md', 'package.json']) {
+    for (const file of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/protocol/types.d.ts', 'dist/express.d.ts', 'dist/server/cli.js', 'dist/testing/index.js', 'LICENSE', 'README.md', 'MIGRATION.md', 'docs/protocol.md', 'package.json']) {
       expect(files.has(file), file).toBe(true);
     }
     expect([...files].filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toEqual([]);
