@@ -32,6 +32,12 @@ function refuser(seen: string[]): App {
   };
 }
 
+function nodeServer(test: TestServer): NonNullable<TestServer['handle']['server']> {
+  const node = test.handle.server;
+  if (!node) throw new Error('serve() returned no Node server');
+  return node;
+}
+
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
 function handshake(target: string, version = '1.1'): string {
@@ -45,7 +51,7 @@ describe('serve() next to other upgrade listeners', () => {
   it('never writes into a socket socket.io answered (raw bytes after the 101)', async () => {
     const seen: string[] = [];
     server = await startTestServer(refuser(seen));
-    const io = new SocketIoServer(server.handle.server);
+    const io = new SocketIoServer(nodeServer(server));
     cleanups.push(() => io.close());
 
     const socket = await connect(server.port);
@@ -67,13 +73,13 @@ describe('serve() next to other upgrade listeners', () => {
   it('socket.io-client talks to socket.io over the websocket transport; other paths still reach the app', async () => {
     const seen: string[] = [];
     server = await startTestServer(refuser(seen));
-    const io = new SocketIoServer(server.handle.server);
+    const io = new SocketIoServer(nodeServer(server));
     cleanups.push(() => io.close());
     io.on('connection', (s) => s.on('echo', (value: unknown, ack: (v: unknown) => void) => ack(value)));
 
     const client = ioClient(server.url, { transports: ['websocket'], reconnection: false, timeout: 5000 });
     cleanups.push(() => client.close());
-    await within(once(client, 'connect'), 5000, 'socket.io connect');
+    await within(new Promise<void>((resolve) => client.once('connect', resolve)), 5000, 'socket.io connect');
     const answer = await within(client.timeout(5000).emitWithAck('echo', { n: 1 }), 5000, 'ack');
     expect(answer).toEqual({ n: 1 });
     expect(seen).toEqual([]);
