@@ -10,3 +10,5 @@ export { Http1Transport, Http1Handshakes } from './http1-transport.js';
 export { isWebSocketUpgrade, handshakeProblem, answeredElsewhere } from './handshake.js';
 export { websocketScope, parseSubprotocols } from './scope.js';
 export { UpgradeResponse } from './upgrade-response.js';
+export { toUpgradeListener } from './upgrade-listener.js';
+export type { UpgradeListener, UpgradeListenerOptions } from './upgrade-listener.js';
