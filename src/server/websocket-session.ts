@@ -11,12 +11,14 @@
  * the transport may take longer to close than that.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, type WebSocketServer } from 'ws';
 import { createConnection, type ConnectionController } from '../protocol/connection.js';
 import { Disconnected, OutOfOrder } from '../protocol/errors.js';
 import type { App, HeaderPair, ReceiveEvent, SendEvent, WebSocketScope } from '../protocol/types.js';
 import { createSendValidator, type NormalizedSendEvent, type SendValidator } from '../protocol/validate.js';
+import { describeScope, followSend, rejectedSend, unawaitedSendMessage, watchedSend, type UnawaitedSendSink } from '../protocol/unawaited.js';
 import { accessLogLine } from './access-log.js';
 import type { Logger } from './logger.js';
 import { UpgradeResponse } from './upgrade-response.js';
@@ -67,7 +69,7 @@ interface QueuedSend {
 }
 const HTTP_DISCONNECT: ReceiveEvent = { type: 'http.disconnect' };
 
-export class WebSocketSession {
+export class WebSocketSession implements UnawaitedSendSink {
   /** Resolves once the socket is closed, whatever the outcome. */
   readonly closed: Promise<void>;
   private phase: Phase = 'connecting';
@@ -92,6 +94,10 @@ export class WebSocketSession {
   private keepalive: Keepalive | undefined;
   /** Status of the handshake answer (101, a refusal's, 403/500/503), for the access log. */
   private answerStatus = 0;
+  /** Another 'upgrade' listener answered this connection: the socket is theirs, never touched again. */
+  private released = false;
+  private markClosed!: () => void;
+  private reportedUnawaited = false;
 
   constructor(
     private readonly ctx: SessionContext,
@@ -109,16 +115,22 @@ export class WebSocketSession {
     });
     this.validator = createSendValidator(this.scope);
     this.connection.setAbortHandler(this.onAbort);
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
+    socket.once('close', this.markClosed);
     const accessLog = ctx.accessLog;
-    if (accessLog) void this.closed.then(() => this.logAccess(accessLog));
+    if (accessLog) void this.closed.then(() => this.released || this.logAccess(accessLog));
     // Node removed its own listeners when it emitted 'upgrade'; an unhandled 'error' would crash the process.
     socket.on('error', this.onSocketError);
     socket.once('close', this.onSocketClose);
   }
 
-  /** Runs the app on this scope; never rejects. */
+  /**
+   * Runs the app on this scope; never rejects. Called once every 'upgrade'
+   * listener of the server has run: when one of them already answered (socket.io,
+   * `ws` attached to the same server), the app is never called.
+   */
   async run(): Promise<void> {
+    if (!this.stillOurs()) return;
     let threw = false;
     let error: unknown;
     try {
@@ -134,6 +146,7 @@ export class WebSocketSession {
   /** Server shutdown: refuse a pending handshake with 503, close an open socket with 1001. */
   shutdown(): void {
     if (this.phase === 'connecting') {
+      if (!this.stillOurs()) return;
       if (this.fail('server_shutdown', 1006)) void this.answerPlain(503, 'Service Unavailable');
     } else if (this.phase === 'open' && this.ws) {
       this.fail('server_shutdown', 1006);
@@ -143,6 +156,7 @@ export class WebSocketSession {
 
   /** Grace period over: drop the transport. */
   destroy(): void {
+    if (this.released) return;
     this.fail('server_shutdown', 1006);
     if (this.ws) this.ws.terminate();
     else this.socket.destroy();
@@ -180,20 +194,29 @@ export class WebSocketSession {
    * promise of its own: this is the per-message hot path.
    */
   private readonly send = (event: unknown): Promise<void> => {
-    if (this.busy) return new Promise((resolve, reject) => this.backlog.push({ event, resolve, reject }));
+    if (this.busy) return watchedSend((resolve, reject) => this.backlog.push({ event, resolve, reject }), this, event);
     return this.runSend(event);
   };
 
+  /** Every promise handed to the app is watched: a rejection nobody awaits is logged, never unhandled. */
   private runSend(event: unknown): Promise<void> {
     let pending: Promise<void> | undefined;
     try {
       pending = this.performSend(event);
     } catch (err) {
-      return Promise.reject(err);
+      return rejectedSend(err, this, event);
     }
     if (pending === undefined) return RESOLVED;
     this.busy = true;
-    return pending.finally(this.sendSettled);
+    return followSend(pending.finally(this.sendSettled), this, event);
+  }
+
+  /** UnawaitedSendSink: the first unawaited failure of this scope is an error log, later ones debug. */
+  unawaitedSend(error: unknown, event: unknown): void {
+    const message = unawaitedSendMessage(event, describeScope(this.scope));
+    if (this.reportedUnawaited) this.ctx.logger.debug(message, error);
+    else this.ctx.logger.error(message, error);
+    this.reportedUnawaited = true;
   }
 
   private readonly sendSettled = (): void => {
@@ -206,6 +229,7 @@ export class WebSocketSession {
 
   /** Performs one send: throws (→ rejection) or returns a promise only when it has to wait. */
   private performSend(event: unknown): Promise<void> | undefined {
+    if (this.phase === 'connecting') this.stillOurs();
     const gone = this.goneReason();
     if (gone !== undefined) {
       // The app's first websocket.close succeeds even when the peer's closure is under way (§5.4).
@@ -438,6 +462,7 @@ export class WebSocketSession {
         if (reportable) log.error(`${where}: application failed after the client left`, error);
         return;
       }
+      if (!this.stillOurs()) return;
       if (threw) log.error(`${where}: application failed before accepting`, error);
       else log.error(`${where}: application returned without accepting or refusing`);
       this.connection.markStarted();
@@ -459,6 +484,26 @@ export class WebSocketSession {
       return;
     }
     if (reportable) log.error(`${where}: application failed`, error);
+  }
+
+  /**
+   * False once another 'upgrade' listener wrote to the socket (or ended it):
+   * the connection is theirs, so the scope ends (`client_closed`, as far as the
+   * app can tell the client left) and this session lets go of the socket.
+   */
+  private stillOurs(): boolean {
+    if (this.released) return false;
+    if (this.phase !== 'connecting') return true;
+    const socket = this.socket as Partial<Socket> & Duplex;
+    if ((socket.bytesWritten ?? 0) === 0 && socket.writableLength === 0 && !socket.writableEnded) return true;
+    this.released = true;
+    this.fail('client_closed', 1006, 'another upgrade listener answered this connection');
+    this.phase = 'closed';
+    this.socket.removeListener('error', this.onSocketError);
+    this.socket.removeListener('close', this.onSocketClose);
+    this.socket.removeListener('close', this.markClosed);
+    this.markClosed();
+    return false;
   }
 
   private logAccess(write: (line: string) => void): void {

@@ -4,6 +4,7 @@
  * handshake completes only when the app sends `websocket.accept`.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { App } from '../protocol/types.js';
@@ -55,33 +56,41 @@ export function createWebSocketHandler(options: WebSocketHandlerOptions): WebSoc
   const sessions = new Set<WebSocketSession>();
   let shuttingDown = false;
 
+  const start = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const problem = handshakeProblem(req);
+    if (problem !== undefined || shuttingDown) {
+      socket.on('error', ignore);
+      const answer = new UpgradeResponse(req, socket);
+      void (problem !== undefined ? answer.plain(400, problem) : answer.plain(503, 'Service Unavailable'));
+      return;
+    }
+    const session = new WebSocketSession(
+      {
+        app: options.app,
+        logger: options.logger,
+        wss,
+        accepted,
+        settings: options.settings,
+        rootPath: options.rootPath,
+        state: options.state,
+        accessLog: options.accessLog,
+      },
+      req,
+      socket,
+      head,
+    );
+    sessions.add(session);
+    void session.closed.then(() => sessions.delete(session));
+    void session.run();
+  };
+
   return {
     handleUpgrade(req, socket, head) {
-      const problem = handshakeProblem(req);
-      if (problem !== undefined || shuttingDown) {
-        socket.on('error', ignore);
-        const answer = new UpgradeResponse(req, socket);
-        void (problem !== undefined ? answer.plain(400, problem) : answer.plain(503, 'Service Unavailable'));
-        return;
-      }
-      const session = new WebSocketSession(
-        {
-          app: options.app,
-          logger: options.logger,
-          wss,
-          accepted,
-          settings: options.settings,
-          rootPath: options.rootPath,
-          state: options.state,
-          accessLog: options.accessLog,
-        },
-        req,
-        socket,
-        head,
-      );
-      sessions.add(session);
-      void session.closed.then(() => sessions.delete(session));
-      void session.run();
+      // Other 'upgrade' listeners of the server (socket.io, ws attached to it) run right after this
+      // one, synchronously: decide once they all had their turn, and leave a socket one of them answered.
+      queueMicrotask(() => {
+        if (!answeredElsewhere(socket)) start(req, socket, head);
+      });
     },
     get size() {
       return sessions.size;
@@ -108,6 +117,10 @@ export function isWebSocketUpgrade(req: IncomingMessage): boolean {
  */
 function handshakeProblem(req: IncomingMessage): string | undefined {
   if (req.method !== 'GET') return 'WebSocket handshakes must use GET';
+  // RFC 6455 §4.1: "The method of the request MUST be GET, and the HTTP version MUST be at least 1.1."
+  if (req.httpVersionMajor < 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor < 1)) {
+    return 'WebSocket handshakes require HTTP/1.1';
+  }
   if (!KEY.test(req.headers['sec-websocket-key'] ?? '')) return 'Missing or invalid Sec-WebSocket-Key header';
   const version = req.headers['sec-websocket-version'];
   if (version !== '13' && version !== '8') return 'Missing or invalid Sec-WebSocket-Version header';
@@ -118,6 +131,11 @@ function handshakeProblem(req: IncomingMessage): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Another 'upgrade' listener wrote to (or ended) the socket: it answered, the connection is not ours. */
+export function answeredElsewhere(socket: Duplex): boolean {
+  return ((socket as Partial<Socket>).bytesWritten ?? 0) > 0 || socket.writableLength > 0 || socket.writableEnded;
 }
 
 function ignore(): void {}
