@@ -8,13 +8,15 @@
  * arrives, not once at wrap time: socket.io replaces them with its own
  * dispatcher when it attaches, and other libraries add theirs late.
  *
- * Not carried yet (issue 12): `websocket` scopes to the server's `'upgrade'`
- * listeners. Until then they are declined with 404 before the handshake, so
+ * `websocket` scopes go to the server's `'upgrade'` listeners (ws, socket.io)
+ * with a request and a socket that behave like Node's (`upgrade-bridge.ts`);
+ * with no listener they are declined with 404 before the handshake, so
  * `cascade`/`mount` treat them as "not mine".
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { fromExpress, type FromExpressOptions, type NextFunction } from '../bridge/index.js';
 import type { App } from '../protocol/types.js';
+import { serveUpgrade } from './upgrade-bridge.js';
 
 /** Options of {@link fromNodeServer}: those of `fromExpress` (lifespan hooks, `highWaterMark`, ...). */
 export type FromNodeServerOptions = FromExpressOptions;
@@ -44,10 +46,8 @@ export function fromNodeServer(server: Server, options: FromNodeServerOptions = 
     for (const listener of listeners) listener.call(server, req, res);
   };
   const http = fromExpress(dispatch, options);
-  return async function nodeServerApp(scope, receive, send) {
+  return function nodeServerApp(scope, receive, send) {
     if (scope.type !== 'websocket') return http(scope, receive, send);
-    await receive();
-    await send({ type: 'http.response.start', status: 404, headers: [['content-type', 'text/plain; charset=utf-8']] });
-    await send({ type: 'http.response.body', body: 'Not Found' });
+    return serveUpgrade(server, scope, receive, send);
   };
 }

@@ -7,10 +7,10 @@ import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Server as SocketIoServer } from 'socket.io';
 import { io as ioClient } from 'socket.io-client';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import { cascade, fromNodeServer } from '../../src/index.js';
 import type { App } from '../../src/protocol/types.js';
-import { within } from '../server/helpers.js';
+import { waitFor, within } from '../server/helpers.js';
 import { startTestServer, type TestServer } from '../server/test-server.js';
 
 let server: TestServer | undefined;
@@ -71,6 +71,113 @@ describe('fromNodeServer', () => {
       'message',
     );
     expect(message).toBe('native');
+  });
+
+  it('carries ws ({ server }) through serve(): subprotocol, text, binary, 1 MB, close code and reason', async () => {
+    const node = http.createServer();
+    const wss = new WebSocketServer({ server: node, handleProtocols: (offered) => [...offered].at(-1) ?? false });
+    cleanups.push(() => new Promise((resolve) => wss.close(resolve)));
+    wss.on('connection', (ws) => {
+      ws.on('message', (data, isBinary) => {
+        if (!isBinary && data.toString() === 'bye') ws.close(4000, 'done');
+        else ws.send(data, { binary: isBinary });
+      });
+    });
+    server = await startTestServer(fromNodeServer(node));
+    const ws = new WebSocket(`${server.wsUrl}/any`, ['one', 'two']);
+    ws.on('error', () => {});
+    cleanups.push(() => ws.terminate());
+    await within(new Promise((resolve) => ws.once('open', resolve)), 5000, 'open');
+    expect(ws.protocol).toBe('two');
+    const next = () =>
+      within(new Promise<[Buffer, boolean]>((resolve) => ws.once('message', (d: Buffer, b: boolean) => resolve([d, b]))), 5000, 'message');
+    ws.send('héllo');
+    const [text, textBinary] = await next();
+    expect([text.toString(), textBinary]).toEqual(['héllo', false]);
+    const big = Buffer.alloc(1024 * 1024, 7);
+    ws.send(big);
+    const [bytes, isBinary] = await next();
+    expect(isBinary).toBe(true);
+    expect(bytes.equals(big)).toBe(true);
+    const closed = within(
+      new Promise<[number, string]>((resolve) => ws.once('close', (code: number, reason: Buffer) => resolve([code, reason.toString()]))),
+      5000,
+      'close',
+    );
+    ws.send('bye');
+    expect(await closed).toEqual([4000, 'done']);
+  });
+
+  it('carries a refusal from ws (verifyClient 401) with its status', async () => {
+    const node = http.createServer();
+    const wss = new WebSocketServer({ server: node, verifyClient: (_info, cb) => cb(false, 401, 'Unauthorized') });
+    cleanups.push(() => new Promise((resolve) => wss.close(resolve)));
+    server = await startTestServer(fromNodeServer(node));
+    const ws = new WebSocket(`${server.wsUrl}/private`);
+    ws.on('error', () => {});
+    cleanups.push(() => ws.terminate());
+    const status = await within(
+      new Promise<number>((resolve) => ws.once('unexpected-response', (_r, res: http.IncomingMessage) => resolve(res.statusCode ?? 0))),
+      5000,
+      'refusal',
+    );
+    expect(status).toBe(401);
+  });
+
+  it('carries socket.io over the websocket transport', async () => {
+    const node = http.createServer();
+    const io = new SocketIoServer(node);
+    cleanups.push(() => io.close());
+    io.on('connection', (s) => s.on('echo', (v: unknown, ack: (v: unknown) => void) => ack(v)));
+    server = await startTestServer(fromNodeServer(node));
+    const socket = ioClient(server.url, { transports: ['websocket'], reconnection: false, timeout: 5000 });
+    cleanups.push(() => socket.close());
+    await within(new Promise<void>((resolve) => socket.once('connect', resolve)), 5000, 'socket.io connect');
+    expect(await within(socket.timeout(5000).emitWithAck('echo', 'via bridge'), 5000, 'ack')).toBe('via bridge');
+  });
+
+  it('carries socket.io polling then the upgrade to websocket', async () => {
+    const node = http.createServer();
+    const io = new SocketIoServer(node);
+    cleanups.push(() => io.close());
+    io.on('connection', (s) => s.on('echo', (v: unknown, ack: (v: unknown) => void) => ack(v)));
+    server = await startTestServer(fromNodeServer(node));
+    const socket = ioClient(server.url, { reconnection: false, timeout: 5000 });
+    cleanups.push(() => socket.close());
+    await within(new Promise<void>((resolve) => socket.once('connect', resolve)), 5000, 'socket.io connect');
+    // The upgrade may complete before or after 'connect': watch the transport in use.
+    await waitFor(() => socket.io.engine.transport.name === 'websocket', 5000, 'transport upgrade');
+    expect(await within(socket.timeout(5000).emitWithAck('echo', 'upgraded'), 5000, 'ack')).toBe('upgraded');
+  });
+
+  it('carries ws { server, path } and noServer + handleUpgrade; a client that leaves closes the library socket', async () => {
+    const node = http.createServer();
+    const withPath = new WebSocketServer({ noServer: true, path: '/a' });
+    const manual = new WebSocketServer({ noServer: true });
+    cleanups.push(() => new Promise((resolve) => withPath.close(resolve)));
+    cleanups.push(() => new Promise((resolve) => manual.close(resolve)));
+    const libraryClosed: number[] = [];
+    for (const [wss, tag] of [[withPath, 'a'], [manual, 'b']] as const) {
+      wss.on('connection', (ws) => {
+        ws.send(tag);
+        ws.on('close', (code) => libraryClosed.push(code));
+      });
+    }
+    node.on('upgrade', (req, socket, head) => {
+      const target = req.url === '/a' ? withPath : manual;
+      target.handleUpgrade(req, socket, head, (ws) => target.emit('connection', ws, req));
+    });
+    server = await startTestServer(fromNodeServer(node));
+    for (const [path, tag] of [['/a', 'a'], ['/b', 'b']]) {
+      const ws = new WebSocket(`${server.wsUrl}${path}`);
+      ws.on('error', () => {});
+      cleanups.push(() => ws.terminate());
+      const first = await within(new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString()))), 5000, 'message');
+      expect(first).toBe(tag);
+      ws.terminate();
+    }
+    await waitFor(() => libraryClosed.length === 2, 5000, 'library sockets closed');
+    expect(libraryClosed).toEqual([1006, 1006]);
   });
 
   it('refuses a listening server', async () => {
