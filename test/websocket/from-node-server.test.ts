@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import express from 'express';
+import expressWs from 'express-ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Server as SocketIoServer } from 'socket.io';
 import { io as ioClient } from 'socket.io-client';
@@ -179,6 +180,59 @@ describe('fromNodeServer', () => {
     await waitFor(() => libraryClosed.length === 2, 5000, 'library sockets closed');
     expect(libraryClosed).toEqual([1006, 1006]);
   });
+
+  it('express-ws: the Express middleware chain runs before the handshake', async () => {
+    const base = express();
+    const node = http.createServer(base);
+    const { app } = expressWs(base, node);
+    app.use((req, _res, next) => {
+      (req as unknown as { who: string }).who = String(req.headers['x-user'] ?? 'nobody');
+      next();
+    });
+    app.ws('/echo', (ws, req) => {
+      ws.send(`hello ${(req as unknown as { who: string }).who}`);
+      ws.on('message', (data) => ws.send(String(data)));
+    });
+    server = await startTestServer(fromNodeServer(node));
+    const ws = new WebSocket(`${server.wsUrl}/echo`, { headers: { 'x-user': 'ada' } });
+    ws.on('error', () => {});
+    cleanups.push(() => ws.terminate());
+    const next = () => within(new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString()))), 5000, 'message');
+    expect(await next()).toBe('hello ada');
+    ws.send('again');
+    expect(await next()).toBe('again');
+  });
+
+  it('leaks no sockets, listeners or handles after 1,000 connections', async () => {
+    const node = http.createServer();
+    const wss = new WebSocketServer({ server: node });
+    cleanups.push(() => new Promise((resolve) => wss.close(resolve)));
+    wss.on('connection', (ws) => ws.on('message', (d) => ws.send(d)));
+    server = await startTestServer(fromNodeServer(node));
+    const url = `${server.wsUrl}/x`;
+    const one = async (): Promise<void> => {
+      const ws = new WebSocket(url);
+      ws.on('error', () => {});
+      await within(new Promise((resolve) => ws.once('open', resolve)), 5000, 'open');
+      const echoed = new Promise((resolve) => ws.once('message', resolve));
+      ws.send('x');
+      await within(echoed, 5000, 'echo');
+      const closed = new Promise((resolve) => ws.once('close', resolve));
+      ws.close(1000);
+      await within(closed, 5000, 'close');
+    };
+    await one();
+    const listenersBefore = node.listenerCount('upgrade') + node.listenerCount('request');
+    const handlesBefore = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
+    for (let batch = 0; batch < 50; batch++) await Promise.all(Array.from({ length: 20 }, one));
+    await waitFor(() => wss.clients.size === 0, 5000, 'library clients gone');
+    await waitFor(
+      () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length <= handlesBefore,
+      5000,
+      'handles back to baseline',
+    );
+    expect(node.listenerCount('upgrade') + node.listenerCount('request')).toBe(listenersBefore);
+  }, 60_000);
 
   it('refuses a listening server', async () => {
     const node = http.createServer();
