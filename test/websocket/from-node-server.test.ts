@@ -10,6 +10,7 @@ import { Server as SocketIoServer } from 'socket.io';
 import { io as ioClient } from 'socket.io-client';
 import WebSocket, { WebSocketServer } from 'ws';
 import { cascade, fromNodeServer } from '../../src/index.js';
+import { TestClient } from '../../src/testing/index.js';
 import type { App } from '../../src/protocol/types.js';
 import { waitFor, within } from '../server/helpers.js';
 import { startTestServer, type TestServer } from '../server/test-server.js';
@@ -233,6 +234,19 @@ describe('fromNodeServer', () => {
     );
     expect(node.listenerCount('upgrade') + node.listenerCount('request')).toBe(listenersBefore);
   }, 60_000);
+
+  it('runs in TestClient: client.websocket() against a fromNodeServer app', async () => {
+    const node = http.createServer();
+    const wss = new WebSocketServer({ server: node });
+    cleanups.push(() => new Promise((resolve) => wss.close(resolve)));
+    wss.on('connection', (ws) => ws.on('message', (d, isBinary) => ws.send(isBinary ? d : `echo:${String(d)}`)));
+    const client = new TestClient(fromNodeServer(node));
+    const socket = await within(client.websocket('/t'), 5000, 'websocket');
+    socket.sendText('hi');
+    expect(await within(socket.receiveText(), 5000, 'text')).toBe('echo:hi');
+    socket.close(1000);
+    await within(socket.settled(), 5000, 'settled');
+  });
 
   it('refuses a listening server', async () => {
     const node = http.createServer();
