@@ -83,10 +83,12 @@ export class UpgradeResponse implements RefusalWriter {
   /**
    * Ends an incomplete refusal (§4.6): what was written goes out, the
    * terminator never does, and the connection closes. Node corks the socket
-   * on write until the next tick, so destroying at once would lose the head.
+   * on write until the next tick (Node 24 corks the response and holds the
+   * chunk in it), so destroying at once would lose the head.
    */
   destroy(): void {
     const socket = this.socket as Socket;
+    while (this.res.writableCorked > 0) this.res.uncork();
     socket.uncork();
     socket.destroySoon();
   }
