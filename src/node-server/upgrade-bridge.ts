@@ -66,16 +66,23 @@ export async function serveUpgrade(server: Server, scope: WebSocketScope, receiv
     socket.localPort = scope.server[1] ?? undefined;
   }
 
+  const gone = conn.disconnect_future().then(
+    () => undefined,
+    () => undefined,
+  );
   const pump = async (): Promise<void> => {
     for (;;) {
       const event = await receive();
       if (event.type === 'websocket.receive') {
         if (event.text !== undefined) socket.sendMessage(event.text, false);
         else socket.sendMessage(event.bytes ?? Buffer.alloc(0), true);
+        // Bounded: wait while the library does not read, unless the client is gone (then drain to the end).
+        await Promise.race([socket.roomToRead(), gone]);
         continue;
       }
       if (event.type === 'websocket.disconnect') {
-        if (event.code === 1006) socket.disconnect();
+        // A library that is not reading would never see a Close frame: it sees the connection go instead.
+        if (event.code === 1006 || !socket.isReading()) socket.disconnect();
         else socket.sendClose(event.code, event.reason ?? '');
       }
       return;

@@ -57,6 +57,8 @@ export class UpgradeSocket extends Duplex {
   private receiver: FrameReceiver | undefined;
   private readonly sender: FrameSender;
   private pending: Promise<void> = Promise.resolve();
+  /** Wakes the PAGI side once the library reads again (see `roomToRead`). */
+  private wakeReader: (() => void) | undefined;
 
   constructor(private readonly events: UpgradeSocketEvents) {
     super({ allowHalfOpen: false });
@@ -70,7 +72,10 @@ export class UpgradeSocket extends Duplex {
       uncork() {},
     });
     this.once('finish', () => this.events.ended());
-    this.once('close', () => this.events.ended());
+    this.once('close', () => {
+      this.wake();
+      this.events.ended();
+    });
   }
 
   setTimeout(): this {
@@ -99,7 +104,30 @@ export class UpgradeSocket extends Duplex {
     this.destroy();
   }
 
-  override _read(): void {}
+  /**
+   * Resolves once the library has room for more of the PAGI client's frames: while it does not read
+   * (ws pauses its socket when its own receiver is full), the PAGI side stops calling `receive()`, so
+   * the server stops reading the client's TCP connection instead of queueing without bound here.
+   */
+  roomToRead(): Promise<void> {
+    if (this.destroyed || this.readableLength < this.readableHighWaterMark) return Promise.resolve();
+    return new Promise((resolve) => (this.wakeReader = resolve));
+  }
+
+  /** Whether the library is consuming what is pushed to it (not paused, buffer not full). */
+  isReading(): boolean {
+    return !this.isPaused() && this.readableLength < this.readableHighWaterMark;
+  }
+
+  override _read(): void {
+    this.wake();
+  }
+
+  private wake(): void {
+    const wake = this.wakeReader;
+    this.wakeReader = undefined;
+    wake?.();
+  }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.pending = this.consume(chunk);
