@@ -17,11 +17,12 @@ import { createConnection, type ConnectionController } from '../protocol/connect
 import { Disconnected, OutOfOrder } from '../protocol/errors.js';
 import type { App, HeaderPair, ReceiveEvent, SendEvent, WebSocketScope } from '../protocol/types.js';
 import { createSendValidator, type NormalizedSendEvent, type SendValidator } from '../protocol/validate.js';
-import { accessLogLine } from './access-log.js';
+import type { AccessLog } from './access-log.js';
 import type { Logger } from './logger.js';
 import { UpgradeResponse } from './upgrade-response.js';
 import { Keepalive } from './websocket-keepalive.js';
 import { websocketScope } from './websocket-scope.js';
+import { applyProxyHeaders, type ProxyTrust } from './proxy-headers.js';
 
 export interface WebSocketSettings {
   /** Largest inbound message in bytes (`ws` maxPayload; above it the peer gets 1009). */
@@ -32,6 +33,12 @@ export interface WebSocketSettings {
   closeTimeout: number;
   /** Seconds a send may wait for the socket to take its bytes (0 = forever). */
   sendTimeout: number;
+  /** Seconds between server pings once open (0 = none); `websocket.keepalive` replaces it. */
+  pingInterval: number;
+  /** Seconds a pong may take (0 = no deadline). */
+  pingTimeout: number;
+  /** Negotiate permessage-deflate. */
+  perMessageDeflate: boolean;
 }
 
 /** What the app chose in `websocket.accept`, read back by `ws` while it writes the 101. */
@@ -48,8 +55,10 @@ export interface SessionContext {
   settings: WebSocketSettings;
   rootPath: string;
   state: Record<string, unknown>;
-  /** Access log writer: one line per session, when its socket closes (101, or the refusal's status). */
-  accessLog: ((line: string) => void) | undefined;
+  /** Access log: one record per session, when its socket closes (101, or the refusal's status). */
+  accessLog: AccessLog | undefined;
+  /** Set with `proxyHeaders`: the scope's client and scheme come from a trusted proxy's headers. */
+  proxyTrust?: ProxyTrust | undefined;
 }
 
 type Phase = 'connecting' | 'refusing' | 'open' | 'closed';
@@ -92,6 +101,7 @@ export class WebSocketSession {
   private keepalive: Keepalive | undefined;
   /** Status of the handshake answer (101, a refusal's, 403/500/503), for the access log. */
   private answerStatus = 0;
+  private readonly startedAt = performance.now();
 
   constructor(
     private readonly ctx: SessionContext,
@@ -107,6 +117,7 @@ export class WebSocketSession {
       maxMessageSize: ctx.settings.maxMessageSize,
       maxQueue: ctx.settings.maxQueue,
     });
+    if (ctx.proxyTrust) applyProxyHeaders(ctx.proxyTrust, this.scope);
     this.validator = createSendValidator(this.scope);
     this.connection.setAbortHandler(this.onAbort);
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
@@ -281,6 +292,12 @@ export class WebSocketSession {
     ws.on('message', this.onMessage);
     ws.on('error', this.onWsError);
     ws.on('close', this.onWsClose);
+    const { pingInterval, pingTimeout } = this.ctx.settings;
+    // The server's default keepalive; an app's websocket.keepalive replaces it.
+    if (pingInterval > 0 && !this.keepalive) {
+      this.keepalive = new Keepalive(ws, this.onKeepaliveTimeout);
+      this.keepalive.configure(pingInterval, pingTimeout);
+    }
     this.flushWaiters();
   };
 
@@ -461,9 +478,9 @@ export class WebSocketSession {
     if (reportable) log.error(`${where}: application failed`, error);
   }
 
-  private logAccess(write: (line: string) => void): void {
+  private logAccess(write: AccessLog): void {
     try {
-      write(accessLogLine(this.req, this.answerStatus, 0));
+      write({ req: this.req, status: this.answerStatus, bodyBytes: 0, client: this.scope.client, startedAt: this.startedAt });
     } catch (err) {
       this.ctx.logger.error('the access log writer threw', err);
     }

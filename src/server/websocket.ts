@@ -7,7 +7,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { App } from '../protocol/types.js';
+import type { AccessLog } from './access-log.js';
 import type { Logger } from './logger.js';
+import { RETRY_AFTER_SECONDS } from './limits.js';
+import type { ProxyTrust } from './proxy-headers.js';
 import { UpgradeResponse } from './upgrade-response.js';
 import { WebSocketSession, type AcceptedHandshake, type WebSocketSettings } from './websocket-session.js';
 
@@ -20,7 +23,16 @@ export interface WebSocketHandlerOptions {
   rootPath: string;
   /** The lifespan state, shallow-copied into every scope. */
   state: Record<string, unknown>;
-  accessLog?: ((line: string) => void) | undefined;
+  accessLog?: AccessLog | undefined;
+  /** Set with `proxyHeaders`. */
+  proxyTrust?: ProxyTrust | undefined;
+  /**
+   * Called before a handshake is handled; returning false refuses it with 503
+   * and `Retry-After` (limitConcurrency).
+   */
+  admit?: (() => boolean) | undefined;
+  /** Called once per session when it has ended (limitMaxRequests counting, concurrency). */
+  onSessionEnd?: (() => void) | undefined;
 }
 
 export interface WebSocketHandler {
@@ -43,7 +55,7 @@ export function createWebSocketHandler(options: WebSocketHandlerOptions): WebSoc
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
-    perMessageDeflate: false,
+    perMessageDeflate: options.settings.perMessageDeflate,
     maxPayload: options.settings.maxMessageSize,
     handleProtocols: (_offered, req) => accepted.get(req)?.subprotocol ?? false,
     // Our own close timer runs first and knows the reason (close_timeout); ws's is only a backstop.
@@ -64,6 +76,11 @@ export function createWebSocketHandler(options: WebSocketHandlerOptions): WebSoc
         void (problem !== undefined ? answer.plain(400, problem) : answer.plain(503, 'Service Unavailable'));
         return;
       }
+      if (options.admit && !options.admit()) {
+        socket.on('error', ignore);
+        void new UpgradeResponse(req, socket).plain(503, 'Service Unavailable', [['retry-after', String(RETRY_AFTER_SECONDS)]]);
+        return;
+      }
       const session = new WebSocketSession(
         {
           app: options.app,
@@ -74,13 +91,17 @@ export function createWebSocketHandler(options: WebSocketHandlerOptions): WebSoc
           rootPath: options.rootPath,
           state: options.state,
           accessLog: options.accessLog,
+          proxyTrust: options.proxyTrust,
         },
         req,
         socket,
         head,
       );
       sessions.add(session);
-      void session.closed.then(() => sessions.delete(session));
+      void session.closed.then(() => {
+        sessions.delete(session);
+        options.onSessionEnd?.();
+      });
       void session.run();
     },
     get size() {
