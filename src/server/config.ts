@@ -113,15 +113,6 @@ export interface ServeOptions {
   websocket?: {
     /** Largest inbound message in bytes (1009 above it; CLI `--ws-max-size`). Default 16 MiB. */
     maxMessageSize?: number;
-    /**
-     * Seconds between server pings on every WebSocket (the app's
-     * `websocket.keepalive` replaces this per connection). Default 20; 0 = none.
-     */
-    pingInterval?: number;
-    /** Seconds a ping's pong may take before the session ends (`keepalive_timeout`). Default 20; 0 = no deadline. */
-    pingTimeout?: number;
-    /** Negotiate permessage-deflate (RFC 7692) with clients that offer it. Default false. */
-    perMessageDeflate?: boolean;
     /** Inbound messages queued while the app is not reading (1008 above it). Default 1000. */
     maxQueue?: number;
     /** Seconds to wait for the peer's Close after ours. Default 10. */
@@ -167,9 +158,6 @@ export interface ResolvedConfig {
     maxQueue: number;
     closeTimeout: number;
     sendTimeout: number;
-    pingInterval: number;
-    pingTimeout: number;
-    perMessageDeflate: boolean;
   };
 }
 
@@ -237,9 +225,6 @@ export function resolveConfig(options: ServeOptions = {}): ResolvedConfig {
       maxQueue: integer('websocket.maxQueue', ws.maxQueue, 1000, 1),
       closeTimeout: seconds('websocket.closeTimeout', ws.closeTimeout, 10),
       sendTimeout: seconds('websocket.sendTimeout', ws.sendTimeout, 60),
-      pingInterval: seconds('websocket.pingInterval', ws.pingInterval, 20),
-      pingTimeout: seconds('websocket.pingTimeout', ws.pingTimeout, 20),
-      perMessageDeflate: ws.perMessageDeflate ?? false,
     },
   };
 }

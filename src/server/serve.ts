@@ -15,7 +15,8 @@ import { listen, urlHost } from './listen.js';
 import { createNodeServer, type NodeServer } from './http.js';
 import { startLifespan, type Lifespan } from './lifespan.js';
 import { handleShutdownSignals, shutDownGracefully } from './shutdown.js';
-import { createWebSocketHandler } from './websocket.js';
+import { createWebSocketHandler, type WebSocketHandlerOptions } from '../adapter/websocket/index.js';
+import type { AccessLog } from './access-log.js';
 import { superviseWorkers, workerIdentity, reportToPrimary, onPrimaryShutdown } from './workers.js';
 
 export interface ServerHandle {
@@ -112,10 +113,7 @@ async function serveInProcess(app: App, config: ResolvedConfig): Promise<ServerH
     settings: config.websocket,
     rootPath: config.rootPath,
     state,
-    accessLog: config.accessLog,
-    proxyTrust: config.proxyTrust,
-    admit: limits && (() => limits.admit()),
-    onSessionEnd: limits && (() => limits.release()),
+    accessLog: websocketAccessLog(config.accessLog),
   });
   const server = createNodeServer(config, http.listener, websocket);
   sendContinueLazily(server, http.listener);
@@ -174,3 +172,8 @@ async function stoppedDuringStartup(
 
 /** lifespan 'off': the app never sees a lifespan scope. */
 const NO_LIFESPAN: Lifespan = { state: {}, supported: false, shutdown: () => Promise.resolve() };
+
+/** One Common Log Format line per WebSocket session (status 101 or the refusal's), when its socket closes. */
+function websocketAccessLog(write: AccessLog | undefined): WebSocketHandlerOptions['accessLog'] {
+  return write && ((req, status) => write({ req, status, bodyBytes: 0, client: undefined, startedAt: performance.now() }));
+}

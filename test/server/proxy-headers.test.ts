@@ -7,7 +7,6 @@
 import http from 'node:http';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import { fromExpress } from '../../src/bridge/index.js';
 import type { App } from '../../src/protocol/types.js';
 import { createProxyTrust } from '../../src/server/proxy-headers.js';
@@ -73,14 +72,6 @@ describe('proxyHeaders', () => {
     expect((await get(off.port, { 'x-forwarded-for': '203.0.113.9' })).client[0]).toBe('127.0.0.1');
     const all = await start(describeScope, { proxyHeaders: true, forwardedAllowIps: ['*'] });
     expect((await get(all.port, { 'x-forwarded-for': '203.0.113.9' }, '127.0.0.2')).client).toEqual(['203.0.113.9', 0]);
-  });
-
-  it('sets client and ws/wss scheme on WebSocket scopes', async () => {
-    const s = await start(describeScope, { proxyHeaders: true });
-    const ws = new WebSocket(`${s.wsUrl}/`, { headers: { 'x-forwarded-for': '203.0.113.9', 'x-forwarded-proto': 'https' } });
-    const [message] = (await within(new Promise((resolve) => ws.once('message', (...a) => resolve(a))), 5000, 'message')) as [Buffer];
-    expect(JSON.parse(message.toString())).toEqual({ client: ['203.0.113.9', 0], scheme: 'wss' });
-    ws.close();
   });
 
   it('rejects bad forwardedAllowIps entries', () => {
