@@ -123,8 +123,8 @@ describe('listeners', () => {
     });
     try {
       let out = '';
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-      await within(new Promise<void>((resolve) => child.stderr.on('data', () => /listening on/.test(out) && resolve())), 20_000, 'listening');
+      child.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));
+      await within(new Promise<void>((resolve) => child.stderr?.on('data', () => /listening on/.test(out) && resolve())), 20_000, 'listening');
       listener.close(); // the child has its own copy of the socket
       expect((await request({ host: '127.0.0.1', port, path: '/x' })).body).toBe('hello /x');
     } finally {
