@@ -7,7 +7,8 @@
  * `Sender` (masked, as a client's frames are).
  */
 import { Duplex } from 'node:stream';
-import wsModule from 'ws';
+// Named exports: ws's ESM wrapper exports Receiver/Sender by name (its default is the bare WebSocket class).
+import * as wsModule from 'ws';
 import type { HeaderPair } from '../protocol/types.js';
 
 interface FrameReceiver {
