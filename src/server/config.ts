@@ -119,6 +119,12 @@ export interface ServeOptions {
     closeTimeout?: number;
     /** Seconds a send may wait for a slow client before the session ends (`write_timeout`). Default 60; 0 = none. */
     sendTimeout?: number;
+    /** Seconds between server pings on every open WebSocket (CLI `--ws-ping-interval`). Default 0: none. */
+    pingInterval?: number;
+    /** Seconds a pong may take before the session ends with `keepalive_timeout` (CLI `--ws-ping-timeout`). Default 0: no deadline. */
+    pingTimeout?: number;
+    /** Negotiate permessage-deflate with clients that offer it (CLI `--ws-per-message-deflate`). Default false. */
+    perMessageDeflate?: boolean;
   };
 }
 
@@ -158,6 +164,9 @@ export interface ResolvedConfig {
     maxQueue: number;
     closeTimeout: number;
     sendTimeout: number;
+    pingInterval: number;
+    pingTimeout: number;
+    perMessageDeflate: boolean;
   };
 }
 
@@ -225,6 +234,9 @@ export function resolveConfig(options: ServeOptions = {}): ResolvedConfig {
       maxQueue: integer('websocket.maxQueue', ws.maxQueue, 1000, 1),
       closeTimeout: seconds('websocket.closeTimeout', ws.closeTimeout, 10),
       sendTimeout: seconds('websocket.sendTimeout', ws.sendTimeout, 60),
+      pingInterval: seconds('websocket.pingInterval', ws.pingInterval, 0),
+      pingTimeout: seconds('websocket.pingTimeout', ws.pingTimeout, 0),
+      perMessageDeflate: ws.perMessageDeflate === true,
     },
   };
 }

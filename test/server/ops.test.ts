@@ -101,6 +101,41 @@ describe('limits', () => {
     again.ws.close();
   });
 
+  it('websocket.pingInterval / pingTimeout ping every open socket and end one whose pong is late; perMessageDeflate is negotiated only when on', async () => {
+    const reasons: string[] = [];
+    const app: App = async (scope, receive, send) => {
+      if (scope.type !== 'websocket') return hello(scope, receive, send);
+      await receive();
+      await send({ type: 'websocket.accept' });
+      for (;;) {
+        const event = await receive();
+        if (event.type === 'websocket.disconnect') {
+          reasons.push(String((event as { reason?: unknown }).reason ?? event.code));
+          return;
+        }
+      }
+    };
+    const s = await startTestServer(app, { websocket: { pingInterval: 0.1, pingTimeout: 0.2, perMessageDeflate: true } });
+    servers.push(s);
+    const pinged = new WebSocket(`ws://127.0.0.1:${s.port}/`);
+    await within(new Promise((r) => pinged.once('open', r)), 5000, 'open');
+    expect(pinged.extensions).toContain('permessage-deflate');
+    await within(new Promise((r) => pinged.once('ping', r)), 5000, 'a server ping');
+    const silent = new WebSocket(`ws://127.0.0.1:${s.port}/`, { autoPong: false } as WebSocket.ClientOptions);
+    const closed = new Promise<number>((r) => silent.once('close', (code) => r(code)));
+    expect(await within(closed, 5000, 'close of a socket that never pongs')).toBe(1006);
+    expect(pinged.readyState).toBe(WebSocket.OPEN);
+    pinged.close();
+    await within(new Promise((r) => pinged.once('close', r)), 5000, 'close');
+
+    const plain = await startTestServer(app);
+    servers.push(plain);
+    const ws = new WebSocket(`ws://127.0.0.1:${plain.port}/`);
+    await within(new Promise((r) => ws.once('open', r)), 5000, 'open');
+    expect(ws.extensions).toBe('');
+    ws.close();
+  });
+
   it('limitMaxRequests without workers: serves N requests, then shuts down gracefully', async () => {
     const s = await startTestServer(hello, { limitMaxRequests: 2 });
     expect((await request({ host: '127.0.0.1', port: s.port })).status).toBe(200);

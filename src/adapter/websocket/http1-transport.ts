@@ -30,7 +30,7 @@ export class Http1Handshakes {
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
-      perMessageDeflate: false,
+      perMessageDeflate: settings.perMessageDeflate === true,
       maxPayload: settings.maxMessageSize,
       handleProtocols: (_offered, req) => this.accepted.get(req)?.subprotocol ?? false,
       // Our own close timer runs first and knows the reason (close_timeout); ws's is only a backstop.
