@@ -34,6 +34,10 @@ export type { UpgradeListener, UpgradeListenerOptions } from './adapter/websocke
 export { fromExpress } from './bridge/index.js';
 export type { FromExpressOptions, NodeHandler, NextFunction, PagiRequestContext, LifespanHooks } from './bridge/index.js';
 
+// ---- a whole Node HTTP server -> PAGI
+export { fromNodeServer } from './node-server/index.js';
+export type { FromNodeServerOptions } from './node-server/index.js';
+
 // ---- composition
 export { mount, cascade, LifespanDeclined } from './compose/index.js';
 export type { MountOptions, MountRoutes, CascadeOptions } from './compose/index.js';

@@ -2,6 +2,7 @@
 // these names; bench/targets/server.ts builds one of them per child process.
 import { bigDownloadExpress, helloExpress, jsonEchoExpress, sizedExpress, sseFanoutExpress, streamExpress } from './express-apps.js';
 import { bridge, cascadeInFront, hostListener, hostPagiListener, hostPagiServe, mountInFront } from './hosts.js';
+import { hostBridgedWebSocketEcho } from './node-server-apps.js';
 import { stackExpress, stackNative } from './stack-apps.js';
 import type { Hosted } from './hosts.js';
 import { helloApp, jsonEchoApp, sseFanoutApp, streamApp, wsEchoApp } from './pagi-apps.js';
@@ -60,6 +61,7 @@ export const catalog: Record<string, Record<string, Builder>> = {
   websocket: {
     ws: hostRawWebSocketEcho,
     'pagi-serve': () => hostPagiServe(wsEchoApp),
+    'ws-bridged': hostBridgedWebSocketEcho,
   },
   shadow: {
     'express-bridged': async () => hostPagiListener(await bridge(userExpress())),

@@ -203,7 +203,7 @@ async function route(routes: readonly Route[], scope: HTTPScope | SSEScope | Web
     }
   }
   const method = scope.method;
-  const allowed = new Set<string>();
+  let allowed: Set<string> | undefined;
   let streamOnly: RouteKind | undefined;
   for (const r of routes) {
     const found = r.match(path);
@@ -215,9 +215,9 @@ async function route(routes: readonly Route[], scope: HTTPScope | SSEScope | Web
     if (r.method === '*' || r.method === method || (method === 'HEAD' && r.method === 'GET')) {
       return r.run(scope, receive, send, found.params);
     }
-    allowed.add(r.method);
+    (allowed ??= new Set()).add(r.method);
   }
-  if (allowed.size > 0) {
+  if (allowed !== undefined) {
     if (allowed.has('GET')) allowed.add('HEAD');
     const allow = [...allowed].sort().join(', ');
     if (method === 'OPTIONS') return answerOptions(send, allow);
