@@ -5,6 +5,7 @@
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
 import { InvalidOption } from './errors.js';
 import { createLogger, isLogLevel, type LogLevel, type Logger } from './logger.js';
+import { resolveHttp2Options, type Http2Options, type ResolvedHttp2Options } from './http2/options.js';
 
 export interface ServeOptions {
   /** Interface to bind. Default `'127.0.0.1'`. */
@@ -54,6 +55,12 @@ export interface ServeOptions {
    * signal exits at once. Default false (the CLI: true).
    */
   handleSignals?: boolean;
+  /**
+   * Serve HTTP/2 as well as HTTP/1.1 on the same port: with `tls`, by ALPN
+   * (`h2`, HTTP/1.1 for other clients); without, h2c with prior knowledge.
+   * `true` for the defaults, or the limits. Default off.
+   */
+  http2?: boolean | Http2Options;
   /** WebSocket limits. */
   websocket?: {
     /** Largest inbound message in bytes (1009 above it). Default 16 MiB. */
@@ -86,6 +93,8 @@ export interface ResolvedConfig {
   logger: Logger;
   handleSignals: boolean;
   websocket: { maxMessageSize: number; maxQueue: number; closeTimeout: number; sendTimeout: number };
+  /** `undefined`: HTTP/1.1 only. */
+  http2: ResolvedHttp2Options | undefined;
 }
 
 export function resolveConfig(options: ServeOptions = {}): ResolvedConfig {
@@ -101,6 +110,7 @@ export function resolveConfig(options: ServeOptions = {}): ResolvedConfig {
     throw new InvalidOption('rootPath', `must be '' or start with '/' and not end with '/', got ${JSON.stringify(rootPath)}`);
   }
   const accessLog = options.accessLog;
+  const maxHeaderSize = integer('maxHeaderSize', options.maxHeaderSize, 16 * 1024, 1);
   return {
     host: options.host ?? '127.0.0.1',
     port: integer('port', options.port, 8000, 0, 65535),
@@ -108,7 +118,7 @@ export function resolveConfig(options: ServeOptions = {}): ResolvedConfig {
     tls,
     rootPath,
     maxBodySize: integer('maxBodySize', options.maxBodySize, 0, 0),
-    maxHeaderSize: integer('maxHeaderSize', options.maxHeaderSize, 16 * 1024, 1),
+    maxHeaderSize,
     timeoutKeepAlive: seconds('timeoutKeepAlive', options.timeoutKeepAlive, 5),
     headersTimeout: seconds('headersTimeout', options.headersTimeout, 60),
     requestTimeout: seconds('requestTimeout', options.requestTimeout, 300),
@@ -125,6 +135,7 @@ export function resolveConfig(options: ServeOptions = {}): ResolvedConfig {
       closeTimeout: seconds('websocket.closeTimeout', ws.closeTimeout, 10),
       sendTimeout: seconds('websocket.sendTimeout', ws.sendTimeout, 60),
     },
+    http2: resolveHttp2Options(options.http2, maxHeaderSize),
   };
 }
 
