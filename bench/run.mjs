@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench [-- <scenario>...] [-- --quick]`: runs the chosen scenarios (default: all), each in
 // its own process pinned to the client CPU, and stitches their sections into bench/results/latest.md.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { config } from './lib/config.mjs';
 import { machineInfo, machineMarkdown } from './lib/machine.mjs';
@@ -12,7 +12,21 @@ import { describeMode, serverEntryArgs } from './lib/build.mjs';
 import { buildSummary } from './lib/summary.mjs';
 import { repoRoot, serverCommand } from './lib/target.mjs';
 
-const SCENARIOS = ['hello', 'json', 'toolkit', 'shadow', 'stream', 'memory', 'websocket', 'sse', 'channels'];
+const SCENARIOS = ['hello', 'json', 'stack', 'scale', 'toolkit', 'shadow', 'stream', 'memory', 'websocket', 'sse', 'channels'];
+
+// `--node=<binary>` (or BENCH_NODE) runs everything — scenarios, servers, clients — on another
+// Node: this script restarts itself on that binary, and every child uses process.execPath.
+const nodeFlag = process.argv.find((arg) => arg.startsWith('--node='))?.slice('--node='.length);
+const wantedNode = nodeFlag ?? process.env.BENCH_NODE;
+if (wantedNode && realpathSync(wantedNode) !== realpathSync(process.execPath)) {
+  const args = [fileURLToPath(import.meta.url), ...process.argv.slice(2).filter((arg) => !arg.startsWith('--node='))];
+  const result = spawnSync(wantedNode, args, { stdio: 'inherit', env: { ...process.env, BENCH_NODE: wantedNode } });
+  if (result.error) {
+    console.error(`cannot run ${wantedNode}: ${result.error.message}`);
+    process.exit(2);
+  }
+  process.exit(result.status ?? 1);
+}
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const unknown = requested.filter((name) => !SCENARIOS.includes(name));
@@ -59,9 +73,9 @@ const sections = chosen.flatMap((name) =>
     .map((path) => readFileSync(path, 'utf8')),
 );
 const command = `${config.quick ? 'BENCH_QUICK=1 ' : ''}${Object.entries(process.env)
-  .filter(([key]) => key.startsWith('BENCH_') && key !== 'BENCH_QUICK' && key !== 'BENCH_PREBUILT')
+  .filter(([key]) => key.startsWith('BENCH_') && key !== 'BENCH_QUICK' && key !== 'BENCH_PREBUILT' && key !== 'BENCH_NODE')
   .map(([key, value]) => `${key}=${value} `)
-  .join('')}npm run bench${requested.length > 0 || config.quick ? ` --${requested.map((n) => ` ${n}`).join('')}${config.quick ? ' --quick' : ''}` : ''}`;
+  .join('')}${process.env.BENCH_NODE ? `BENCH_NODE=${process.env.BENCH_NODE} ` : ''}npm run bench${requested.length > 0 || config.quick ? ` --${requested.map((n) => ` ${n}`).join('')}${config.quick ? ' --quick' : ''}` : ''}`;
 const header = [
   `## Results (${config.quick ? 'quick smoke run — not a measurement' : 'full run'}, ${minutes} min)`,
   '',

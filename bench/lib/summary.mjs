@@ -38,27 +38,49 @@ export function buildSummary(resultsDir) {
     rows.push([label, goal, formatRatio(measured), formatRatio(perCpu), verdict(known ? ok(measured) && ok(perCpu) : undefined)]);
     return measured;
   };
-  targetRow('hello: Express via `toNodeListener(fromExpress(app))` vs native Express', '≥ 0.90×', helloSamples, 'express-bridged', 'express', (r) => r >= 0.9);
-  targetRow('hello: PAGI app on `serve()` vs raw node:http', '≥ 0.90×', helloSamples, 'pagi-serve', 'raw', (r) => r >= 0.9);
-  targetRow('hello: PAGI app on `serve()` vs native Express', 'ahead (> 1×)', helloSamples, 'pagi-serve', 'express', (r) => r > 1);
+  const node = `Node ${process.versions.node}`;
+  const kindSamples = (scenario, kind) => asMap(load(resultsDir, scenario)?.kinds?.[kind]);
+  const json = kindSamples('json', 'json');
+  const stack = kindSamples('stack', 'stack');
+  const atLeast = (goal) => (r) => r >= goal;
+  const measuredRow = (label, goal, samples, target, baseline, ok) => {
+    if (samples.has(target) && samples.has(baseline)) targetRow(label, goal, samples, target, baseline, ok);
+  };
+  // Wrapping: nothing between the adapter and fromExpress.
+  for (const [name, samples] of [['hello', helloSamples], ['json', json], ['stack', stack]]) {
+    measuredRow(`wrapping, ${name}: \`toNodeListener(fromExpress(app))\` vs native Express`, '≥ 0.95×', samples, 'express-bridged', 'express', atLeast(0.95));
+    measuredRow(`wrapping, ${name}: \`serve(fromExpress(app))\` vs native Express`, '≥ 0.95×', samples, 'express-bridged-serve', 'express', atLeast(0.95));
+  }
+  // Migrating: the request falls through native routes to Express.
+  for (const [name, samples, goal] of [['hello', helloSamples, 0.85], ['stack', stack, 0.9]]) {
+    measuredRow(`migrating, ${name}: \`cascade(native, fromExpress(app))\` vs native Express`, `≥ ${goal.toFixed(2)}×`, samples, 'cascade', 'express', atLeast(goal));
+    measuredRow(`migrating, ${name}: \`mount({ '/new': native, '/': fromExpress(app) })\` vs native Express`, `≥ ${goal.toFixed(2)}×`, samples, 'mount', 'express', atLeast(goal));
+  }
+  measuredRow('migrating, stack: the moved route (pagi/toolkit on `serve()`) vs native Express', '≥ 1.50×', stack, 'native-serve', 'express', atLeast(1.5));
+  // Native.
+  measuredRow('native, hello: PAGI app on `serve()` vs raw node:http', '≥ 0.95×', helloSamples, 'pagi-serve', 'raw', atLeast(0.95));
+  measuredRow('native, hello: PAGI app via `toNodeListener` vs raw node:http', '≥ 0.97×', helloSamples, 'pagi-listener', 'raw', atLeast(0.97));
+  const websocket = load(resultsDir, 'websocket');
+  const wsSamples = asMap(websocket?.samples);
+  const wsRatio = websocket ? targetRow('native, websocket echo: PAGI on `serve()` vs raw `ws`', '≥ 0.95×', wsSamples, 'pagi-serve', 'ws', atLeast(0.95)) : undefined;
+  sseRow(load(resultsDir, 'sse'), rows);
+  scaleRows(load(resultsDir, 'scale'), rows);
 
   const memory = load(resultsDir, 'memory');
   const bridgedMemory = memory?.results?.find((r) => r.name === 'express-bridged');
   const growth = bridgedMemory ? (bridgedMemory.peakRss - bridgedMemory.baselineRss) / MB : undefined;
   const complete = bridgedMemory ? bridgedMemory.bytes === bridgedMemory.expected : false;
-  rows.push([
-    `memory: server RSS growth, slow client downloading ${bridgedMemory ? formatNumber(bridgedMemory.expected / MB) : '?'} MB through the bridge`,
-    '< 64 MB',
-    growth === undefined ? 'n/a' : `${formatNumber(growth, 1)} MB`,
-    '',
-    verdict(growth === undefined ? undefined : growth < 64 && complete),
-  ]);
+  if (memory) {
+    rows.push([
+      `memory: server RSS growth, slow client downloading ${bridgedMemory ? formatNumber(bridgedMemory.expected / MB) : '?'} MB through the bridge`,
+      '< 64 MB',
+      growth === undefined ? 'n/a' : `${formatNumber(growth, 1)} MB`,
+      '',
+      verdict(growth === undefined ? undefined : growth < 64 && complete),
+    ]);
+  }
 
-  const websocket = load(resultsDir, 'websocket');
-  const wsSamples = asMap(websocket?.samples);
-  const wsRatio = targetRow('websocket echo: PAGI on `serve()` vs raw `ws`', '≥ 0.90×', wsSamples, 'pagi-serve', 'ws', (r) => r >= 0.9);
-
-  lines.push(markdownTable(['target (issue 6)', 'goal', 'measured', 'per server CPU', 'verdict'], rows));
+  lines.push(markdownTable(['Node', 'target (issue 11)', 'goal', 'measured', 'per server CPU', 'verdict'], rows.map((row) => [node, ...row])));
   lines.push('', '"measured" is the throughput ratio; "per server CPU" the ratio of requests (messages) per second of server CPU, i.e. the throughput ratio once the server is the only bottleneck. A goal counts as met only when both reach it.');
 
   if (hello) {
@@ -108,4 +130,40 @@ export function buildSummary(resultsDir) {
     );
   }
   return lines.join('\n');
+}
+
+/** Scale: the bridged/native ratio at each load step, met when no step falls more than 0.03 below the one before. */
+function scaleRows(scale, rows) {
+  if (!scale) return;
+  for (const [label, keys] of [
+    ['connections 10 → 100 → 1,000 (hello)', ['c10', 'c100', 'c1000']],
+    ['response body 1 KB → 64 KB → 1 MB', ['body-1k', 'body-64k', 'body-1m']],
+  ]) {
+    const measured = [];
+    const perCpu = [];
+    for (const key of keys) {
+      const samples = asMap(scale.kinds?.[key]);
+      if (!samples.has('express') || !samples.has('express-bridged')) return;
+      measured.push(pairedRatio(samples, 'express-bridged', 'express', 'rate'));
+      perCpu.push(pairedRatio(samples, 'express-bridged', 'express', 'perCpuSecond'));
+    }
+    const holds = (list) => list.every((value, i) => i === 0 || value >= list[i - 1] - 0.03);
+    rows.push([
+      `scale, ${label}: bridged vs native Express`,
+      'does not fall (±0.03)',
+      measured.map(formatRatio).join(' → '),
+      perCpu.map(formatRatio).join(' → '),
+      verdict(measured.every(Number.isFinite) ? holds(measured) && holds(perCpu) : undefined),
+    ]);
+  }
+}
+
+/** SSE fan-out: PAGI's p99 lag no worse than native Express's. */
+function sseRow(sse, rows) {
+  if (!sse) return;
+  const samples = asMap(sse.samples);
+  if (!samples.has('pagi-serve') || !samples.has('express')) return;
+  const pagi = medians(samples.get('pagi-serve')).p99;
+  const express = medians(samples.get('express')).p99;
+  rows.push(['native, SSE fan-out: p99 lag, PAGI on `serve()` vs native Express', '≤ Express', `${formatNumber(pagi, 1)} vs ${formatNumber(express, 1)} ms`, '', verdict(Number.isFinite(pagi) ? pagi <= express : undefined)]);
 }

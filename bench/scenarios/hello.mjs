@@ -1,5 +1,6 @@
 // hello: GET / → 13-byte text, on every server flavour, as fast as the load generator can ask.
-// Targets: bridged Express ≥ 0.90× native Express; PAGI on serve ≥ 0.90× raw node:http.
+// Targets (issue 11): wrapped Express ≥ 0.95× native Express, cascade/mount ≥ 0.85×; PAGI on
+// serve() ≥ 0.95× raw node:http per CPU, via toNodeListener ≥ 0.97×.
 import { config } from '../lib/config.mjs';
 import { httpScenario } from '../lib/http-scenario.mjs';
 
@@ -7,6 +8,9 @@ const TARGETS = [
   { name: 'raw', label: 'raw node:http' },
   { name: 'express', label: 'Express 5 (native)' },
   { name: 'express-bridged', label: 'Express 5 via toNodeListener(fromExpress(app))' },
+  { name: 'express-bridged-serve', label: 'Express 5 via serve(fromExpress(app))' },
+  { name: 'cascade', label: 'serve(cascade(nativeRoutes, fromExpress(app))), falling through' },
+  { name: 'mount', label: "serve(mount({ '/new': native, '/': fromExpress(app) }))" },
   { name: 'pagi-listener', label: 'PAGI app via toNodeListener' },
   { name: 'pagi-serve', label: 'PAGI app via serve()' },
   { name: 'fastify', label: 'fastify 5' },

@@ -10,6 +10,7 @@ await httpScenario({
   targets: [
     { name: 'express', label: 'Express 5 + express.json() (native)' },
     { name: 'express-bridged', label: 'same app via toNodeListener(fromExpress(app))' },
+    { name: 'express-bridged-serve', label: 'same app via serve(fromExpress(app))' },
     { name: 'pagi-listener', label: 'PAGI app via toNodeListener' },
     { name: 'pagi-serve', label: 'PAGI app via serve()' },
   ],

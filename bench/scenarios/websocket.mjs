@@ -11,6 +11,7 @@ const MESSAGE_BYTES = 100;
 const TARGETS = [
   { name: 'ws', label: 'raw ws 8 (WebSocketServer on node:http)' },
   { name: 'pagi-serve', label: 'PAGI echo app via serve()' },
+  { name: 'ws-bridged', label: 'the same ws server via serve(fromNodeServer(server))' },
 ];
 
 function measure(target, seconds) {

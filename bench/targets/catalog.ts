@@ -1,7 +1,9 @@
 // Every benchmark target, by scenario and name. The scenario scripts (bench/scenarios) refer to
 // these names; bench/targets/server.ts builds one of them per child process.
-import { bigDownloadExpress, helloExpress, jsonEchoExpress, sseFanoutExpress, streamExpress } from './express-apps.js';
-import { bridge, hostListener, hostPagiListener, hostPagiServe } from './hosts.js';
+import { bigDownloadExpress, helloExpress, jsonEchoExpress, sizedExpress, sseFanoutExpress, streamExpress } from './express-apps.js';
+import { bridge, cascadeInFront, hostListener, hostPagiListener, hostPagiServe, mountInFront } from './hosts.js';
+import { hostBridgedWebSocketEcho } from './node-server-apps.js';
+import { stackExpress, stackNative } from './stack-apps.js';
 import type { Hosted } from './hosts.js';
 import { helloApp, jsonEchoApp, sseFanoutApp, streamApp, wsEchoApp } from './pagi-apps.js';
 import { itemsExpress, itemsRaw, itemsToolkit } from './toolkit-apps.js';
@@ -15,6 +17,9 @@ export const catalog: Record<string, Record<string, Builder>> = {
     raw: () => hostListener(rawHelloListener),
     express: () => hostListener(helloExpress()),
     'express-bridged': async () => hostPagiListener(await bridge(helloExpress())),
+    'express-bridged-serve': async () => hostPagiServe(await bridge(helloExpress())),
+    cascade: async () => hostPagiServe(await cascadeInFront(stackNative('/new'), await bridge(helloExpress()))),
+    mount: async () => hostPagiServe(await mountInFront(stackNative(''), await bridge(helloExpress()))),
     'pagi-listener': () => hostPagiListener(helloApp),
     'pagi-serve': () => hostPagiServe(helloApp),
     fastify: hostFastifyHello,
@@ -23,8 +28,21 @@ export const catalog: Record<string, Record<string, Builder>> = {
   json: {
     express: () => hostListener(jsonEchoExpress()),
     'express-bridged': async () => hostPagiListener(await bridge(jsonEchoExpress())),
+    'express-bridged-serve': async () => hostPagiServe(await bridge(jsonEchoExpress())),
     'pagi-listener': () => hostPagiListener(jsonEchoApp),
     'pagi-serve': () => hostPagiServe(jsonEchoApp),
+  },
+  stack: {
+    express: () => hostListener(stackExpress()),
+    'express-bridged': async () => hostPagiListener(await bridge(stackExpress())),
+    'express-bridged-serve': async () => hostPagiServe(await bridge(stackExpress())),
+    cascade: async () => hostPagiServe(await cascadeInFront(stackNative('/new'), await bridge(stackExpress()))),
+    mount: async () => hostPagiServe(await mountInFront(stackNative(''), await bridge(stackExpress()))),
+    'native-serve': () => hostPagiServe(stackNative('/api')),
+  },
+  scale: {
+    express: () => hostListener(sizedExpress()),
+    'express-bridged': async () => hostPagiListener(await bridge(sizedExpress())),
   },
   toolkit: {
     express: () => hostListener(itemsExpress()),
@@ -43,6 +61,7 @@ export const catalog: Record<string, Record<string, Builder>> = {
   websocket: {
     ws: hostRawWebSocketEcho,
     'pagi-serve': () => hostPagiServe(wsEchoApp),
+    'ws-bridged': hostBridgedWebSocketEcho,
   },
   shadow: {
     'express-bridged': async () => hostPagiListener(await bridge(userExpress())),

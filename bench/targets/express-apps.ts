@@ -106,3 +106,22 @@ export function sseFanoutExpress(): Express {
   });
   return app;
 }
+
+/** The `scale` scenario: `GET /bytes/<n>` answers n bytes (preallocated), anything else "Hello, World!". */
+export function sizedExpress(): Express {
+  const app = express();
+  const bodies = new Map<string, Buffer>();
+  app.get('/bytes/:size', function sized(req, res) {
+    const size = req.params.size;
+    let body = bodies.get(size);
+    if (body === undefined) {
+      body = Buffer.alloc(Math.min(Number(size) || 0, 16 * 1024 * 1024), 0x61);
+      bodies.set(size, body);
+    }
+    res.type('application/octet-stream').send(body);
+  });
+  app.get('/', function hello(_req, res) {
+    res.type('text/plain').send('Hello, World!');
+  });
+  return app;
+}

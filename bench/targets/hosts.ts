@@ -42,6 +42,18 @@ export async function bridge(expressApp: Express): Promise<App> {
   return fromExpress(expressApp);
 }
 
+/** `cascade(native, bridged)`: requests the native routes do not know fall through to Express. */
+export async function cascadeInFront(native: App, bridged: App): Promise<App> {
+  const { cascade } = await import('../../src/compose/index.js');
+  return cascade(native, bridged);
+}
+
+/** `mount({ '/new': native, '/': bridged })`: everything outside `/new` goes to Express. */
+export async function mountInFront(native: App, bridged: App): Promise<App> {
+  const { mount } = await import('../../src/compose/index.js');
+  return mount({ '/new': native, '/': bridged });
+}
+
 /** A port that was free a moment ago, for `serve()`, which is told its port up front. */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

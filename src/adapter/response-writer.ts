@@ -172,7 +172,7 @@ export class ResponseWriter {
     const socket = this.socket;
     if (socket !== null && !socket.destroyed) {
       socket.setNoDelay(true);
-      while (socket.writableCorked > 0) socket.uncork();
+      releaseCorks(this.res, socket);
     }
   }
 
@@ -285,7 +285,7 @@ export class ResponseWriter {
       (res as ServerResponse & { stream: { close(code: number): void } }).stream.close(NGHTTP2_INTERNAL_ERROR);
       return;
     }
-    if (socket !== null) while (socket.writableCorked > 0) socket.uncork();
+    releaseCorks(res, socket);
     res.destroy();
   }
 
@@ -320,4 +320,15 @@ function onDrainTimeout(writer: ResponseWriter): void {
 
 function onKeepaliveTick(writer: ResponseWriter, chunk: string): void {
   writer.keepaliveTick(chunk);
+}
+
+/**
+ * Hands every corked byte to the OS. Node 20/22 cork the socket after a
+ * write; Node 24 corks the response itself and holds chunked bodies in it
+ * until the next tick — a `destroy()` before then drops them — so both are
+ * released.
+ */
+function releaseCorks(res: ServerResponse, socket: Socket | null): void {
+  while (res.writableCorked > 0 && !res.destroyed) res.uncork();
+  if (socket !== null) while (socket.writableCorked > 0) socket.uncork();
 }

@@ -80,6 +80,8 @@ class Exchange implements OutboxHooks, BodyHooks, SocketOwner {
   /** The promise is being settled: tearing the socket down is housekeeping, not an abort. */
   private settling = false;
   private failure: { error: unknown } | undefined;
+  /** A request 'close' held until the response's 'finish' (see `holdRequestClose`). */
+  private heldRequestClose: (() => void) | undefined;
   private resolve: () => void = noop;
   private reject: (error: unknown) => void = noop;
 
@@ -197,6 +199,20 @@ class Exchange implements OutboxHooks, BodyHooks, SocketOwner {
     this.socket.touch();
   }
 
+  holdRequestClose(release: () => void): boolean {
+    // Natively the response's end() was written before the request's clean
+    // destroy, so its 'finish' comes first; here it waits for the last send.
+    if (!this.res.writableEnded || this.responseFinished || this.res.destroyed) return false;
+    this.heldRequestClose = release;
+    return true;
+  }
+
+  private releaseRequestClose(): void {
+    const release = this.heldRequestClose;
+    this.heldRequestClose = undefined;
+    release?.();
+  }
+
   // ---------------------------------------------------------------- SocketOwner
 
   /** Something destroyed the socket: the Express side (`req.socket.destroy()`, `res.destroy()`) or `peerGone`. */
@@ -243,10 +259,13 @@ class Exchange implements OutboxHooks, BodyHooks, SocketOwner {
     const req = this.req as unknown as RequestInternals;
     if (!req._consuming && !req._readableState.resumeScheduled) req._dump();
     this.res.detachSocket(this.socket as never);
+    // Node 24 order: the request read to its end closes before the response does.
+    this.releaseRequestClose();
     process.nextTick(emitResponseClose, this.res);
   }
 
   handleResponseClose(): void {
+    this.releaseRequestClose();
     void this.outbox.idle().then(() => this.afterResponse());
   }
 

@@ -9,6 +9,7 @@ import { IncomingMessage } from 'node:http';
 import type { ReceiveEvent, Scope } from '../protocol/types.js';
 import type { StubSocket } from './fake-socket.js';
 import type { RequestLine } from './scope-to-request.js';
+import { CLEAN_REQUEST_DESTROY_IS_SYNC } from './node-behaviour.js';
 
 /** What the body puller reports back to the exchange. */
 export interface BodyHooks {
@@ -16,6 +17,11 @@ export interface BodyHooks {
   onBodyDisconnect(reason: string | undefined): void;
   /** `bytes` of body arrived (restarts the socket's idle timer, counts `bytesRead`). */
   onBodyActivity(bytes: number): void;
+  /**
+   * A clean destroy completed (Node 24): true if the exchange takes `release`
+   * and calls it once the response has said 'finish' (or closed).
+   */
+  holdRequestClose(release: () => void): boolean;
 }
 
 /** The one documented name under which Express handlers reach PAGI: `req.pagi`. */
@@ -96,7 +102,7 @@ export function createFakeRequest(
   const puller = new BodyPuller(req, receive, hooks, !primed && line.framing === 'none', line.contentLength);
   internals[kPuller] = puller;
   req._read = readFromReceive;
-  req._destroy = destroyOnNextTurn;
+  req._destroy = destroyRequest;
   if (primed) puller.deliver(primed.body, primed.more);
   return puller;
 }
@@ -105,15 +111,26 @@ const nodeDestroy = IncomingMessage.prototype._destroy;
 
 /**
  * Node's own `_destroy` ('aborted' included), with its completion — the
- * request's 'error'/'close' — moved to the next turn of the event loop.
- * Node closes a read request two ticks after its 'end', by when a native
- * response has already said 'finish' and 'close'; a bridged response
- * finishes only when its last send settles, a few microtasks later, so the
- * extra turn keeps Node's order (res 'close', then req 'close') without
- * adding listeners that would show in stack traces.
+ * request's 'error'/'close' — placed where the running Node would put it
+ * relative to the response. A bridged response finishes only when its last
+ * send settles, a few microtasks after a native one would have, so:
+ * - Node 20/22 complete a destroy ticks later, after a native response has
+ *   said 'finish' and 'close'; one turn of the event loop keeps that order
+ *   (res 'close', then req 'close') without adding listeners that would show
+ *   in stack traces.
+ * - Node 24 completes a clean destroy (fully read, no error) at once, so a
+ *   request read to its end closes between the response's 'finish' and its
+ *   'close' when the response was already ending; the exchange holds the
+ *   completion until its 'finish' for that case (`holdRequestClose`).
  */
-function destroyOnNextTurn(this: IncomingMessage, error: Error | null, callback: (error?: Error | null) => void): void {
+function destroyRequest(this: IncomingMessage, error: Error | null, callback: (error?: Error | null) => void): void {
+  const req = this;
   nodeDestroy.call(this, error, (result?: Error | null) => {
+    if (CLEAN_REQUEST_DESTROY_IS_SYNC && result == null && !req.aborted) {
+      const puller = (req as unknown as IncomingInternals)[kPuller];
+      if (!puller.holdClose(() => callback(result))) callback(result);
+      return;
+    }
     setImmediate(callback, result);
   });
 }
@@ -144,6 +161,10 @@ class BodyPuller implements FakeRequest {
     // A bodiless request never asks receive() for its empty body event.
     this.bodiless = bodiless;
     this.done = bodiless;
+  }
+
+  holdClose(release: () => void): boolean {
+    return this.hooks.holdRequestClose(release);
   }
 
   endBodiless(): void {

@@ -17,6 +17,7 @@ import { installResponseHooks, type Chunk, type ResponseHookTarget, type WriteCa
 import type { StubSocket } from './fake-socket.js';
 import { alreadyFinished, invalidChunk, nullValues, streamDestroyed, writeAfterEnd } from './node-errors.js';
 import type { Outbox } from './outbox.js';
+import { END_CALLBACKS_BEFORE_FINISH } from './node-behaviour.js';
 
 /** What the response needs from the exchange that owns it. */
 export interface ResponseChannel {
@@ -81,6 +82,10 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
   private startHasLength = false;
   private trailers: HeaderPair[] = [];
   private terminalResolved = false;
+  /** Node 24's own list of `end()` callbacks (see `END_CALLBACKS_BEFORE_FINISH`). */
+  private endCallbacks: WriteCallback[] | undefined;
+  /** Node 24: why the terminal send failed; later `end()` callbacks get it too. */
+  private flushError: Error | undefined;
   private needDrain = false;
   /** A write corked the (virtual) socket in this tick. */
   private corked = false;
@@ -132,6 +137,8 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
   }
 
   writableFinished(): boolean {
+    // Node 24 says finished exactly when it is about to emit 'finish'.
+    if (END_CALLBACKS_BEFORE_FINISH) return this.terminalResolved;
     return (
       this.internals.finished &&
       (this.terminalResolved || (!this.isGone() && this.channel.outbox.pendingBytes < this.channel.highWaterMark))
@@ -285,7 +292,7 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
   end(
     chunk?: Chunk | (() => void),
     encoding?: BufferEncoding | (() => void),
-    callback?: (error?: Error) => void,
+    callback?: (error?: Error | null) => void,
   ): ServerResponse {
     const res = this.internals;
     if (typeof chunk === 'function') {
@@ -305,16 +312,13 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
       const prepared = this.prepare(chunk, encoding, nop, true);
       if ('bytes' in prepared) last = prepared.bytes;
     } else if (res.finished) {
-      if (typeof callback === 'function') {
-        if (!this.res.writableFinished) this.res.on('finish', callback);
-        else callback(alreadyFinished('end'));
-      }
+      if (typeof callback === 'function') this.onEnded(callback);
       return this.res;
     } else if (!res._header) {
       res._contentLength = 0;
       res._implicitHeader();
     }
-    if (typeof callback === 'function') this.res.once('finish', callback);
+    if (typeof callback === 'function') this.onEnded(callback);
     res.finished = true;
     if (this.isGone()) return this.res;
     this.sendTerminal(last);
@@ -352,9 +356,34 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     this.uncork();
   }
 
+  /** Registers an `end()` callback the way the running Node does. */
+  private onEnded(callback: WriteCallback): void {
+    if (!END_CALLBACKS_BEFORE_FINISH) {
+      // Node 20/22: a 'finish' listener, or ERR_STREAM_ALREADY_FINISHED once finished.
+      if (!this.res.writableFinished) this.res.once('finish', callback);
+      else callback(alreadyFinished('end'));
+      return;
+    }
+    // Node 24 (`queueEndCallback`): its own list, flushed right before 'finish'.
+    if (this.terminalResolved) callback(alreadyFinished('end'));
+    else if (this.flushError) process.nextTick(callback, this.flushError);
+    else (this.endCallbacks ??= []).push(callback);
+  }
+
   terminalSettled(error: Error | undefined): void {
-    if (error) return;
+    const callbacks = this.endCallbacks;
+    this.endCallbacks = undefined;
+    if (error) {
+      // Node 24's onFinish(err): the end callbacks learn why, 'finish' never comes.
+      if (END_CALLBACKS_BEFORE_FINISH) {
+        const reason = (this.channel.socket.errored as Error | null) ?? streamDestroyed('end');
+        this.flushError = reason;
+        if (callbacks) for (const callback of callbacks) callback(reason);
+      }
+      return;
+    }
     this.terminalResolved = true;
+    if (callbacks) for (const callback of callbacks) callback(null);
     this.res.emit('finish');
   }
 

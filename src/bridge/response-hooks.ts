@@ -18,7 +18,7 @@ export interface ResponseHookTarget {
   end(
     chunk?: Chunk | (() => void),
     encoding?: BufferEncoding | (() => void),
-    callback?: (error?: Error) => void,
+    callback?: (error?: Error | null) => void,
   ): ServerResponse;
   flushHeaders(): void;
   addTrailers(headers: unknown): void;

@@ -4,6 +4,10 @@
  */
 import { parseArgs } from 'node:util';
 import { isLogLevel, type LogLevel } from './logger.js';
+import { OPS_OPTIONS, OPS_USAGE, parseOpsArgs, type OpsArgs } from './cli-ops-args.js';
+import { UsageError } from './usage-error.js';
+
+export { UsageError };
 
 export interface CliArgs {
   help: boolean;
@@ -19,10 +23,8 @@ export interface CliArgs {
   timeoutKeepAlive: number | undefined;
   accessLog: boolean;
   logLevel: LogLevel;
-}
-
-export class UsageError extends Error {
-  override name = 'UsageError';
+  /** Proxy, limits, listeners, log formats, reload, env file (cli-ops-args.ts). */
+  ops: OpsArgs;
 }
 
 export const USAGE = `Usage: pagi-server [options] <app>
@@ -43,7 +45,7 @@ Options:
   --timeout-keep-alive <secs>   idle keep-alive connection timeout (default 5)
   --no-access-log               do not write the access log to stdout
   --log-level <level>           debug, info, warn, error or silent (default info)
-  --help                        show this help
+${OPS_USAGE}  --help                        show this help
   --version                     show the version
 `;
 
@@ -60,6 +62,7 @@ const OPTIONS = {
   'timeout-keep-alive': { type: 'string' },
   'no-access-log': { type: 'boolean' },
   'log-level': { type: 'string' },
+  ...OPS_OPTIONS,
 } as const;
 
 export function parseCliArgs(argv: string[]): CliArgs {
@@ -98,6 +101,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     timeoutKeepAlive: secondsOption('--timeout-keep-alive', values['timeout-keep-alive']),
     accessLog: values['no-access-log'] !== true,
     logLevel,
+    ops: parseOpsArgs(values),
   };
 }
 
@@ -116,6 +120,7 @@ function defaults(): CliArgs {
     timeoutKeepAlive: undefined,
     accessLog: true,
     logLevel: 'info',
+    ops: { serve: {}, envFile: undefined, reloadDirs: [] },
   };
 }
 

@@ -8,7 +8,7 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ResolvedConfig } from './config.js';
-import { isWebSocketUpgrade, type WebSocketHandler } from './websocket.js';
+import { isWebSocketUpgrade, type WebSocketHandler } from '../adapter/websocket/index.js';
 import { ALPN_PROTOCOLS, attachHttp2 } from './http2/server.js';
 import { refuseWebSocketOverHttp2 } from './http2/websocket.js';
 

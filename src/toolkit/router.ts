@@ -25,6 +25,7 @@ import type {
   HTTPScope,
   Middleware,
   Receive,
+  ReceiveFor,
   SSEScope,
   Scope,
   Send,
@@ -67,6 +68,13 @@ export interface WebSocketContext<P> {
   params: P;
   /** The session: `for await (const message of socket) await socket.send(message)`. Closed for you when the handler returns. */
   socket: WebSocketConnection;
+  /**
+   * The scope's own `receive`, for waiting on the client and on something
+   * else at once (`interleave(receive, subscription)` from `pagi/channels`)
+   * after `socket.accept()`. Read messages either through it or through
+   * `socket`, not both.
+   */
+  receive: ReceiveFor<'websocket'>;
 }
 
 /** An HTTP route handler: answers through `ctx.send` (the response helpers) or throws an `HttpError`. */
@@ -195,7 +203,7 @@ async function route(routes: readonly Route[], scope: HTTPScope | SSEScope | Web
     }
   }
   const method = scope.method;
-  const allowed = new Set<string>();
+  let allowed: Set<string> | undefined;
   let streamOnly: RouteKind | undefined;
   for (const r of routes) {
     const found = r.match(path);
@@ -207,9 +215,9 @@ async function route(routes: readonly Route[], scope: HTTPScope | SSEScope | Web
     if (r.method === '*' || r.method === method || (method === 'HEAD' && r.method === 'GET')) {
       return r.run(scope, receive, send, found.params);
     }
-    allowed.add(r.method);
+    (allowed ??= new Set()).add(r.method);
   }
-  if (allowed.size > 0) {
+  if (allowed !== undefined) {
     if (allowed.has('GET')) allowed.add('HEAD');
     const allow = [...allowed].sort().join(', ');
     if (method === 'OPTIONS') return answerOptions(send, allow);
@@ -257,7 +265,7 @@ function handlerInvoker(kind: RouteKind, handler: (ctx: unknown) => Promise<void
   }
   return async (scope, receive, send, params) => {
     const socket = new WebSocketConnection(scope as WebSocketScope, receive as never, send);
-    await handler({ scope, params, socket });
+    await handler({ scope, params, socket, receive });
     if (socket.needsClose && (scope as WebSocketScope)['pagi.connection'].is_connected()) await socket.close();
   };
 }

@@ -12,6 +12,7 @@ import type { App, HTTPRequestEvent, ReceiveEvent } from '../../src/protocol/typ
 import { recordingLogger, servePagi, waitUntil, withDeadline, type PagiServer } from '../helpers/server.js';
 import { RawClient, parseHead, rawExchange } from '../helpers/raw-socket.js';
 import { connectionOf, httpLike } from '../helpers/scope.js';
+import { peakLiveRssGrowth } from '../helpers/memory.js';
 
 let current: PagiServer | undefined;
 afterEach(async () => {
@@ -32,23 +33,6 @@ function chunkOf(i: number): Buffer {
   return Buffer.alloc(CHUNK, i % 251);
 }
 
-/** Samples RSS while `work` runs; returns the peak growth over the starting value. */
-async function peakRssGrowth(work: () => Promise<void>): Promise<number> {
-  globalThis.gc?.();
-  const start = process.memoryUsage().rss;
-  let peak = start;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 20);
-  try {
-    await work();
-  } finally {
-    clearInterval(timer);
-  }
-  peak = Math.max(peak, process.memoryUsage().rss);
-  return peak - start;
-}
-
 describe('large bodies with bounded memory', () => {
   it('receives a 100 MB upload chunk by chunk', async () => {
     const total = 100 * MB;
@@ -65,7 +49,7 @@ describe('large bodies with bounded memory', () => {
       await send({ type: 'http.response.body', body: String(received) });
     });
     const clientHash = createHash('sha256');
-    const growth = await peakRssGrowth(async () => {
+    const growth = await peakLiveRssGrowth(async () => {
       const answer = await withDeadline(
         new Promise<string>((resolve, reject) => {
           const req = http.request({ port, host: '127.0.0.1', method: 'POST', headers: { 'content-length': total } });
@@ -108,7 +92,7 @@ describe('large bodies with bounded memory', () => {
       await send({ type: 'http.response.body' });
     });
     let bytes = 0;
-    const growth = await peakRssGrowth(() =>
+    const growth = await peakLiveRssGrowth(() =>
       withDeadline(
         new Promise<void>((resolve, reject) => {
           http

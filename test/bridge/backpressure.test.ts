@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { toNodeListener } from '../../src/adapter/index.js';
 import { fromExpress } from '../../src/bridge/index.js';
 import { delay, listen, run, within } from './helpers.js';
+import { peakLiveRssGrowth } from '../helpers/memory.js';
 
 /** A stream of `total` bytes produced on demand, recording whether it ever had to wait. */
 function generated(total: number, chunkSize = 64 * 1024): Readable & { produced: number } {
@@ -113,43 +114,41 @@ describe('behaviour 3: backpressure both ways', () => {
         }),
       ),
     );
-    const baseline = process.memoryUsage().rss;
-    let peak = baseline;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage().rss);
-    }, 20);
+    let received = 0;
+    let growth: number;
     try {
-      const received = await within(
-        new Promise<number>((resolve, reject) => {
-          http
-            .get(server.url, (response) => {
-              let bytes = 0;
-              let sinceBreak = 0;
-              response.on('data', (chunk: Buffer) => {
-                bytes += chunk.length;
-                sinceBreak += chunk.length;
-                // Slow reader: a short pause every 4 MB.
-                if (sinceBreak >= 4 * 1024 * 1024) {
-                  sinceBreak = 0;
-                  response.pause();
-                  setTimeout(() => response.resume(), 15);
-                }
-              });
-              response.on('end', () => resolve(bytes));
-              response.on('error', reject);
-            })
-            .on('error', reject);
-        }),
-        60_000,
-        '150 MB download',
-      );
-      expect(received).toBe(total);
+      growth = await peakLiveRssGrowth(async () => {
+        received = await within(
+          new Promise<number>((resolve, reject) => {
+            http
+              .get(server.url, (response) => {
+                let bytes = 0;
+                let sinceBreak = 0;
+                response.on('data', (chunk: Buffer) => {
+                  bytes += chunk.length;
+                  sinceBreak += chunk.length;
+                  // Slow reader: a short pause every 4 MB.
+                  if (sinceBreak >= 4 * 1024 * 1024) {
+                    sinceBreak = 0;
+                    response.pause();
+                    setTimeout(() => response.resume(), 15);
+                  }
+                });
+                response.on('end', () => resolve(bytes));
+                response.on('error', reject);
+              })
+              .on('error', reject);
+          }),
+          60_000,
+          '150 MB download',
+        );
+      });
     } finally {
-      clearInterval(sampler);
       await server.close();
     }
+    expect(received).toBe(total);
     expect(waited).toBeGreaterThan(0);
-    expect(peak - baseline).toBeLessThan(64 * 1024 * 1024);
+    expect(growth).toBeLessThan(64 * 1024 * 1024);
   }, 90_000);
 
   it('the request body is pulled from receive() only as fast as Express reads', async () => {

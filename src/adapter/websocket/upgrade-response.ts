@@ -13,17 +13,14 @@ import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Socket } from 'node:net';
-import type { NormalizedSendEvent } from '../protocol/validate.js';
+import type { RefusalEvent, RefusalWriter } from './transport.js';
 
-type HttpEvent = Extract<
-  NormalizedSendEvent,
-  { type: 'http.response.start' | 'http.response.body' | 'http.response.trailers' }
->;
+type HttpEvent = RefusalEvent;
 
 /** Header names the server owns on an answer that always closes the connection. */
 const SERVER_OWNED = new Set(['connection', 'transfer-encoding', 'keep-alive', 'upgrade']);
 
-export class UpgradeResponse {
+export class UpgradeResponse implements RefusalWriter {
   private readonly res: ServerResponse;
   private readonly socket: Duplex;
 
@@ -65,7 +62,7 @@ export class UpgradeResponse {
   }
 
   /** A complete short `text/plain` answer (400, 403, 500, 503). Never rejects: a failure drops the socket. */
-  async plain(status: number, text: string): Promise<void> {
+  async plain(status: number, text: string, extraHeaders: ReadonlyArray<readonly [string, string]> = []): Promise<void> {
     const body = Buffer.from(text);
     try {
       this.res.writeHead(status, [
@@ -75,6 +72,7 @@ export class UpgradeResponse {
         String(body.length),
         'connection',
         'close',
+        ...extraHeaders.flat(),
       ]);
       this.res.end(body);
       await this.finished();
@@ -86,10 +84,12 @@ export class UpgradeResponse {
   /**
    * Ends an incomplete refusal (§4.6): what was written goes out, the
    * terminator never does, and the connection closes. Node corks the socket
-   * on write until the next tick, so destroying at once would lose the head.
+   * on write until the next tick (Node 24 corks the response and holds the
+   * chunk in it), so destroying at once would lose the head.
    */
   destroy(): void {
     const socket = this.socket as Socket;
+    while (this.res.writableCorked > 0) this.res.uncork();
     socket.uncork();
     socket.destroySoon();
   }
