@@ -62,6 +62,8 @@ export interface Http1TransportOptions {
   /** Lifespan state, shallow-copied into the scope. */
   state: Record<string, unknown>;
   accessLog?: ((req: IncomingMessage, status: number) => void) | undefined;
+  /** Last word on the scope before the app sees it (the server's trusted proxy headers). */
+  adjustScope?: ((scope: WebSocketScope) => void) | undefined;
 }
 
 export class Http1Transport implements WebSocketTransport {
@@ -78,13 +80,15 @@ export class Http1Transport implements WebSocketTransport {
   }
 
   scope(connection: ConnectionController): WebSocketScope {
-    return websocketScope(this.req, {
+    const scope = websocketScope(this.req, {
       rootPath: this.options.rootPath,
       state: this.options.state,
       connection,
       maxMessageSize: this.options.settings.maxMessageSize,
       maxQueue: this.options.settings.maxQueue,
     });
+    this.options.adjustScope?.(scope);
+    return scope;
   }
 
   accept(subprotocol: string | undefined, headers: HeaderPair[], onOpen: (ws: WebSocket) => void): void {
