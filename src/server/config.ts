@@ -7,6 +7,7 @@ import { InvalidOption } from './errors.js';
 import { createLogger, isLogLevel, type LogFormat, type LogLevel, type Logger } from './logger.js';
 import { createAccessLog, type AccessLog, type AccessLogFormat } from './access-log.js';
 import { createProxyTrust, type ProxyTrust } from './proxy-headers.js';
+import { resolveHttp2Options, type Http2Options, type ResolvedHttp2Options } from './http2/options.js';
 
 export interface ServeOptions {
   /** Interface to bind. Default `'127.0.0.1'`. */
@@ -69,6 +70,12 @@ export interface ServeOptions {
    * signal exits at once. Default false (the CLI: true).
    */
   handleSignals?: boolean;
+  /**
+   * Serve HTTP/2 as well as HTTP/1.1 on the same port: with `tls`, by ALPN
+   * (`h2`, HTTP/1.1 for other clients); without, h2c with prior knowledge.
+   * `true` for the defaults, or the limits. Default off.
+   */
+  http2?: boolean | Http2Options;
   /**
    * Trust `Forwarded` / `X-Forwarded-For` / `X-Forwarded-Proto` from the
    * peers in `forwardedAllowIps`: they set `scope.client` and `scheme`.
@@ -168,6 +175,8 @@ export interface ResolvedConfig {
     pingTimeout: number;
     perMessageDeflate: boolean;
   };
+  /** `undefined`: HTTP/1.1 only. */
+  http2: ResolvedHttp2Options | undefined;
 }
 
 export function resolveConfig(options: ServeOptions = {}): ResolvedConfig {
@@ -183,6 +192,7 @@ export function resolveConfig(options: ServeOptions = {}): ResolvedConfig {
     throw new InvalidOption('rootPath', `must be '' or start with '/' and not end with '/', got ${JSON.stringify(rootPath)}`);
   }
   const accessLog = options.accessLog;
+  const maxHeaderSize = integer('maxHeaderSize', options.maxHeaderSize, 16 * 1024, 1);
   const lifespan = options.lifespan ?? 'auto';
   if (lifespan !== 'auto' && lifespan !== 'on' && lifespan !== 'off') {
     throw new InvalidOption('lifespan', `must be auto, on or off, got ${String(lifespan)}`);
@@ -206,7 +216,7 @@ export function resolveConfig(options: ServeOptions = {}): ResolvedConfig {
     tls,
     rootPath,
     maxBodySize: integer('maxBodySize', options.maxBodySize, 0, 0),
-    maxHeaderSize: integer('maxHeaderSize', options.maxHeaderSize, 16 * 1024, 1),
+    maxHeaderSize,
     timeoutKeepAlive: seconds('timeoutKeepAlive', options.timeoutKeepAlive, 5),
     headersTimeout: seconds('headersTimeout', options.headersTimeout, 60),
     requestTimeout: seconds('requestTimeout', options.requestTimeout, 300),
@@ -238,6 +248,7 @@ export function resolveConfig(options: ServeOptions = {}): ResolvedConfig {
       pingTimeout: seconds('websocket.pingTimeout', ws.pingTimeout, 0),
       perMessageDeflate: ws.perMessageDeflate === true,
     },
+    http2: resolveHttp2Options(options.http2, maxHeaderSize),
   };
 }
 
