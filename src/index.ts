@@ -26,6 +26,10 @@ export type { UnawaitedSendSink } from './protocol/unawaited.js';
 export { toNodeListener, toExpress } from './adapter/index.js';
 export type { AdapterOptions, Logger, ResponseEndInfo, PagiNodeListener, ToExpressOptions } from './adapter/index.js';
 
+// ---- PAGI WebSocket endpoints on a Node server you keep
+export { toUpgradeListener } from './adapter/websocket/index.js';
+export type { UpgradeListener, UpgradeListenerOptions } from './adapter/websocket/index.js';
+
 // ---- Express/Connect -> PAGI
 export { fromExpress } from './bridge/index.js';
 export type { FromExpressOptions, NodeHandler, NextFunction, PagiRequestContext, LifespanHooks } from './bridge/index.js';

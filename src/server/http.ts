@@ -8,7 +8,7 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ResolvedConfig } from './config.js';
-import { isWebSocketUpgrade, type WebSocketHandler } from './websocket.js';
+import { isWebSocketUpgrade, type WebSocketHandler } from '../adapter/websocket/index.js';
 
 export type NodeServer = Server | https.Server;
 

@@ -13,7 +13,8 @@ import { createHttpHandler } from './http-handler.js';
 import { createNodeServer, type NodeServer } from './http.js';
 import { startLifespan, type Lifespan } from './lifespan.js';
 import { handleShutdownSignals, shutDownGracefully } from './shutdown.js';
-import { createWebSocketHandler } from './websocket.js';
+import { createWebSocketHandler, type WebSocketHandlerOptions } from '../adapter/websocket/index.js';
+import { accessLogLine } from './access-log.js';
 import { superviseWorkers, workerIdentity, reportToPrimary, onPrimaryShutdown } from './workers.js';
 
 export interface ServerHandle {
@@ -97,7 +98,7 @@ async function serveInProcess(app: App, config: ResolvedConfig): Promise<ServerH
     settings: config.websocket,
     rootPath: config.rootPath,
     state,
-    accessLog: config.accessLog,
+    accessLog: websocketAccessLog(config.accessLog),
   });
   const server = createNodeServer(config, http.listener, websocket);
   sendContinueLazily(server, http.listener);
@@ -185,4 +186,9 @@ function listenError(err: NodeJS.ErrnoException, config: ResolvedConfig): Listen
 
 function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/** One Common Log Format line per WebSocket session (status 101 or the refusal's), when its socket closes. */
+function websocketAccessLog(write: ((line: string) => void) | undefined): WebSocketHandlerOptions['accessLog'] {
+  return write && ((req, status) => write(accessLogLine(req, status, 0)));
 }

@@ -9,7 +9,7 @@ import type { HttpHandler } from './http-handler.js';
 import type { NodeServer } from './http.js';
 import type { Lifespan } from './lifespan.js';
 import type { Logger } from './logger.js';
-import type { WebSocketHandler } from './websocket.js';
+import type { WebSocketHandler } from '../adapter/websocket/index.js';
 
 export interface ServerParts {
   server: NodeServer;

@@ -8,6 +8,7 @@
 import { serialize, type SerializeOptions } from 'cookie';
 import type { HTTPResponseEvent, HeaderPair, HeadersInput } from '../protocol/types.js';
 import { InvalidCookie, statusText } from './errors.js';
+import { failedSteps, sendSteps } from './send-steps.js';
 
 /** A `send` that takes the `http.response.*` events (`Send`, `SendFor<'http' | 'sse' | 'websocket'>`). */
 export type ResponseSend = (event: HTTPResponseEvent) => Promise<void>;
@@ -20,26 +21,34 @@ export type ResponseSend = (event: HTTPResponseEvent) => Promise<void>;
  */
 export type ResponseHeaders = HeadersInput | Readonly<Record<string, string | number | readonly string[]>>;
 
-/** Sends `body` as a complete response with the given `content-type`. */
-export async function sendBody(
+/**
+ * Sends `body` as a complete response with the given `content-type`. Like
+ * every helper here, its promise relays the server's: left unawaited, a send
+ * that fails is reported by the server, never an unhandled rejection.
+ */
+export function sendBody(
   send: ResponseSend,
   status: number,
   body: string | Uint8Array,
   contentType: string,
   headers?: ResponseHeaders,
 ): Promise<void> {
-  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   // 204 and 304 have no body and no content-length (RFC 9110 §8.6); a 304 keeps its validators only.
   if (status === 204 || status === 304) {
-    await send({ type: 'http.response.start', status, headers: mergeHeaders([], headers, true) });
-    await send({ type: 'http.response.body', body: EMPTY });
-    return;
+    return sendSteps([
+      () => send({ type: 'http.response.start', status, headers: mergeHeaders([], headers, true) }),
+      () => send({ type: 'http.response.body', body: EMPTY }),
+    ]);
   }
-  const own: HeaderPair[] = [['content-type', contentType]];
-  const merged = mergeHeaders(own, headers, true);
-  merged.push(['content-length', String(bytes.length)]);
-  await send({ type: 'http.response.start', status, headers: merged });
-  await send({ type: 'http.response.body', body: bytes });
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  return sendSteps([
+    () => {
+      const merged = mergeHeaders([['content-type', contentType]], headers, true);
+      merged.push(['content-length', String(bytes.length)]);
+      return send({ type: 'http.response.start', status, headers: merged });
+    },
+    () => send({ type: 'http.response.body', body: bytes }),
+  ]);
 }
 
 /**
@@ -47,10 +56,16 @@ export async function sendBody(
  * `res.json`). A value JSON cannot represent (`undefined`, a function) is a
  * `TypeError`, never an empty body.
  */
-export async function sendJson(send: ResponseSend, status: number, value: unknown, headers?: ResponseHeaders): Promise<void> {
-  const body = JSON.stringify(value);
-  if (body === undefined) throw new TypeError(`sendJson: ${typeof value} cannot be sent as JSON`);
-  await sendBody(send, status, body, 'application/json; charset=utf-8', headers);
+export function sendJson(send: ResponseSend, status: number, value: unknown, headers?: ResponseHeaders): Promise<void> {
+  let body: string | undefined;
+  try {
+    body = JSON.stringify(value);
+  } catch (error) {
+    // A BigInt or a cycle: rejected, as the async helper it replaces would.
+    return failedSteps(error, 'sendJson');
+  }
+  if (body === undefined) return failedSteps(new TypeError(`sendJson: ${typeof value} cannot be sent as JSON`), 'sendJson');
+  return sendBody(send, status, body, 'application/json; charset=utf-8', headers);
 }
 
 /** Sends `text` as `text/plain; charset=utf-8`. */
@@ -72,7 +87,7 @@ export function sendHtml(send: ResponseSend, status: number, html: string, heade
  */
 export function redirect(send: ResponseSend, location: string, status = 302, headers?: ResponseHeaders): Promise<void> {
   if (!Number.isInteger(status) || status < 300 || status > 399) {
-    return Promise.reject(new RangeError(`redirect: status must be 3xx, got ${String(status)}`));
+    return failedSteps(new RangeError(`redirect: status must be 3xx, got ${String(status)}`), 'redirect');
   }
   const encoded = encodeUrl(location);
   const extra = mergeHeaders([['location', encoded]], headers, true);

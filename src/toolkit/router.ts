@@ -25,6 +25,7 @@ import type {
   HTTPScope,
   Middleware,
   Receive,
+  ReceiveFor,
   SSEScope,
   Scope,
   Send,
@@ -67,6 +68,13 @@ export interface WebSocketContext<P> {
   params: P;
   /** The session: `for await (const message of socket) await socket.send(message)`. Closed for you when the handler returns. */
   socket: WebSocketConnection;
+  /**
+   * The scope's own `receive`, for waiting on the client and on something
+   * else at once (`interleave(receive, subscription)` from `pagi/channels`)
+   * after `socket.accept()`. Read messages either through it or through
+   * `socket`, not both.
+   */
+  receive: ReceiveFor<'websocket'>;
 }
 
 /** An HTTP route handler: answers through `ctx.send` (the response helpers) or throws an `HttpError`. */
@@ -257,7 +265,7 @@ function handlerInvoker(kind: RouteKind, handler: (ctx: unknown) => Promise<void
   }
   return async (scope, receive, send, params) => {
     const socket = new WebSocketConnection(scope as WebSocketScope, receive as never, send);
-    await handler({ scope, params, socket });
+    await handler({ scope, params, socket, receive });
     if (socket.needsClose && (scope as WebSocketScope)['pagi.connection'].is_connected()) await socket.close();
   };
 }

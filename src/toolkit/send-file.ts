@@ -12,10 +12,11 @@ import etag from 'etag';
 import fresh from 'fresh';
 import { contentType as mimeContentType } from 'mime-types';
 import parseRange from 'range-parser';
-import type { HeaderPair } from '../protocol/types.js';
+import type { HTTPResponseBodyEvent, HTTPResponseStartEvent, HeaderPair } from '../protocol/types.js';
 import { HttpError } from './errors.js';
 import { header, type HeaderSource } from './request.js';
 import { mergeHeaders, type ResponseHeaders, type ResponseSend } from './response.js';
+import { sendSteps } from './send-steps.js';
 
 /** Options of `sendFile`; the defaults are `send`'s. */
 export interface SendFileOptions {
@@ -60,7 +61,28 @@ const CONTENT_HEADERS = new Set(['content-encoding', 'content-language', 'conten
  * (unsatisfiable range, with `content-range`), so the app or the router
  * decides how those look. Other file-system errors are rethrown.
  */
-export async function sendFile(send: ResponseSend, scope: FileRequest, path: string, options: SendFileOptions = {}): Promise<void> {
+export function sendFile(send: ResponseSend, scope: FileRequest, path: string, options: SendFileOptions = {}): Promise<void> {
+  let response: FileResponse | undefined;
+  // The file is looked at first; the two sends then relay the server's promises (send-steps.ts).
+  return sendSteps(
+    [
+      async () => {
+        response = await fileResponse(scope, path, options);
+      },
+      () => send((response as FileResponse).start),
+      () => send((response as FileResponse).body),
+    ],
+    'sendFile',
+  );
+}
+
+interface FileResponse {
+  start: HTTPResponseStartEvent;
+  body: HTTPResponseBodyEvent;
+}
+
+/** The response `sendFile` sends for `path`, or the `HttpError` it throws. */
+async function fileResponse(scope: FileRequest, path: string, options: SendFileOptions): Promise<FileResponse> {
   const file = resolveFile(path, options);
   const stats = await statFile(file);
 
@@ -80,9 +102,10 @@ export async function sendFile(send: ResponseSend, scope: FileRequest, path: str
     if (preconditionFailed(scope, ownValue('etag'), ownValue('last-modified'))) throw new HttpError(412);
     const validators = { etag: ownValue('etag'), 'last-modified': ownValue('last-modified') };
     if (fresh(conditionalHeaders(scope), validators)) {
-      await send({ type: 'http.response.start', status: 304, headers: own.filter(([n]) => !CONTENT_HEADERS.has(n)) });
-      await send({ type: 'http.response.body' });
-      return;
+      return {
+        start: { type: 'http.response.start', status: 304, headers: own.filter(([n]) => !CONTENT_HEADERS.has(n)) },
+        body: { type: 'http.response.body' },
+      };
     }
   }
 
@@ -104,8 +127,7 @@ export async function sendFile(send: ResponseSend, scope: FileRequest, path: str
     }
   }
   own.push(['content-length', String(length)]);
-  await send({ type: 'http.response.start', status, headers: own });
-  await send({ type: 'http.response.body', file, offset, length });
+  return { start: { type: 'http.response.start', status, headers: own }, body: { type: 'http.response.body', file, offset, length } };
 }
 
 /** The absolute file path, after `send`'s checks on the requested path. */

@@ -6,6 +6,9 @@
  */
 import type { HeadersInput, SSEScope, SendFor } from '../protocol/types.js';
 import { header } from './request.js';
+import { sendSteps, type SendStep } from './send-steps.js';
+
+const RESOLVED = Promise.resolve();
 
 /** One event for `SSEStream.send`. */
 export interface SSEMessage {
@@ -58,35 +61,45 @@ export class SSEStream {
   }
 
   /** Sends the response head now; called by the first `send`/`comment`/`keepalive` otherwise. */
-  async start(options: SSEStartOptions = {}): Promise<void> {
-    if (this.#started) return;
-    await this.sendEvent({ type: 'sse.start', status: options.status ?? 200, headers: options.headers ?? [] });
-    this.#started = true;
+  start(options: SSEStartOptions = {}): Promise<void> {
+    if (this.#started) return RESOLVED;
+    return sendSteps([
+      () => this.sendEvent({ type: 'sse.start', status: options.status ?? 200, headers: options.headers ?? [] }),
+      () => void (this.#started = true),
+    ]);
   }
 
   /** Sends one event. Rejects with `Disconnected` once the client left. */
-  async send(message: SSEMessage): Promise<void> {
-    await this.start();
-    await this.sendEvent({ type: 'sse.send', ...message });
+  send(message: SSEMessage): Promise<void> {
+    return this.#afterStart(() => this.sendEvent({ type: 'sse.send', ...message }));
   }
 
   /** Sends a comment line (`: text`), which clients ignore. */
-  async comment(text: string): Promise<void> {
-    await this.start();
-    await this.sendEvent({ type: 'sse.comment', comment: text });
+  comment(text: string): Promise<void> {
+    return this.#afterStart(() => this.sendEvent({ type: 'sse.comment', comment: text }));
   }
 
   /** Has the server send a comment every `intervalSeconds` (0 stops), keeping proxies from timing out. */
-  async keepalive(intervalSeconds: number, comment = ''): Promise<void> {
-    await this.start();
-    await this.sendEvent({ type: 'sse.keepalive', interval: intervalSeconds, comment });
+  keepalive(intervalSeconds: number, comment = ''): Promise<void> {
+    return this.#afterStart(() => this.sendEvent({ type: 'sse.keepalive', interval: intervalSeconds, comment }));
   }
 
   /** Ends the stream (the handler may go on running). A second call does nothing. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    await this.start();
-    await this.sendEvent({ type: 'sse.close' });
-    this.#closed = true;
+  close(): Promise<void> {
+    if (this.#closed) return RESOLVED;
+    return this.#afterStart(
+      () => this.sendEvent({ type: 'sse.close' }),
+      () => void (this.#closed = true),
+    );
+  }
+
+  /**
+   * Once started, the server's own promise goes back to the handler (a
+   * forgotten `await` is then the server's to report, §1 deviation 9);
+   * before that, the start and the send as one relaying promise.
+   */
+  #afterStart(...steps: SendStep[]): Promise<void> {
+    if (this.#started && steps.length === 1) return (steps[0] as () => Promise<void>)();
+    return sendSteps(this.#started ? steps : [() => this.start(), ...steps]);
   }
 }

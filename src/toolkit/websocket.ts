@@ -5,6 +5,9 @@
  * closed by the router when the handler returns (§5.4's terminal act).
  */
 import type { HeadersInput, SendFor, WebSocketScope } from '../protocol/types.js';
+import { sendSteps } from './send-steps.js';
+
+const RESOLVED = Promise.resolve();
 
 /** Options of `WebSocketConnection.accept`. */
 export interface WebSocketAcceptOptions {
@@ -47,26 +50,30 @@ export class WebSocketConnection implements AsyncIterable<string | Uint8Array> {
   }
 
   /** Completes the handshake; called by the first `send` or iteration otherwise. */
-  async accept(options: WebSocketAcceptOptions = {}): Promise<void> {
-    if (this.#accepted) return;
-    await this.sendEvent({ type: 'websocket.accept', ...options });
-    this.#accepted = true;
+  accept(options: WebSocketAcceptOptions = {}): Promise<void> {
+    if (this.#accepted) return RESOLVED;
+    return sendSteps([() => this.sendEvent({ type: 'websocket.accept', ...options }), () => void (this.#accepted = true)]);
   }
 
-  /** Sends a text (`string`) or binary (`Uint8Array`) message. Rejects with `Disconnected` once the peer left. */
-  async send(message: string | Uint8Array): Promise<void> {
-    await this.accept();
-    await this.sendEvent(typeof message === 'string' ? { type: 'websocket.send', text: message } : { type: 'websocket.send', bytes: message });
+  /**
+   * Sends a text (`string`) or binary (`Uint8Array`) message. Rejects with
+   * `Disconnected` once the peer left; left unawaited, that rejection is the
+   * server's to report (§1 deviation 9), never an unhandled rejection.
+   */
+  send(message: string | Uint8Array): Promise<void> {
+    const event = typeof message === 'string' ? { type: 'websocket.send' as const, text: message } : { type: 'websocket.send' as const, bytes: message };
+    if (this.#accepted) return this.sendEvent(event);
+    return sendSteps([() => this.accept(), () => this.sendEvent(event)]);
   }
 
   /**
    * Starts the closing handshake (default 1000). Before `accept`, it refuses
    * the handshake with 403 instead. A second call does nothing.
    */
-  async close(code = 1000, reason = ''): Promise<void> {
-    if (this.#closing || this.#disconnect !== undefined) return;
+  close(code = 1000, reason = ''): Promise<void> {
+    if (this.#closing || this.#disconnect !== undefined) return RESOLVED;
     this.#closing = true;
-    await this.sendEvent({ type: 'websocket.close', code, reason });
+    return this.sendEvent({ type: 'websocket.close', code, reason });
   }
 
   /** The next message, or `undefined` once the session ended (see `disconnect`). */

@@ -4,10 +4,13 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { Extensions, WebSocketScope } from '../protocol/types.js';
-import { pairsFromRawHeaders } from '../protocol/headers.js';
-import type { ConnectionController } from '../protocol/connection.js';
-import { decodePath, encodePath, httpVersionOf, splitTarget, tlsExtensionFor } from '../adapter/index.js';
+import type { Extensions, WebSocketScope } from '../../protocol/types.js';
+import { pairsFromRawHeaders } from '../../protocol/headers.js';
+import type { ConnectionController } from '../../protocol/connection.js';
+import { decodePath, encodePath } from '../../protocol/paths.js';
+import { splitTarget } from '../paths.js';
+import { httpVersionOf } from '../request-to-scope.js';
+import { tlsExtensionFor } from '../tls-extension.js';
 
 export interface WebSocketScopeOptions {
   /** Server-configured mount prefix (decoded, no trailing slash), prepended to `raw_path`. */

@@ -13,17 +13,14 @@ import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Socket } from 'node:net';
-import type { NormalizedSendEvent } from '../protocol/validate.js';
+import type { RefusalEvent, RefusalWriter } from './transport.js';
 
-type HttpEvent = Extract<
-  NormalizedSendEvent,
-  { type: 'http.response.start' | 'http.response.body' | 'http.response.trailers' }
->;
+type HttpEvent = RefusalEvent;
 
 /** Header names the server owns on an answer that always closes the connection. */
 const SERVER_OWNED = new Set(['connection', 'transfer-encoding', 'keep-alive', 'upgrade']);
 
-export class UpgradeResponse {
+export class UpgradeResponse implements RefusalWriter {
   private readonly res: ServerResponse;
   private readonly socket: Duplex;
 

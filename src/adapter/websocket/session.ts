@@ -1,7 +1,12 @@
 /**
- * One WebSocket scope from the upgrade request to the closed socket
+ * One WebSocket scope from the handshake request to the closed socket
  * (PROTOCOL.md §5): the delayed handshake, refusals, the receive queue, sends
  * with backpressure, keepalive, the closing handshake and the end reasons.
+ *
+ * Shared by every way a WebSocket reaches a PAGI app: `serve()` and
+ * `toUpgradeListener` (HTTP/1.1 Upgrade) and HTTP/2 extended CONNECT. What
+ * differs between them — how the handshake is answered, how a refusal is
+ * written — is a `WebSocketTransport`; everything the app sees is here.
  *
  * Phases: `connecting` (the app has not answered; the socket sits paused with
  * whatever the client already sent buffered in it), `refusing` (an HTTP answer
@@ -10,18 +15,15 @@
  * `receive()` repeats forever (`endEvent`) are recorded once, by `end()`;
  * the transport may take longer to close than that.
  */
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { WebSocket, type WebSocketServer } from 'ws';
-import { createConnection, type ConnectionController } from '../protocol/connection.js';
-import { Disconnected, OutOfOrder } from '../protocol/errors.js';
-import type { App, HeaderPair, ReceiveEvent, SendEvent, WebSocketScope } from '../protocol/types.js';
-import { createSendValidator, type NormalizedSendEvent, type SendValidator } from '../protocol/validate.js';
-import { accessLogLine } from './access-log.js';
-import type { Logger } from './logger.js';
-import { UpgradeResponse } from './upgrade-response.js';
-import { Keepalive } from './websocket-keepalive.js';
-import { websocketScope } from './websocket-scope.js';
+import { WebSocket } from 'ws';
+import { createConnection, type ConnectionController } from '../../protocol/connection.js';
+import { Disconnected, OutOfOrder } from '../../protocol/errors.js';
+import type { App, HeaderPair, ReceiveEvent, SendEvent, WebSocketScope } from '../../protocol/types.js';
+import { createSendValidator, type NormalizedSendEvent, type SendValidator } from '../../protocol/validate.js';
+import { describeScope, followSend, rejectedSend, unawaitedSendMessage, watchedSend, type UnawaitedSendSink } from '../../protocol/unawaited.js';
+import { log, type Logger } from '../options.js';
+import { Keepalive } from './keepalive.js';
+import type { RefusalWriter, WebSocketTransport } from './transport.js';
 
 export interface WebSocketSettings {
   /** Largest inbound message in bytes (`ws` maxPayload; above it the peer gets 1009). */
@@ -34,22 +36,12 @@ export interface WebSocketSettings {
   sendTimeout: number;
 }
 
-/** What the app chose in `websocket.accept`, read back by `ws` while it writes the 101. */
-export interface AcceptedHandshake {
-  subprotocol: string | undefined;
-  headers: HeaderPair[];
-}
-
 export interface SessionContext {
   app: App;
   logger: Logger;
-  wss: WebSocketServer;
-  accepted: WeakMap<IncomingMessage, AcceptedHandshake>;
   settings: WebSocketSettings;
-  rootPath: string;
-  state: Record<string, unknown>;
-  /** Access log writer: one line per session, when its socket closes (101, or the refusal's status). */
-  accessLog: ((line: string) => void) | undefined;
+  /** A 404 before accepting means "not mine": nothing is written, the socket is left to others. */
+  fallthrough?: boolean;
 }
 
 type Phase = 'connecting' | 'refusing' | 'open' | 'closed';
@@ -67,7 +59,7 @@ interface QueuedSend {
 }
 const HTTP_DISCONNECT: ReceiveEvent = { type: 'http.disconnect' };
 
-export class WebSocketSession {
+export class WebSocketSession implements UnawaitedSendSink {
   /** Resolves once the socket is closed, whatever the outcome. */
   readonly closed: Promise<void>;
   private phase: Phase = 'connecting';
@@ -75,7 +67,7 @@ export class WebSocketSession {
   private readonly validator: SendValidator;
   private readonly scope: WebSocketScope;
   private ws: WebSocket | undefined;
-  private refusal: UpgradeResponse | undefined;
+  private refusal: RefusalWriter | undefined;
   private readonly queue: ReceiveEvent[] = [];
   private readonly waiters: Array<(event: ReceiveEvent) => void> = [];
   private connectDelivered = false;
@@ -92,33 +84,40 @@ export class WebSocketSession {
   private keepalive: Keepalive | undefined;
   /** Status of the handshake answer (101, a refusal's, 403/500/503), for the access log. */
   private answerStatus = 0;
+  /** Another 'upgrade' listener answered this connection: the socket is theirs, never touched again. */
+  private released = false;
+  /** The app declined with 404 under `fallthrough`: its refusal is consumed, never written. */
+  private passedOn = false;
+  private markClosed!: () => void;
+  private reportedUnawaited = false;
+
+  private readonly socket: WebSocketTransport['socket'];
 
   constructor(
     private readonly ctx: SessionContext,
-    private readonly req: IncomingMessage,
-    private readonly socket: Duplex,
-    private readonly head: Buffer,
+    private readonly transport: WebSocketTransport,
   ) {
+    this.socket = transport.socket;
+    const socket = this.socket;
     this.connection = createConnection({ websocket: true });
-    this.scope = websocketScope(req, {
-      rootPath: ctx.rootPath,
-      state: ctx.state,
-      connection: this.connection,
-      maxMessageSize: ctx.settings.maxMessageSize,
-      maxQueue: ctx.settings.maxQueue,
-    });
+    this.scope = transport.scope(this.connection);
     this.validator = createSendValidator(this.scope);
     this.connection.setAbortHandler(this.onAbort);
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
-    const accessLog = ctx.accessLog;
-    if (accessLog) void this.closed.then(() => this.logAccess(accessLog));
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
+    socket.once('close', this.markClosed);
+    if (transport.logAccess) void this.closed.then(() => this.released || this.logAccess());
     // Node removed its own listeners when it emitted 'upgrade'; an unhandled 'error' would crash the process.
     socket.on('error', this.onSocketError);
     socket.once('close', this.onSocketClose);
   }
 
-  /** Runs the app on this scope; never rejects. */
+  /**
+   * Runs the app on this scope; never rejects. Called once every 'upgrade'
+   * listener of the server has run: when one of them already answered (socket.io,
+   * `ws` attached to the same server), the app is never called.
+   */
   async run(): Promise<void> {
+    if (!this.stillOurs()) return;
     let threw = false;
     let error: unknown;
     try {
@@ -134,6 +133,7 @@ export class WebSocketSession {
   /** Server shutdown: refuse a pending handshake with 503, close an open socket with 1001. */
   shutdown(): void {
     if (this.phase === 'connecting') {
+      if (!this.stillOurs()) return;
       if (this.fail('server_shutdown', 1006)) void this.answerPlain(503, 'Service Unavailable');
     } else if (this.phase === 'open' && this.ws) {
       this.fail('server_shutdown', 1006);
@@ -143,6 +143,7 @@ export class WebSocketSession {
 
   /** Grace period over: drop the transport. */
   destroy(): void {
+    if (this.released) return;
     this.fail('server_shutdown', 1006);
     if (this.ws) this.ws.terminate();
     else this.socket.destroy();
@@ -180,20 +181,28 @@ export class WebSocketSession {
    * promise of its own: this is the per-message hot path.
    */
   private readonly send = (event: unknown): Promise<void> => {
-    if (this.busy) return new Promise((resolve, reject) => this.backlog.push({ event, resolve, reject }));
+    if (this.busy) return watchedSend((resolve, reject) => this.backlog.push({ event, resolve, reject }), this, event);
     return this.runSend(event);
   };
 
+  /** Every promise handed to the app is watched: a rejection nobody awaits is logged, never unhandled. */
   private runSend(event: unknown): Promise<void> {
     let pending: Promise<void> | undefined;
     try {
       pending = this.performSend(event);
     } catch (err) {
-      return Promise.reject(err);
+      return rejectedSend(err, this, event);
     }
     if (pending === undefined) return RESOLVED;
     this.busy = true;
-    return pending.finally(this.sendSettled);
+    return followSend(pending.finally(this.sendSettled), this, event);
+  }
+
+  /** UnawaitedSendSink: the first unawaited failure of this scope is an error log, later ones debug. */
+  unawaitedSend(error: unknown, event: unknown): void {
+    const message = unawaitedSendMessage(event, describeScope(this.scope));
+    log(this.ctx.logger, this.reportedUnawaited ? 'debug' : 'error', message, error);
+    this.reportedUnawaited = true;
   }
 
   private readonly sendSettled = (): void => {
@@ -206,6 +215,7 @@ export class WebSocketSession {
 
   /** Performs one send: throws (→ rejection) or returns a promise only when it has to wait. */
   private performSend(event: unknown): Promise<void> | undefined {
+    if (this.phase === 'connecting') this.stillOurs();
     const gone = this.goneReason();
     if (gone !== undefined) {
       // The app's first websocket.close succeeds even when the peer's closure is under way (§5.4).
@@ -269,10 +279,9 @@ export class WebSocketSession {
   }
 
   private accept(subprotocol: string | undefined, headers: HeaderPair[]): void {
-    this.ctx.accepted.set(this.req, { subprotocol, headers });
-    // handleUpgrade writes the 101 and calls back synchronously; if the client already
-    // half-closed it destroys the socket instead and onSocketClose reports the departure.
-    this.ctx.wss.handleUpgrade(this.req, this.socket, this.head, this.onOpen);
+    // The transport answers and calls back synchronously; if the client already half-closed
+    // it destroys the socket instead and onSocketClose reports the departure.
+    this.transport.accept(subprotocol, headers, this.onOpen);
   }
 
   private readonly onOpen = (ws: WebSocket): void => {
@@ -318,14 +327,23 @@ export class WebSocketSession {
     event: Extract<NormalizedSendEvent, { type: 'http.response.start' | 'http.response.body' | 'http.response.trailers' }>,
     step: ReturnType<SendValidator['check']>,
   ): Promise<void> {
+    if (event.type === 'http.response.start' && event.status === 404 && this.ctx.fallthrough === true) {
+      this.passOn();
+    }
+    if (this.passedOn) {
+      // The rest of a declined refusal goes nowhere; the scope completes when the app finishes it.
+      this.validator.commit(step);
+      if (this.validator.complete && this.connection.complete()) this.end(HTTP_DISCONNECT, undefined);
+      return;
+    }
     if (event.type === 'http.response.start') {
       this.phase = 'refusing';
       this.answerStatus = event.status;
-      this.refusal = new UpgradeResponse(this.req, this.socket);
+      this.refusal = this.transport.refusal();
       this.validator.commit(step);
       this.connection.markStarted();
     }
-    await (this.refusal as UpgradeResponse).write(event);
+    await (this.refusal as RefusalWriter).write(event);
     if (this.connection.reason !== undefined) throw new Disconnected(this.connection.reason);
     if (event.type !== 'http.response.start') this.validator.commit(step);
     if (this.validator.complete && this.connection.complete()) this.end(HTTP_DISCONNECT, undefined);
@@ -334,7 +352,7 @@ export class WebSocketSession {
   private async answerPlain(status: number, text: string): Promise<void> {
     this.phase = 'refusing';
     this.answerStatus = status;
-    this.refusal = new UpgradeResponse(this.req, this.socket);
+    this.refusal = this.transport.refusal();
     await this.refusal.plain(status, text);
   }
 
@@ -380,7 +398,7 @@ export class WebSocketSession {
   private readonly onSocketError = (err: NodeJS.ErrnoException): void => {
     // Reads failing mean the client left ('close' reports client_closed); a failed write is ours to name.
     if (err.syscall === 'write') this.fail('write_error', 1006, err.message);
-    this.ctx.logger.debug(`websocket socket error on ${this.scope.path}`, err);
+    log(this.ctx.logger, 'debug', `websocket socket error on ${this.scope.path}`, err);
   };
 
   private readonly onAbort = (): void => {
@@ -428,42 +446,74 @@ export class WebSocketSession {
   }
 
   private afterApp(threw: boolean, error: unknown): void {
-    const log = this.ctx.logger;
+    const logger = this.ctx.logger;
     const where = `websocket ${this.scope.path}`;
     const gone = this.connection.reason !== undefined;
     // After the client left, a Disconnected from a send is the normal way out (§1 deviation 1).
     const reportable = threw && !(gone && error instanceof Disconnected);
     if (!this.validator.started && this.phase === 'connecting') {
       if (gone) {
-        if (reportable) log.error(`${where}: application failed after the client left`, error);
+        if (reportable) logger.error(`${where}: application failed after the client left`, error);
         return;
       }
-      if (threw) log.error(`${where}: application failed before accepting`, error);
-      else log.error(`${where}: application returned without accepting or refusing`);
+      if (!this.stillOurs()) return;
+      if (threw) logger.error(`${where}: application failed before accepting`, error);
+      else logger.error(`${where}: application returned without accepting or refusing`);
       this.connection.markStarted();
       if (this.fail('server_error', 1006)) void this.answerPlain(500, 'Internal Server Error');
       return;
     }
     if (this.phase === 'refusing' && !this.validator.complete) {
       if (!gone) {
-        log.error(`${where}: application ended before finishing its refusal`, threw ? error : undefined);
+        logger.error(`${where}: application ended before finishing its refusal`, threw ? error : undefined);
         this.fail('server_error', 1006);
         this.refusal?.destroy();
-      } else if (reportable) log.error(`${where}: application failed`, error);
+      } else if (reportable) logger.error(`${where}: application failed`, error);
       return;
     }
     if (this.phase === 'open' && !this.appSentClose && !this.endEvent) {
-      if (threw) log.error(`${where}: application failed`, error);
-      else log.error(`${where}: application returned without closing the WebSocket`);
+      if (threw) logger.error(`${where}: application failed`, error);
+      else logger.error(`${where}: application returned without closing the WebSocket`);
       if (this.fail('server_error', 1011)) this.closeWith(1011, '');
       return;
     }
-    if (reportable) log.error(`${where}: application failed`, error);
+    if (reportable) logger.error(`${where}: application failed`, error);
   }
 
-  private logAccess(write: (line: string) => void): void {
+  /**
+   * False once another 'upgrade' listener wrote to the socket (or ended it):
+   * the connection is theirs, so the scope ends (`client_closed`, as far as the
+   * app can tell the client left) and this session lets go of the socket.
+   */
+  private stillOurs(): boolean {
+    if (this.released) return false;
+    if (this.phase !== 'connecting') return true;
+    if (!this.transport.answeredElsewhere()) return true;
+    this.fail('client_closed', 1006, 'another upgrade listener answered this connection');
+    this.phase = 'closed';
+    this.letGo();
+    return false;
+  }
+
+  /** `fallthrough` 404: let go of the socket without a byte written, for the server's other listeners. */
+  private passOn(): void {
+    this.passedOn = true;
+    this.connection.markStarted();
+    this.phase = 'refusing';
+    this.letGo();
+  }
+
+  private letGo(): void {
+    this.released = true;
+    this.socket.removeListener('error', this.onSocketError);
+    this.socket.removeListener('close', this.onSocketClose);
+    this.socket.removeListener('close', this.markClosed);
+    this.markClosed();
+  }
+
+  private logAccess(): void {
     try {
-      write(accessLogLine(this.req, this.answerStatus, 0));
+      this.transport.logAccess?.(this.answerStatus);
     } catch (err) {
       this.ctx.logger.error('the access log writer threw', err);
     }
