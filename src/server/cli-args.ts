@@ -4,6 +4,10 @@
  */
 import { parseArgs } from 'node:util';
 import { isLogLevel, type LogLevel } from './logger.js';
+import { OPS_OPTIONS, OPS_USAGE, parseOpsArgs, type OpsArgs } from './cli-ops-args.js';
+import { UsageError } from './usage-error.js';
+
+export { UsageError };
 
 export interface CliArgs {
   help: boolean;
@@ -17,12 +21,13 @@ export interface CliArgs {
   rootPath: string | undefined;
   maxBodySize: number | undefined;
   timeoutKeepAlive: number | undefined;
+  http2: boolean;
+  http2MaxConcurrentStreams: number | undefined;
+  http2MaxHeaderListSize: number | undefined;
   accessLog: boolean;
   logLevel: LogLevel;
-}
-
-export class UsageError extends Error {
-  override name = 'UsageError';
+  /** Proxy, limits, listeners, log formats, reload, env file (cli-ops-args.ts). */
+  ops: OpsArgs;
 }
 
 export const USAGE = `Usage: pagi-server [options] <app>
@@ -43,7 +48,10 @@ Options:
   --timeout-keep-alive <secs>   idle keep-alive connection timeout (default 5)
   --no-access-log               do not write the access log to stdout
   --log-level <level>           debug, info, warn, error or silent (default info)
-  --help                        show this help
+  --http2                       also serve HTTP/2 (ALPN h2 with TLS, h2c prior knowledge without)
+  --http2-max-concurrent-streams <n>  streams per HTTP/2 connection (default 100)
+  --http2-max-header-list-size <bytes> largest HTTP/2 request header list (default 16k)
+${OPS_USAGE}  --help                        show this help
   --version                     show the version
 `;
 
@@ -60,6 +68,10 @@ const OPTIONS = {
   'timeout-keep-alive': { type: 'string' },
   'no-access-log': { type: 'boolean' },
   'log-level': { type: 'string' },
+  http2: { type: 'boolean' },
+  'http2-max-concurrent-streams': { type: 'string' },
+  'http2-max-header-list-size': { type: 'string' },
+  ...OPS_OPTIONS,
 } as const;
 
 export function parseCliArgs(argv: string[]): CliArgs {
@@ -96,8 +108,12 @@ export function parseCliArgs(argv: string[]): CliArgs {
     rootPath,
     maxBodySize: byteSize('--max-body-size', values['max-body-size']),
     timeoutKeepAlive: secondsOption('--timeout-keep-alive', values['timeout-keep-alive']),
+    http2: values.http2 === true,
+    http2MaxConcurrentStreams: integerOption('--http2-max-concurrent-streams', values['http2-max-concurrent-streams'], 1, 2 ** 31 - 1),
+    http2MaxHeaderListSize: byteSize('--http2-max-header-list-size', values['http2-max-header-list-size']),
     accessLog: values['no-access-log'] !== true,
     logLevel,
+    ops: parseOpsArgs(values),
   };
 }
 
@@ -114,8 +130,12 @@ function defaults(): CliArgs {
     rootPath: undefined,
     maxBodySize: undefined,
     timeoutKeepAlive: undefined,
+    http2: false,
+    http2MaxConcurrentStreams: undefined,
+    http2MaxHeaderListSize: undefined,
     accessLog: true,
     logLevel: 'info',
+    ops: { serve: {}, envFile: undefined, reloadDirs: [] },
   };
 }
 

@@ -33,27 +33,58 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const options: ServeOptions = {
+    ...args.ops.serve,
     logLevel: args.logLevel,
     accessLog: args.accessLog,
     handleSignals: true,
   };
+  // Before the app is imported, so its module scope sees the variables; the workers re-run this.
+  if (args.ops.envFile !== undefined) loadEnvFile(args.ops.envFile);
   if (args.host !== undefined) options.host = args.host;
   if (args.port !== undefined) options.port = args.port;
   if (args.workers !== undefined) options.workers = args.workers;
   if (args.rootPath !== undefined) options.rootPath = args.rootPath;
   if (args.maxBodySize !== undefined) options.maxBodySize = args.maxBodySize;
   if (args.timeoutKeepAlive !== undefined) options.timeoutKeepAlive = args.timeoutKeepAlive;
+  if (args.http2) {
+    options.http2 = {};
+    if (args.http2MaxConcurrentStreams !== undefined) options.http2.maxConcurrentStreams = args.http2MaxConcurrentStreams;
+    if (args.http2MaxHeaderListSize !== undefined) options.http2.maxHeaderListSize = args.http2MaxHeaderListSize;
+  }
   if (args.sslKey !== undefined && args.sslCert !== undefined) {
     options.tls = { key: readPem('--ssl-key', args.sslKey), cert: readPem('--ssl-cert', args.sslCert) };
   }
 
+  if (options.reload) options.reloadDirs = [appDirectory(args.app as string), ...args.ops.reloadDirs.map((d) => path.resolve(d))];
+
   // The info line goes out in the server log's format, before serve() has its logger;
   // once per server: the primary speaks for its workers.
-  const info = createLogger(cluster.isWorker ? 'silent' : args.logLevel);
-  const app = await loadApp(args.app as string, process.cwd(), (message) => info.info(message));
+  const info = createLogger(cluster.isWorker ? 'silent' : args.logLevel, undefined, undefined, options.logFormat);
+  // With --reload the primary only watches and supervises: the app is loaded (and reloaded) by its worker.
+  const app = options.reload && cluster.isPrimary ? notLoaded : await loadApp(args.app as string, process.cwd(), (message) => info.info(message));
   const handle = await serve(app, options);
   await handle.closed;
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
+}
+
+/** The directory of `./app.js:name` (relative to the working directory). */
+function appDirectory(spec: string): string {
+  const file = /^(.*?\.[cm]?[jt]s):[^/\\]*$/.exec(spec)?.[1] ?? spec;
+  return path.dirname(path.resolve(file));
+}
+
+/** Stands in for the app in a --reload primary, which never serves a request. */
+const notLoaded = async (): Promise<void> => {
+  throw new Error('the reload supervisor does not run the app');
+};
+
+/** Node's own .env parser (`process.loadEnvFile`); variables already set win, as with `node --env-file`. */
+function loadEnvFile(file: string): void {
+  try {
+    process.loadEnvFile(file);
+  } catch (err) {
+    throw new UsageError(`cannot read the --env-file file ${file}: ${(err as NodeJS.ErrnoException).code ?? oneLine(err)}`);
+  }
 }
 
 function readPem(flag: string, file: string): Buffer {

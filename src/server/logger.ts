@@ -7,6 +7,9 @@ import { format } from 'node:util';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
+/** `'text'`: `pagi info: message`; `'json'`: `{"time":…,"level":"info","message":…}` per line. */
+export type LogFormat = 'text' | 'json';
+
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 export interface Logger {
@@ -19,11 +22,17 @@ export interface Logger {
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 /** A logger that drops records below `level` and prefixes the rest with the process role. */
-export function createLogger(level: LogLevel, write: (line: string) => void = writeStderr, prefix = 'pagi'): Logger {
+export function createLogger(
+  level: LogLevel,
+  write: (line: string) => void = writeStderr,
+  prefix = 'pagi',
+  format: LogFormat = 'text',
+): Logger {
   const min = RANK[level];
   const emit = (lvl: Exclude<LogLevel, 'silent'>) => (message: string, err?: unknown) => {
     if (RANK[lvl] < min) return;
-    write(`${prefix} ${lvl}: ${message}${err === undefined ? '' : ` ${describeError(err, lvl)}`}`);
+    if (format === 'json') write(jsonRecord(lvl, message, err));
+    else write(`${prefix} ${lvl}: ${message}${err === undefined ? '' : ` ${describeError(err, lvl)}`}`);
   };
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
@@ -35,6 +44,13 @@ export function createLogger(level: LogLevel, write: (line: string) => void = wr
 function describeError(err: unknown, level: string): string {
   if (err instanceof Error) return level === 'error' && err.stack ? `\n${err.stack}` : `(${err.message})`;
   return `(${format('%o', err)})`;
+}
+
+/** One JSON object; an error's stack stays inside its string, so the record stays on one line. */
+function jsonRecord(level: string, message: string, err: unknown): string {
+  const record: Record<string, unknown> = { time: new Date().toISOString(), level, message };
+  if (err !== undefined) record.error = err instanceof Error ? (level === 'error' && err.stack ? err.stack : err.message) : format('%o', err);
+  return JSON.stringify(record);
 }
 
 function writeStderr(line: string): void {

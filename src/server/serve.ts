@@ -4,23 +4,26 @@
  * primary (workers.ts) and each worker serves through this same function.
  */
 import cluster from 'node:cluster';
-import type { AddressInfo } from 'node:net';
 import type { App } from '../protocol/types.js';
+import { LifespanStartupFailed } from '../protocol/errors.js';
 import { sendContinueLazily } from '../adapter/index.js';
 import { resolveConfig, type ResolvedConfig, type ServeOptions } from './config.js';
-import { ListenFailed } from './errors.js';
+import { startHeartbeat } from './heartbeat.js';
 import { createHttpHandler } from './http-handler.js';
+import { applyProxyHeaders } from './proxy-headers.js';
+import { createRequestLimits, RETRY_AFTER_SECONDS } from './limits.js';
+import { listen, urlHost } from './listen.js';
 import { createNodeServer, type NodeServer } from './http.js';
 import { startLifespan, type Lifespan } from './lifespan.js';
 import { handleShutdownSignals, shutDownGracefully } from './shutdown.js';
 import { createWebSocketHandler, type WebSocketHandlerOptions } from '../adapter/websocket/index.js';
-import { accessLogLine } from './access-log.js';
+import type { AccessLog } from './access-log.js';
 import { superviseWorkers, workerIdentity, reportToPrimary, onPrimaryShutdown } from './workers.js';
 
 export interface ServerHandle {
-  /** The bound address (`port` is the real one when `0` was asked for). */
+  /** The bound address (`port` is the real one when `0` was asked for); for `uds`, the path and port 0. */
   readonly address: { host: string; port: number };
-  /** `http://host:port` or `https://host:port`. */
+  /** `http://host:port`, `https://host:port`, or `http+unix://<encoded path>` for `uds`. */
   readonly url: string;
   /**
    * The Node server; `null` in the primary of a multi-worker server (the
@@ -41,7 +44,8 @@ export interface ServerHandle {
 export async function serve(app: App, options: ServeOptions = {}): Promise<ServerHandle> {
   if (typeof app !== 'function') throw new TypeError('serve(app): app must be a function');
   const config = resolveConfig(options);
-  if (config.workers > 1 && cluster.isPrimary) return superviseWorkers(config);
+  // With reload, even one worker runs in a child: the primary holds the port and swaps children.
+  if ((config.workers > 1 || config.reload) && cluster.isPrimary) return superviseWorkers(config);
   try {
     return await serveInProcess(app, config);
   } catch (err) {
@@ -74,15 +78,18 @@ async function serveInProcess(app: App, config: ResolvedConfig): Promise<ServerH
     void closed.then(() => process.exit(process.exitCode ?? 0));
   }
 
-  let lifespan;
+  let lifespan: Lifespan;
   try {
-    lifespan = await startLifespan(app, {
+    lifespan = config.lifespan === 'off' ? NO_LIFESPAN : await startLifespan(app, {
       isWorker: identity.isWorker,
       workerNum: identity.workerNum,
       startupTimeout: config.lifespanStartupTimeout,
       shutdownTimeout: config.lifespanShutdownTimeout,
       logger: log,
     });
+    if (config.lifespan === 'on' && !lifespan.supported) {
+      throw new LifespanStartupFailed('the application does not support the lifespan protocol (lifespan is on)');
+    }
   } catch (err) {
     // Startup failed: the failure, not the stop request, decides the exit (serve() rejects).
     removeSignalHandlers();
@@ -91,7 +98,17 @@ async function serveInProcess(app: App, config: ResolvedConfig): Promise<ServerH
   if (stopAsked) return stoppedDuringStartup(config, lifespan, closed, markClosed, removeSignalHandlers);
 
   const state = lifespan.state;
-  const http = createHttpHandler(app, config, state);
+  let stopForMaxRequests = (): void => {};
+  const limits =
+    config.limitConcurrency > 0 || config.limitMaxRequests > 0
+      ? createRequestLimits(config, (count) => {
+          log.info(`reached limit-max-requests (${count})${identity.isWorker ? ': asking for a replacement' : ': shutting down gracefully'}`);
+          // The request that reached the limit is still being set up: let it register first.
+          setImmediate(() => stopForMaxRequests());
+        })
+      : undefined;
+  const http = createHttpHandler(app, config, state, limits);
+  const proxyTrust = config.proxyTrust;
   const websocket = createWebSocketHandler({
     app,
     logger: log,
@@ -99,24 +116,28 @@ async function serveInProcess(app: App, config: ResolvedConfig): Promise<ServerH
     rootPath: config.rootPath,
     state,
     accessLog: websocketAccessLog(config.accessLog),
+    adjustScope: proxyTrust && ((scope) => applyProxyHeaders(proxyTrust, scope)),
+    admission: limits && { admit: () => limits.admit(), release: () => limits.release(), retryAfterSeconds: RETRY_AFTER_SECONDS },
   });
   const server = createNodeServer(config, http.listener, websocket);
   sendContinueLazily(server, http.listener);
 
+  let bound;
   try {
-    await listen(server, config);
+    bound = await listen(server, config);
   } catch (err) {
     removeSignalHandlers();
     await lifespan.shutdown();
     throw err;
   }
 
-  const bound = server.address() as AddressInfo;
-  const url = `${config.tls ? 'https' : 'http'}://${urlHost(bound.address)}:${bound.port}`;
+  const url = bound.url;
   log.info(`listening on ${url}${identity.workerNum === undefined ? '' : ` (worker ${identity.workerNum})`}`);
 
+  const stopHeartbeat = startHeartbeat(config.timeoutWorkerHealthcheck);
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
+    stopHeartbeat();
     closing ??= shutDownGracefully({ server, http, websocket, lifespan, config }).finally(() => {
       removeSignalHandlers();
       markClosed();
@@ -124,8 +145,10 @@ async function serveInProcess(app: App, config: ResolvedConfig): Promise<ServerH
     return closing;
   };
   stop = close;
-  const handle: ServerHandle = { address: { host: bound.address, port: bound.port }, url, server, closed, close };
-  reportToPrimary({ pagi: 'listening', host: bound.address, port: bound.port, url });
+  // A worker is replaced by the primary (which then asks it to stop); a lone server stops, as uvicorn's does.
+  stopForMaxRequests = identity.isWorker ? () => reportToPrimary({ pagi: 'recycle' }) : () => void close();
+  const handle: ServerHandle = { address: { host: bound.host, port: bound.port }, url, server, closed, close };
+  reportToPrimary({ pagi: 'listening', host: bound.host, port: bound.port, url });
   // Asked to stop while listen() was under way.
   if (stopAsked) void close();
   return handle;
@@ -147,48 +170,14 @@ async function stoppedDuringStartup(
   config.logger.info('stopped before listening');
   removeSignalHandlers();
   markClosed();
-  const url = `${config.tls ? 'https' : 'http'}://${urlHost(config.host)}:${config.port}`;
+  const url = config.uds !== undefined ? `${config.tls ? 'https' : 'http'}+unix://${encodeURIComponent(config.uds)}` : `${config.tls ? 'https' : 'http'}://${urlHost(config.host)}:${config.port}`;
   return { address: { host: config.host, port: config.port }, url, server: null, closed, close: () => closed };
 }
 
-function listen(server: NodeServer, config: ResolvedConfig): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      server.removeListener('listening', onListening);
-      reject(listenError(err, config));
-    };
-    const onListening = () => {
-      server.removeListener('error', onError);
-      resolve();
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen(config.port, config.host);
-  });
-}
-
-function listenError(err: NodeJS.ErrnoException, config: ResolvedConfig): ListenFailed {
-  const where = `${urlHost(config.host)}:${config.port}`;
-  switch (err.code) {
-    case 'EADDRINUSE':
-      return new ListenFailed(`cannot listen on ${where}: the address is already in use`, { cause: err });
-    case 'EACCES':
-      return new ListenFailed(`cannot listen on ${where}: permission denied`, { cause: err });
-    case 'EADDRNOTAVAIL':
-      return new ListenFailed(`cannot listen on ${where}: the address is not available on this machine`, { cause: err });
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return new ListenFailed(`cannot listen on ${where}: unknown host ${config.host}`, { cause: err });
-    default:
-      return new ListenFailed(`cannot listen on ${where}: ${err.message}`, { cause: err });
-  }
-}
-
-function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
+/** lifespan 'off': the app never sees a lifespan scope. */
+const NO_LIFESPAN: Lifespan = { state: {}, supported: false, shutdown: () => Promise.resolve() };
 
 /** One Common Log Format line per WebSocket session (status 101 or the refusal's), when its socket closes. */
-function websocketAccessLog(write: ((line: string) => void) | undefined): WebSocketHandlerOptions['accessLog'] {
-  return write && ((req, status) => write(accessLogLine(req, status, 0)));
+function websocketAccessLog(write: AccessLog | undefined): WebSocketHandlerOptions['accessLog'] {
+  return write && ((req, status) => write({ req, status, bodyBytes: 0, client: undefined, startedAt: performance.now() }));
 }

@@ -7,6 +7,12 @@
  * listening), forwards shutdown to every worker, and is closed when they are
  * all gone. It also runs the IPC relay (ipc-relay.ts) the workers' cluster
  * channel layer talks to.
+ *
+ * A worker is *replaced* (a successor is forked, and once it listens the old
+ * one is asked to stop gracefully, so the port never goes unserved) when it
+ * reached `limitMaxRequests`, and for every worker when `reload` sees a
+ * change. A worker whose heartbeat stops (heartbeat.ts) is killed and
+ * restarted like a crashed one.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { ResolvedConfig } from './config.js';
@@ -14,13 +20,18 @@ import { WorkersFailed } from './errors.js';
 import { startIpcRelay } from './ipc-relay.js';
 import type { ServerHandle } from './serve.js';
 import { handleShutdownSignals } from './shutdown.js';
+import { heartbeatInterval } from './heartbeat.js';
+import { watchForReload, type ReloadWatcher } from './reload-watch.js';
 
 const WORKER_NUM_ENV = 'PAGI_WORKER_NUM';
 
 /** Messages a worker sends to the primary. */
 export type WorkerReport =
   | { pagi: 'listening'; host: string; port: number; url: string }
-  | { pagi: 'fatal'; message: string };
+  | { pagi: 'fatal'; message: string }
+  /** limitMaxRequests reached: replace me. */
+  | { pagi: 'recycle' }
+  | { pagi: 'heartbeat' };
 
 const SHUTDOWN_MESSAGE = { pagi: 'shutdown' } as const;
 
@@ -63,6 +74,10 @@ interface Slot {
   failed: boolean;
   crashes: number;
   restartTimer: NodeJS.Timeout | undefined;
+  /** A replacement starting; it takes over `worker` once it listens. */
+  successor: Worker | undefined;
+  /** `performance.now()` of the current worker's last heartbeat (or of its listening). */
+  lastBeat: number;
 }
 
 /** The primary's side: forks the workers and resolves once each is listening or has failed. */
@@ -83,19 +98,44 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
   let removeSignalHandlers = () => {};
   const stopRelay = startIpcRelay();
 
+  /** Workers replaced by a successor, finishing their last requests. */
+  const retiring = new Set<Worker>();
+
+  const spawn = (slot: Slot): Worker => {
+    const worker = cluster.fork({ [WORKER_NUM_ENV]: String(slot.num) });
+    worker.on('message', (message: unknown) => onReport(slot, worker, message));
+    worker.on('exit', (code: number | null, signal: string | null) => onExit(slot, worker, code, signal));
+    return worker;
+  };
+
   const fork = (slot: Slot) => {
     slot.restartTimer = undefined;
     slot.listening = false;
     slot.fatal = undefined;
     slot.startedAt = Date.now();
-    const worker = cluster.fork({ [WORKER_NUM_ENV]: String(slot.num) });
-    slot.worker = worker;
-    worker.on('message', (message: unknown) => onReport(slot, message));
-    worker.on('exit', (code: number | null, signal: string | null) => onExit(slot, worker, code, signal));
+    slot.worker = spawn(slot);
   };
 
-  const onReport = (slot: Slot, message: unknown) => {
-    if (isMessage(message, 'listening')) {
+  /** Starts a successor for the slot's worker (at most one at a time). */
+  const replace = (slot: Slot, why: string) => {
+    if (shuttingDown || slot.successor || !slot.worker || !slot.listening) return;
+    log.info(`worker ${slot.num} (pid ${slot.worker.process.pid}): ${why}; starting its replacement`);
+    slot.fatal = undefined;
+    slot.successor = spawn(slot);
+  };
+
+  const onReport = (slot: Slot, worker: Worker, message: unknown) => {
+    if (worker === slot.successor) {
+      onSuccessorReport(slot, worker, message);
+      return;
+    }
+    if (worker !== slot.worker) return; // a retiring worker has nothing more to say
+    if (isMessage(message, 'heartbeat')) {
+      slot.lastBeat = performance.now();
+    } else if (isMessage(message, 'recycle')) {
+      replace(slot, 'reached limit-max-requests');
+    } else if (isMessage(message, 'listening')) {
+      slot.lastBeat = performance.now();
       const report = message as Extract<WorkerReport, { pagi: 'listening' }>;
       slot.listening = true;
       address ??= { host: report.host, port: report.port, url: report.url };
@@ -107,9 +147,42 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
     }
   };
 
+  const onSuccessorReport = (slot: Slot, worker: Worker, message: unknown) => {
+    if (isMessage(message, 'fatal')) {
+      slot.fatal = String((message as { message?: unknown }).message ?? 'unknown error');
+    } else if (isMessage(message, 'listening')) {
+      const old = slot.worker;
+      slot.successor = undefined;
+      slot.worker = worker;
+      slot.startedAt = Date.now();
+      slot.lastBeat = performance.now();
+      slot.crashes = 0;
+      log.info(`worker ${slot.num} replaced (pid ${worker.process.pid})`);
+      if (old) {
+        retiring.add(old);
+        stopWorker(old);
+      }
+      if (shuttingDown) askToStop(slot);
+    }
+  };
+
   const onExit = (slot: Slot, worker: Worker, code: number | null, signal: string | null) => {
-    slot.worker = undefined;
     const how = signal ? `signal ${signal}` : `code ${code}`;
+    if (retiring.delete(worker)) {
+      log.debug(`worker ${slot.num} (pid ${worker.process.pid}, replaced) exited (${how})`);
+      if (allStopped()) allGone();
+      return;
+    }
+    if (worker === slot.successor) {
+      slot.successor = undefined;
+      if (!shuttingDown) {
+        log.error(`worker ${slot.num}'s replacement failed to start${slot.fatal ? `: ${slot.fatal}` : ` (exited with ${how})`}; the running worker keeps serving`);
+      }
+      slot.fatal = undefined;
+      if (allStopped()) allGone();
+      return;
+    }
+    slot.worker = undefined;
     if (shuttingDown) {
       log.debug(`worker ${slot.num} exited (${how})`);
     } else if (slot.fatal !== undefined || !slot.listening) {
@@ -122,8 +195,40 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
       slot.restartTimer = setTimeout(() => fork(slot), delay);
     }
     checkStartup();
-    if (slots.every((s) => s.worker === undefined && s.restartTimer === undefined)) allGone();
+    if (allStopped()) allGone();
   };
+
+  const allStopped = () =>
+    retiring.size === 0 && slots.every((s) => s.worker === undefined && s.successor === undefined && s.restartTimer === undefined);
+
+  // The heartbeat check: a listening worker silent for longer than the timeout is stuck.
+  const healthcheckMs = config.timeoutWorkerHealthcheck * 1000;
+  const healthcheck =
+    healthcheckMs > 0
+      ? setInterval(() => {
+          const now = performance.now();
+          for (const slot of slots) {
+            const worker = slot.worker;
+            if (shuttingDown || !worker || !slot.listening || now - slot.lastBeat <= healthcheckMs) continue;
+            log.error(
+              `worker ${slot.num} (pid ${worker.process.pid}) missed its heartbeat for ${config.timeoutWorkerHealthcheck}s ` +
+                '(event loop blocked); killing it',
+            );
+            slot.lastBeat = now; // once: its exit restarts it
+            worker.process.kill('SIGKILL');
+          }
+        }, heartbeatInterval(config.timeoutWorkerHealthcheck))
+      : undefined;
+  healthcheck?.unref();
+
+  let watcher: ReloadWatcher | undefined;
+  if (config.reload) {
+    const dirs = config.reloadDirs.length > 0 ? config.reloadDirs : [process.cwd()];
+    watcher = watchForReload(dirs, (file) => {
+      for (const slot of slots) replace(slot, `reload: ${file} changed`);
+    }, log);
+    log.info(`reload: watching ${dirs.join(', ')}`);
+  }
 
   const checkStartup = () => {
     if (startupSettled || !slots.every((s) => s.listening || s.failed)) return;
@@ -139,6 +244,8 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
   const allGone = () => {
     removeSignalHandlers();
     stopRelay();
+    if (healthcheck) clearInterval(healthcheck);
+    watcher?.close();
     if (!startupSettled) {
       // Stopped (by a signal or close()) before every worker was up: nothing failed.
       startupSettled = true;
@@ -162,8 +269,10 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
         slot.restartTimer = undefined;
         // A worker still starting has no message listener yet; it is asked once it reports listening.
         if (slot.listening) askToStop(slot);
+        // A successor still starting is asked once it listens (onSuccessorReport).
       }
-      if (slots.every((s) => s.worker === undefined)) allGone();
+      watcher?.close();
+      if (allStopped()) allGone();
       // Each worker bounds its own drain and lifespan shutdown; this is the backstop.
       const deadline = (config.gracefulTimeout + config.lifespanShutdownTimeout + 5) * 1000;
       const timer = setTimeout(killAll, deadline);
@@ -174,14 +283,20 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
   };
 
   const askToStop = (slot: Slot) => {
-    const worker = slot.worker;
-    if (!worker) return;
+    if (slot.worker) stopWorker(slot.worker);
+  };
+
+  const stopWorker = (worker: Worker) => {
     if (worker.isConnected()) worker.send(SHUTDOWN_MESSAGE);
     else worker.process.kill('SIGTERM');
   };
 
   const killAll = () => {
-    for (const slot of slots) slot.worker?.process.kill('SIGKILL');
+    for (const slot of slots) {
+      slot.worker?.process.kill('SIGKILL');
+      slot.successor?.process.kill('SIGKILL');
+    }
+    for (const worker of retiring) worker.process.kill('SIGKILL');
   };
 
   const handle: ServerHandle = {
@@ -212,6 +327,8 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
       failed: false,
       crashes: 0,
       restartTimer: undefined,
+      successor: undefined,
+      lastBeat: 0,
     };
     slots.push(slot);
     fork(slot);

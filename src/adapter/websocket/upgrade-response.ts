@@ -62,7 +62,7 @@ export class UpgradeResponse implements RefusalWriter {
   }
 
   /** A complete short `text/plain` answer (400, 403, 500, 503). Never rejects: a failure drops the socket. */
-  async plain(status: number, text: string): Promise<void> {
+  async plain(status: number, text: string, extraHeaders: ReadonlyArray<readonly [string, string]> = []): Promise<void> {
     const body = Buffer.from(text);
     try {
       this.res.writeHead(status, [
@@ -72,6 +72,7 @@ export class UpgradeResponse implements RefusalWriter {
         String(body.length),
         'connection',
         'close',
+        ...extraHeaders.flat(),
       ]);
       this.res.end(body);
       await this.finished();
