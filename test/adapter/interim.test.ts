@@ -6,6 +6,7 @@ import type { App } from '../../src/protocol/types.js';
 import { TestClient } from '../../src/testing/index.js';
 import { servePagi, type PagiServer } from '../helpers/server.js';
 import { rawExchange } from '../helpers/raw-socket.js';
+import { startTestServer } from '../server/test-server.js';
 
 let current: PagiServer | undefined;
 afterEach(async () => {
@@ -24,6 +25,7 @@ const link = '</a.css>; rel=preload; as=style';
 /** Sends the given interim events, then `ok`; records what each send did. */
 function interimApp(events: object[], outcomes: string[]): App {
   return async (scope, _receive, send) => {
+    if (scope.type === 'lifespan') throw new Error('no lifespan here');
     outcomes.push(`advertised=${scope.type === 'http' && scope.extensions.interim !== undefined}`);
     for (const event of events) {
       try {
@@ -81,6 +83,20 @@ describe('interim extension on toNodeListener', () => {
     expect(outcomes[1]).toBe('sent');
     expect(outcomes[2]).toMatch(/^InvalidEvent: http\.response\.interim: headers/);
     expect(outcomes[3]).toBe('sent');
+  });
+});
+
+describe('interim extension on serve()', () => {
+  it('advertises it on HTTP/1.1 and writes the 103 before the final response', async () => {
+    const outcomes: string[] = [];
+    const server = await startTestServer(interimApp([{ type: 'http.response.interim', status: 103, headers: [['link', link]] }], outcomes));
+    try {
+      const wire = await rawExchange(server.port, GET);
+      expect(wire).toMatch(/^HTTP\/1\.1 103 Early Hints\r\nLink: <\/a\.css>; rel=preload; as=style\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+      expect(outcomes).toEqual(['advertised=true', 'sent']);
+    } finally {
+      await server.close();
+    }
   });
 });
 
