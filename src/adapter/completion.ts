@@ -35,6 +35,10 @@ export function settle(exchange: Exchange, failed: boolean, error: unknown): voi
   exchange.appSettled = true;
   const { connection, validator, options } = exchange;
   const logger = options.logger;
+  if (exchange.adopted) {
+    settleAdopted(exchange, failed, error);
+    return;
+  }
   // Express took the request over (next() / next(err)): its handlers may still want the body.
   let handedOff = exchange.fellThrough;
 
@@ -78,6 +82,18 @@ export function settle(exchange: Exchange, failed: boolean, error: unknown): voi
     // Node only parses the next request on a keep-alive connection once this body is consumed.
     exchange.reader.discardRest();
   }
+}
+
+/**
+ * The direct path answered on `res` itself, the way Node's own server would
+ * have run Express: nothing to backstop, and the unread body is Node's
+ * (it dumps it when the response finishes).
+ */
+function settleAdopted(exchange: Exchange, failed: boolean, error: unknown): void {
+  if (failed) log(exchange.options.logger, 'error', `app failed (${describeRequest(exchange)})`, error);
+  exchange.connection.complete();
+  exchange.transportGone();
+  exchange.finalizeIfDone();
 }
 
 function describeRequest(exchange: Exchange): string {

@@ -66,6 +66,8 @@ export class Exchange implements ReaderHost, UnawaitedSendSink, WriteTimeoutHost
   appSettled = false;
   /** The response emitted `'close'`. */
   closed = false;
+  /** The bridge's direct path took `req`/`res` over: Express answers on them itself (native-handover.ts). */
+  adopted = false;
   /** toExpress fallthrough: the app's 404 is being discarded. */
   private swallowing = false;
   private busy = false;
@@ -111,6 +113,20 @@ export class Exchange implements ReaderHost, UnawaitedSendSink, WriteTimeoutHost
       tracker.add(this);
       if (tracker.closing) res.shouldKeepAlive = false;
     }
+  }
+
+  /**
+   * The direct path: hands `req`/`res` over when nothing has happened on the
+   * protocol side yet (no send, no receive, no outcome) and no host hooks or
+   * HTTP/2 stream need the protocol path. Later sends and receives are never
+   * made (the bridge answers on `res`).
+   */
+  handOver(): boolean {
+    if (this.hooks !== undefined || this.sse || this.busy || this.validator.started || !this.reader.untouched) return false;
+    if (this.connection.reason !== undefined || this.res.headersSent || this.writer.http2) return false;
+    this.adopted = true;
+    this.connection.markStarted();
+    return true;
   }
 
   /** toExpress fallthrough happened: Express, not this exchange, answers. */
@@ -429,8 +445,8 @@ export class Exchange implements ReaderHost, UnawaitedSendSink, WriteTimeoutHost
         req: this.req,
         res: this.res,
         scope: this.scope,
-        status: this.writer.status,
-        bodyBytes: this.writer.bodyBytes,
+        status: this.adopted ? adoptedStatus(this.res) : this.writer.status,
+        bodyBytes: this.adopted && (this.isHead || !bodyAllowed(this.res.statusCode)) ? 0 : this.writer.bodyBytes,
         reason: this.connection.reason,
       });
     } catch (error) {
@@ -447,6 +463,16 @@ export class Exchange implements ReaderHost, UnawaitedSendSink, WriteTimeoutHost
     // Assigning instead of `delete` keeps the response object's shape (V8 fast properties).
     res[kExchange] = undefined;
   }
+}
+
+/** What the head said on an adopted response (0 when none was written). */
+function adoptedStatus(res: ServerResponse): number {
+  return res.headersSent ? res.statusCode : 0;
+}
+
+/** Node sends no body for 1xx, 204 and 304 responses. */
+function bodyAllowed(status: number): boolean {
+  return status >= 200 && status !== 204 && status !== 304;
 }
 
 type ErroredSocket = { errored?: (Error & { syscall?: string; code?: string }) | null };

@@ -13,6 +13,7 @@ import { Exchange, type ExchangeHooks } from './exchange.js';
 import { resolveOptions, type AdapterOptions, type ResolvedOptions } from './options.js';
 import { requestToScope } from './request-to-scope.js';
 import { LiveExchanges } from './live-exchanges.js';
+import { offerNativeExchange } from './native-handover.js';
 import { NodeTransport } from './transport.js';
 
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -68,6 +69,8 @@ export function createExchange(
   const transport = new NodeTransport(res, options.logger);
   exchange.writer.transport = transport;
   scope['pagi.transport'] = transport;
+  // Hosts with hooks (toExpress) customise what the exchange writes: never handed over.
+  if (hooks === undefined) offerNativeExchange(exchange);
   return exchange;
 }
 

@@ -55,6 +55,11 @@ export class BodyReader {
     this.maxBodySize = maxBodySize;
   }
 
+  /** Nobody has called `receive()` yet (every call either checks 100-continue or ends the body). */
+  get untouched(): boolean {
+    return !this.continueChecked && !this.bodyDone && this.waiters === undefined && this.replayed === undefined;
+  }
+
   /** The app's `receive()`. Never rejects. */
   receive(): Promise<BodyEvent> {
     if (this.waiters === undefined) {

@@ -48,7 +48,8 @@ export class ResponseWriter {
   private readonly isHead: boolean;
   private readonly logger: Logger;
   private readonly customWriteHead: WriteHead | undefined;
-  private readonly http2: boolean;
+  /** The response is HTTP/2's compat response (its stream, not a socket, carries it). */
+  readonly http2: boolean;
   /** `scope['pagi.transport']`, told about the buffer's high and low edges. */
   transport: NodeTransport | undefined;
 

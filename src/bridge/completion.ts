@@ -19,6 +19,8 @@ import { finalResponse, type FinalResponseOptions } from './final-response.js';
 import { connectionReset, streamDestroyed, truncatedRequest } from './node-errors.js';
 import { Outbox, type OutboxHooks } from './outbox.js';
 import { scopeToRequestLine, type RequestLine, type RequestScope } from './scope-to-request.js';
+import { nativeExchangeOf } from '../_internal/native-exchange.js';
+import { bridgePath, serveDirect } from './direct-path.js';
 
 /** The final `next` handed to bare routers and middleware. */
 export type NextFunction = (err?: unknown) => void;
@@ -45,6 +47,9 @@ export async function serveExchange(
   send: Send,
   options: ExchangeOptions,
 ): Promise<void> {
+  const pair = bridgePath.enabled ? nativeExchangeOf(send)?.adopt(scope, receive) : undefined;
+  bridgePath.served?.(pair === undefined ? 'fake' : 'direct', scope);
+  if (pair !== undefined) return serveDirect(handler, scope, pair, options, isApplication(handler));
   const line = scopeToRequestLine(scope);
   let primed: { body: Uint8Array; more: boolean } | undefined;
   if (line.framing === 'unknown') {

@@ -21,6 +21,9 @@ export interface CliArgs {
   rootPath: string | undefined;
   maxBodySize: number | undefined;
   timeoutKeepAlive: number | undefined;
+  http2: boolean;
+  http2MaxConcurrentStreams: number | undefined;
+  http2MaxHeaderListSize: number | undefined;
   accessLog: boolean;
   logLevel: LogLevel;
   /** Proxy, limits, listeners, log formats, reload, env file (cli-ops-args.ts). */
@@ -45,6 +48,9 @@ Options:
   --timeout-keep-alive <secs>   idle keep-alive connection timeout (default 5)
   --no-access-log               do not write the access log to stdout
   --log-level <level>           debug, info, warn, error or silent (default info)
+  --http2                       also serve HTTP/2 (ALPN h2 with TLS, h2c prior knowledge without)
+  --http2-max-concurrent-streams <n>  streams per HTTP/2 connection (default 100)
+  --http2-max-header-list-size <bytes> largest HTTP/2 request header list (default 16k)
 ${OPS_USAGE}  --help                        show this help
   --version                     show the version
 `;
@@ -62,6 +68,9 @@ const OPTIONS = {
   'timeout-keep-alive': { type: 'string' },
   'no-access-log': { type: 'boolean' },
   'log-level': { type: 'string' },
+  http2: { type: 'boolean' },
+  'http2-max-concurrent-streams': { type: 'string' },
+  'http2-max-header-list-size': { type: 'string' },
   ...OPS_OPTIONS,
 } as const;
 
@@ -99,6 +108,9 @@ export function parseCliArgs(argv: string[]): CliArgs {
     rootPath,
     maxBodySize: byteSize('--max-body-size', values['max-body-size']),
     timeoutKeepAlive: secondsOption('--timeout-keep-alive', values['timeout-keep-alive']),
+    http2: values.http2 === true,
+    http2MaxConcurrentStreams: integerOption('--http2-max-concurrent-streams', values['http2-max-concurrent-streams'], 1, 2 ** 31 - 1),
+    http2MaxHeaderListSize: byteSize('--http2-max-header-list-size', values['http2-max-header-list-size']),
     accessLog: values['no-access-log'] !== true,
     logLevel,
     ops: parseOpsArgs(values),
@@ -118,6 +130,9 @@ function defaults(): CliArgs {
     rootPath: undefined,
     maxBodySize: undefined,
     timeoutKeepAlive: undefined,
+    http2: false,
+    http2MaxConcurrentStreams: undefined,
+    http2MaxHeaderListSize: undefined,
     accessLog: true,
     logLevel: 'info',
     ops: { serve: {}, envFile: undefined, reloadDirs: [] },

@@ -17,6 +17,9 @@ export const OPS_USAGE = `  --proxy-headers               trust Forwarded / X-Fo
   --lifespan <mode>             auto, on (required: a failure stops the server) or off (default auto)
   --timeout-worker-healthcheck <secs>  kill and replace a worker whose event loop is blocked this long (default 5)
   --ws-max-size <bytes>         largest inbound WebSocket message (default 16m)
+  --ws-ping-interval <secs>     ping every open WebSocket this often (default 0: off)
+  --ws-ping-timeout <secs>      close a WebSocket whose pong is this late (default 0: no deadline)
+  --ws-per-message-deflate      negotiate permessage-deflate (default off)
   --uds <path>                  listen on a Unix domain socket instead of --host/--port
   --uds-mode <octal>            file mode of the --uds socket, e.g. 660
   --fd <n>                      listen on the inherited listening socket with this file descriptor
@@ -38,6 +41,9 @@ export const OPS_OPTIONS = {
   lifespan: { type: 'string' },
   'timeout-worker-healthcheck': { type: 'string' },
   'ws-max-size': { type: 'string' },
+  'ws-ping-interval': { type: 'string' },
+  'ws-ping-timeout': { type: 'string' },
+  'ws-per-message-deflate': { type: 'boolean' },
   uds: { type: 'string' },
   'uds-mode': { type: 'string' },
   fd: { type: 'string' },
@@ -76,6 +82,9 @@ export function parseOpsArgs(values: Values): OpsArgs {
   set(serve, 'timeoutWorkerHealthcheck', secs('--timeout-worker-healthcheck', values['timeout-worker-healthcheck']));
   const websocket: NonNullable<ServeOptions['websocket']> = {};
   set(websocket, 'maxMessageSize', bytes('--ws-max-size', values['ws-max-size']));
+  set(websocket, 'pingInterval', secs('--ws-ping-interval', values['ws-ping-interval']));
+  set(websocket, 'pingTimeout', secs('--ws-ping-timeout', values['ws-ping-timeout']));
+  if (values['ws-per-message-deflate'] === true) websocket.perMessageDeflate = true;
   if (Object.keys(websocket).length > 0) serve.websocket = websocket;
   if (values.uds !== undefined && values.fd !== undefined) throw new UsageError('--uds and --fd cannot be used together');
   if (values.uds !== undefined) {

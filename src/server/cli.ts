@@ -46,6 +46,11 @@ async function main(argv: string[]): Promise<number> {
   if (args.rootPath !== undefined) options.rootPath = args.rootPath;
   if (args.maxBodySize !== undefined) options.maxBodySize = args.maxBodySize;
   if (args.timeoutKeepAlive !== undefined) options.timeoutKeepAlive = args.timeoutKeepAlive;
+  if (args.http2) {
+    options.http2 = {};
+    if (args.http2MaxConcurrentStreams !== undefined) options.http2.maxConcurrentStreams = args.http2MaxConcurrentStreams;
+    if (args.http2MaxHeaderListSize !== undefined) options.http2.maxHeaderListSize = args.http2MaxHeaderListSize;
+  }
   if (args.sslKey !== undefined && args.sslCert !== undefined) {
     options.tls = { key: readPem('--ssl-key', args.sslKey), cert: readPem('--ssl-cert', args.sslCert) };
   }

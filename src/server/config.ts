@@ -7,6 +7,7 @@ import { InvalidOption } from './errors.js';
 import { createLogger, isLogLevel, type LogFormat, type LogLevel, type Logger } from './logger.js';
 import { createAccessLog, type AccessLog, type AccessLogFormat } from './access-log.js';
 import { createProxyTrust, type ProxyTrust } from './proxy-headers.js';
+import { resolveHttp2Options, type Http2Options, type ResolvedHttp2Options } from './http2/options.js';
 
 export interface ServeOptions {
   /** Interface to bind. Default `'127.0.0.1'`. */
@@ -70,6 +71,12 @@ export interface ServeOptions {
    */
   handleSignals?: boolean;
   /**
+   * Serve HTTP/2 as well as HTTP/1.1 on the same port: with `tls`, by ALPN
+   * (`h2`, HTTP/1.1 for other clients); without, h2c with prior knowledge.
+   * `true` for the defaults, or the limits. Default off.
+   */
+  http2?: boolean | Http2Options;
+  /**
    * Trust `Forwarded` / `X-Forwarded-For` / `X-Forwarded-Proto` from the
    * peers in `forwardedAllowIps`: they set `scope.client` and `scheme`.
    * Default false (headers are the app's to read).
@@ -119,6 +126,12 @@ export interface ServeOptions {
     closeTimeout?: number;
     /** Seconds a send may wait for a slow client before the session ends (`write_timeout`). Default 60; 0 = none. */
     sendTimeout?: number;
+    /** Seconds between server pings on every open WebSocket (CLI `--ws-ping-interval`). Default 0: none. */
+    pingInterval?: number;
+    /** Seconds a pong may take before the session ends with `keepalive_timeout` (CLI `--ws-ping-timeout`). Default 0: no deadline. */
+    pingTimeout?: number;
+    /** Negotiate permessage-deflate with clients that offer it (CLI `--ws-per-message-deflate`). Default false. */
+    perMessageDeflate?: boolean;
   };
 }
 
@@ -158,7 +171,12 @@ export interface ResolvedConfig {
     maxQueue: number;
     closeTimeout: number;
     sendTimeout: number;
+    pingInterval: number;
+    pingTimeout: number;
+    perMessageDeflate: boolean;
   };
+  /** `undefined`: HTTP/1.1 only. */
+  http2: ResolvedHttp2Options | undefined;
 }
 
 export function resolveConfig(options: ServeOptions = {}): ResolvedConfig {
@@ -174,6 +192,7 @@ export function resolveConfig(options: ServeOptions = {}): ResolvedConfig {
     throw new InvalidOption('rootPath', `must be '' or start with '/' and not end with '/', got ${JSON.stringify(rootPath)}`);
   }
   const accessLog = options.accessLog;
+  const maxHeaderSize = integer('maxHeaderSize', options.maxHeaderSize, 16 * 1024, 1);
   const lifespan = options.lifespan ?? 'auto';
   if (lifespan !== 'auto' && lifespan !== 'on' && lifespan !== 'off') {
     throw new InvalidOption('lifespan', `must be auto, on or off, got ${String(lifespan)}`);
@@ -197,7 +216,7 @@ export function resolveConfig(options: ServeOptions = {}): ResolvedConfig {
     tls,
     rootPath,
     maxBodySize: integer('maxBodySize', options.maxBodySize, 0, 0),
-    maxHeaderSize: integer('maxHeaderSize', options.maxHeaderSize, 16 * 1024, 1),
+    maxHeaderSize,
     timeoutKeepAlive: seconds('timeoutKeepAlive', options.timeoutKeepAlive, 5),
     headersTimeout: seconds('headersTimeout', options.headersTimeout, 60),
     requestTimeout: seconds('requestTimeout', options.requestTimeout, 300),
@@ -225,7 +244,11 @@ export function resolveConfig(options: ServeOptions = {}): ResolvedConfig {
       maxQueue: integer('websocket.maxQueue', ws.maxQueue, 1000, 1),
       closeTimeout: seconds('websocket.closeTimeout', ws.closeTimeout, 10),
       sendTimeout: seconds('websocket.sendTimeout', ws.sendTimeout, 60),
+      pingInterval: seconds('websocket.pingInterval', ws.pingInterval, 0),
+      pingTimeout: seconds('websocket.pingTimeout', ws.pingTimeout, 0),
+      perMessageDeflate: ws.perMessageDeflate === true,
     },
+    http2: resolveHttp2Options(options.http2, maxHeaderSize),
   };
 }
 

@@ -9,6 +9,8 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ResolvedConfig } from './config.js';
 import { isWebSocketUpgrade, type WebSocketHandler } from '../adapter/websocket/index.js';
+import { ALPN_PROTOCOLS, attachHttp2 } from './http2/server.js';
+import { refuseWebSocketOverHttp2 } from './http2/websocket.js';
 
 export type NodeServer = Server | https.Server;
 
@@ -29,13 +31,14 @@ export function createNodeServer(
     connectionsCheckingInterval: Math.max(250, Math.min(30_000, Math.min(headersTimeout || 30_000, requestTimeout || 30_000) / 4)),
   };
   const server: NodeServer = config.tls
-    ? https.createServer({ ...config.tls, ...options }, listener)
+    ? https.createServer({ ...config.tls, ...options, ...(config.http2 ? { ALPNProtocols: ALPN_PROTOCOLS } : {}) }, listener)
     : http.createServer(options, listener);
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (isWebSocketUpgrade(req)) websocket.handleUpgrade(req, socket, head);
     else answerAsHttp(listener, req, socket);
   });
+  if (config.http2) attachHttp2(server, config, config.http2, listener, refuseWebSocketOverHttp2);
   return server;
 }
 

@@ -10,7 +10,8 @@ import { sendContinueLazily } from '../adapter/index.js';
 import { resolveConfig, type ResolvedConfig, type ServeOptions } from './config.js';
 import { startHeartbeat } from './heartbeat.js';
 import { createHttpHandler } from './http-handler.js';
-import { createRequestLimits } from './limits.js';
+import { applyProxyHeaders } from './proxy-headers.js';
+import { createRequestLimits, RETRY_AFTER_SECONDS } from './limits.js';
 import { listen, urlHost } from './listen.js';
 import { createNodeServer, type NodeServer } from './http.js';
 import { startLifespan, type Lifespan } from './lifespan.js';
@@ -107,6 +108,7 @@ async function serveInProcess(app: App, config: ResolvedConfig): Promise<ServerH
         })
       : undefined;
   const http = createHttpHandler(app, config, state, limits);
+  const proxyTrust = config.proxyTrust;
   const websocket = createWebSocketHandler({
     app,
     logger: log,
@@ -114,6 +116,8 @@ async function serveInProcess(app: App, config: ResolvedConfig): Promise<ServerH
     rootPath: config.rootPath,
     state,
     accessLog: websocketAccessLog(config.accessLog),
+    adjustScope: proxyTrust && ((scope) => applyProxyHeaders(proxyTrust, scope)),
+    admission: limits && { admit: () => limits.admit(), release: () => limits.release(), retryAfterSeconds: RETRY_AFTER_SECONDS },
   });
   const server = createNodeServer(config, http.listener, websocket);
   sendContinueLazily(server, http.listener);

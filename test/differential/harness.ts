@@ -16,10 +16,29 @@ import { expect, it } from 'vitest';
 import { fromExpress } from '../../src/bridge/index.js';
 import { toNodeListener } from '../../src/adapter/index.js';
 import type { App } from '../../src/protocol/types.js';
+import { bridgePath } from '../../src/bridge/direct-path.js';
 import { diffExchange, summarize, type CompareOptions } from './compare.js';
 import { buildRequest, rawExchange, type RawExchange, type RawRequestOptions, type RequestSpec } from './raw-client.js';
 
 export type SideName = 'native' | 'bridged';
+
+/**
+ * `DIFF_BRIDGE_PATH=fake` runs the whole suite on the bridge's fake path (the
+ * direct path is off); by default every plain `http` scope must take the
+ * direct path (the adapter's own req/res) and every other scope the fake one.
+ * `expectSame` checks which path served each bridged request.
+ */
+const forceFake = process.env['DIFF_BRIDGE_PATH'] === 'fake';
+bridgePath.enabled = !forceFake;
+const servedByPort = new Map<number, string[]>();
+bridgePath.served = (path, scope) => {
+  servedByPort.get(scope.server?.[1] ?? -1)?.push(`${scope.type}:${path}`);
+};
+
+/** The path each bridged scope must take in this run. */
+export function expectedPath(type: string): string {
+  return `${type}:${forceFake || type !== 'http' ? 'fake' : 'direct'}`;
+}
 
 /** What an app recorded about itself, readable by the test. */
 export class Probe {
@@ -98,6 +117,8 @@ export interface Side {
 export interface ExchangeResult {
   native: RawExchange;
   bridged: RawExchange;
+  /** Which bridge path served each scope of the bridged side (`http:direct`, `sse:fake`, ...). */
+  bridgedPaths?: string[];
 }
 
 export interface Pair {
@@ -149,12 +170,15 @@ export async function startPair(factory: AppFactory, options: PairOptions = {}):
   const tls = options.tls !== undefined;
   const native: Side = { name: 'native', port: nativePort, probe: nativeProbe, server: nativeServer };
   const bridged: Side = { name: 'bridged', port: bridgedPort, probe: bridgedProbe, server: bridgedServer };
+  const served: string[] = [];
+  servedByPort.set(bridgedPort, served);
   const exchangeEach: Pair['exchangeEach'] = async (build) => {
+    const before = served.length;
     const [a, b] = await Promise.all([
       rawExchange({ host, ...build(native), port: native.port, tls }),
       rawExchange({ host, ...build(bridged), port: bridged.port, tls }),
     ]);
-    return { native: a, bridged: b };
+    return { native: a, bridged: b, bridgedPaths: served.slice(before) };
   };
   const exchange: Pair['exchange'] = (request) => exchangeEach(() => request);
   return {
@@ -169,6 +193,7 @@ export async function startPair(factory: AppFactory, options: PairOptions = {}):
       bridgedProbe.clear();
     },
     close: async () => {
+      servedByPort.delete(bridgedPort);
       await Promise.all([closeServer(nativeServer), closeServer(bridgedServer)]);
     },
   };
@@ -183,6 +208,9 @@ export function expectSame(result: ExchangeResult, options: CompareOptions = {})
   const context = `\n  native:  ${summarize(result.native)}\n  bridged: ${summarize(result.bridged)}`;
   expect(diffs, `differences:${context}`).toEqual([]);
   expect(result.native.end, `native side timed out${context}`).not.toBe('timeout');
+  for (const served of result.bridgedPaths ?? []) {
+    expect(served, 'bridge path that served the scope').toBe(expectedPath(served.split(':')[0] as string));
+  }
 }
 
 /** The first response of an exchange, asserting there is one. */

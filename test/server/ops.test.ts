@@ -9,6 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import type { App } from '../../src/protocol/types.js';
 import { CLI, ROOT, deferred, killChildren, runCli, within } from './helpers.js';
 import { startTestServer, type TestServer } from './test-server.js';
@@ -58,6 +59,81 @@ describe('limits', () => {
     release.resolve();
     expect((await held).status).toBe(200);
     expect((await request({ host: '127.0.0.1', port: s.port, path: '/' })).status).toBe(200);
+  });
+
+  it('limitConcurrency counts open WebSockets: a handshake beyond the limit gets 503, a closed socket frees its place', async () => {
+    const app: App = async (scope, receive, send) => {
+      if (scope.type === 'websocket') {
+        await receive();
+        await send({ type: 'websocket.accept' });
+        while ((await receive()).type !== 'websocket.disconnect');
+        return;
+      }
+      await hello(scope, receive, send);
+    };
+    const s = await startTestServer(app, { limitConcurrency: 1 });
+    servers.push(s);
+    const open = (): Promise<{ ws: WebSocket; status: number }> =>
+      within(
+        new Promise((resolve, reject) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${s.port}/ws`);
+          ws.once('open', () => resolve({ ws, status: 101 }));
+          ws.once('unexpected-response', (_req, res) => {
+            expect(res.headers['retry-after']).toBe('1');
+            res.resume();
+            resolve({ ws, status: res.statusCode ?? 0 });
+          });
+          ws.once('error', reject);
+        }),
+        5000,
+        'websocket handshake',
+      );
+    const first = await open();
+    expect(first.status).toBe(101);
+    expect((await open()).status).toBe(503);
+    expect((await request({ host: '127.0.0.1', port: s.port, path: '/' })).status).toBe(503);
+    const closed = new Promise((r) => first.ws.once('close', r));
+    first.ws.close();
+    await within(closed, 5000, 'websocket close');
+    await new Promise((r) => setTimeout(r, 50));
+    const again = await open();
+    expect(again.status).toBe(101);
+    again.ws.close();
+  });
+
+  it('websocket.pingInterval / pingTimeout ping every open socket and end one whose pong is late; perMessageDeflate is negotiated only when on', async () => {
+    const reasons: string[] = [];
+    const app: App = async (scope, receive, send) => {
+      if (scope.type !== 'websocket') return hello(scope, receive, send);
+      await receive();
+      await send({ type: 'websocket.accept' });
+      for (;;) {
+        const event = await receive();
+        if (event.type === 'websocket.disconnect') {
+          reasons.push(String((event as { reason?: unknown }).reason ?? event.code));
+          return;
+        }
+      }
+    };
+    const s = await startTestServer(app, { websocket: { pingInterval: 0.1, pingTimeout: 0.2, perMessageDeflate: true } });
+    servers.push(s);
+    const pinged = new WebSocket(`ws://127.0.0.1:${s.port}/`);
+    await within(new Promise((r) => pinged.once('open', r)), 5000, 'open');
+    expect(pinged.extensions).toContain('permessage-deflate');
+    await within(new Promise((r) => pinged.once('ping', r)), 5000, 'a server ping');
+    const silent = new WebSocket(`ws://127.0.0.1:${s.port}/`, { autoPong: false } as WebSocket.ClientOptions);
+    const closed = new Promise<number>((r) => silent.once('close', (code) => r(code)));
+    expect(await within(closed, 5000, 'close of a socket that never pongs')).toBe(1006);
+    expect(pinged.readyState).toBe(WebSocket.OPEN);
+    pinged.close();
+    await within(new Promise((r) => pinged.once('close', r)), 5000, 'close');
+
+    const plain = await startTestServer(app);
+    servers.push(plain);
+    const ws = new WebSocket(`ws://127.0.0.1:${plain.port}/`);
+    await within(new Promise((r) => ws.once('open', r)), 5000, 'open');
+    expect(ws.extensions).toBe('');
+    ws.close();
   });
 
   it('limitMaxRequests without workers: serves N requests, then shuts down gracefully', async () => {

@@ -7,6 +7,7 @@
 import http from 'node:http';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { fromExpress } from '../../src/bridge/index.js';
 import type { App } from '../../src/protocol/types.js';
 import { createProxyTrust } from '../../src/server/proxy-headers.js';
@@ -72,6 +73,25 @@ describe('proxyHeaders', () => {
     expect((await get(off.port, { 'x-forwarded-for': '203.0.113.9' })).client[0]).toBe('127.0.0.1');
     const all = await start(describeScope, { proxyHeaders: true, forwardedAllowIps: ['*'] });
     expect((await get(all.port, { 'x-forwarded-for': '203.0.113.9' }, '127.0.0.2')).client).toEqual(['203.0.113.9', 0]);
+  });
+
+  it('applies to WebSocket scopes too: ws/wss from a trusted peer, the socket peer from others', async () => {
+    const s = await start(describeScope, { proxyHeaders: true });
+    const headers = { 'x-forwarded-for': '203.0.113.9', 'x-forwarded-proto': 'https' };
+    const seen = (localAddress: string): Promise<any> =>
+      within(
+        new Promise((resolve, reject) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${s.port}/`, { headers, localAddress });
+          ws.once('message', (data) => resolve(JSON.parse(String(data))));
+          ws.once('error', reject);
+        }),
+        5000,
+        'websocket message',
+      );
+    expect(await seen('127.0.0.1')).toEqual({ client: ['203.0.113.9', 0], scheme: 'wss' });
+    const untrusted = await seen('127.0.0.2');
+    expect(untrusted.client[0]).toBe('127.0.0.2');
+    expect(untrusted.scheme).toBe('ws');
   });
 
   it('rejects bad forwardedAllowIps entries', () => {

@@ -30,7 +30,7 @@ export class Http1Handshakes {
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
-      perMessageDeflate: false,
+      perMessageDeflate: settings.perMessageDeflate === true,
       maxPayload: settings.maxMessageSize,
       handleProtocols: (_offered, req) => this.accepted.get(req)?.subprotocol ?? false,
       // Our own close timer runs first and knows the reason (close_timeout); ws's is only a backstop.
@@ -62,6 +62,8 @@ export interface Http1TransportOptions {
   /** Lifespan state, shallow-copied into the scope. */
   state: Record<string, unknown>;
   accessLog?: ((req: IncomingMessage, status: number) => void) | undefined;
+  /** Last word on the scope before the app sees it (the server's trusted proxy headers). */
+  adjustScope?: ((scope: WebSocketScope) => void) | undefined;
 }
 
 export class Http1Transport implements WebSocketTransport {
@@ -78,13 +80,15 @@ export class Http1Transport implements WebSocketTransport {
   }
 
   scope(connection: ConnectionController): WebSocketScope {
-    return websocketScope(this.req, {
+    const scope = websocketScope(this.req, {
       rootPath: this.options.rootPath,
       state: this.options.state,
       connection,
       maxMessageSize: this.options.settings.maxMessageSize,
       maxQueue: this.options.settings.maxQueue,
     });
+    this.options.adjustScope?.(scope);
+    return scope;
   }
 
   accept(subprotocol: string | undefined, headers: HeaderPair[], onOpen: (ws: WebSocket) => void): void {

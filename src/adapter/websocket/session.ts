@@ -34,6 +34,12 @@ export interface WebSocketSettings {
   closeTimeout: number;
   /** Seconds a send may wait for the socket to take its bytes (0 = forever). */
   sendTimeout: number;
+  /** Seconds between server pings once open (0 or absent: none until the app sends `websocket.keepalive`). */
+  pingInterval?: number;
+  /** Seconds a pong may take before the session ends with keepalive_timeout (0 or absent: no deadline). */
+  pingTimeout?: number;
+  /** Negotiate permessage-deflate with clients that offer it. Default false. */
+  perMessageDeflate?: boolean;
 }
 
 export interface SessionContext {
@@ -290,6 +296,11 @@ export class WebSocketSession implements UnawaitedSendSink {
     ws.on('message', this.onMessage);
     ws.on('error', this.onWsError);
     ws.on('close', this.onWsClose);
+    // The server-wide ping default; an app's own websocket.keepalive replaces it.
+    const { pingInterval = 0, pingTimeout = 0 } = this.ctx.settings;
+    if (pingInterval > 0) {
+      (this.keepalive ??= new Keepalive(ws, this.onKeepaliveTimeout)).configure(pingInterval, pingTimeout > 0 ? pingTimeout : undefined);
+    }
     this.flushWaiters();
   };
 

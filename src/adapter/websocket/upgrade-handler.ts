@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { App } from '../../protocol/types.js';
+import type { App, WebSocketScope } from '../../protocol/types.js';
 import type { Logger } from '../options.js';
 import { answeredElsewhere, handshakeProblem } from './handshake.js';
 import { Http1Handshakes, Http1Transport } from './http1-transport.js';
@@ -23,8 +23,16 @@ export interface WebSocketHandlerOptions {
   state: Record<string, unknown>;
   /** One call per session when its socket closes: the request and the answer's status (101, a refusal's). */
   accessLog?: ((req: IncomingMessage, status: number) => void) | undefined;
+  /** Last word on each scope before the app sees it (the server's trusted proxy headers). */
+  adjustScope?: ((scope: WebSocketScope) => void) | undefined;
   /** A 404 before accepting leaves the socket untouched, for the server's other 'upgrade' listeners. */
   fallthrough?: boolean;
+  /**
+   * Counts sessions against the server's open-work limit (`limitConcurrency`,
+   * `limitMaxRequests`): a handshake `admit()` refuses gets 503 + `Retry-After`;
+   * an admitted session is released when its socket closes.
+   */
+  admission?: { admit(): boolean; release(): void; readonly retryAfterSeconds: number } | undefined;
 }
 
 export interface WebSocketHandler {
@@ -52,10 +60,13 @@ export function createWebSocketHandler(options: WebSocketHandlerOptions): WebSoc
   const sessions = new Set<WebSocketSession>();
   let shuttingDown = false;
 
-  const start = (transport: WebSocketTransport): void => {
+  const start = (transport: WebSocketTransport, admitted = false): void => {
     const session = new WebSocketSession(context, transport);
     sessions.add(session);
-    void session.closed.then(() => sessions.delete(session));
+    void session.closed.then(() => {
+      sessions.delete(session);
+      if (admitted) options.admission?.release();
+    });
     if (shuttingDown) session.shutdown();
     else void session.run();
   };
@@ -68,7 +79,13 @@ export function createWebSocketHandler(options: WebSocketHandlerOptions): WebSoc
       void (problem !== undefined ? answer.plain(400, problem) : answer.plain(503, 'Service Unavailable'));
       return;
     }
-    start(new Http1Transport(transportOptions, req, socket, head));
+    const admission = options.admission;
+    if (admission && !admission.admit()) {
+      socket.on('error', ignore);
+      void new UpgradeResponse(req, socket).plain(503, 'Service Unavailable', [['retry-after', String(admission.retryAfterSeconds)]]);
+      return;
+    }
+    start(new Http1Transport(transportOptions, req, socket, head), admission !== undefined);
   };
 
   return {
