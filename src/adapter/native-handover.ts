@@ -24,6 +24,8 @@ class NativeHandover implements NativeExchange {
   private readonly rawPath: string;
   private readonly query: string;
   private readonly path: string;
+  private readonly scheme: string;
+  private readonly client: string | undefined;
 
   constructor(exchange: Exchange) {
     const scope = exchange.scope;
@@ -33,6 +35,8 @@ class NativeHandover implements NativeExchange {
     this.rawPath = scope.raw_path;
     this.query = scope.query_string;
     this.path = scope.path;
+    this.scheme = scope.scheme;
+    this.client = clientKey(scope.client);
   }
 
   adopt(scope: unknown, receive: unknown): NativePair | undefined {
@@ -48,6 +52,10 @@ class NativeHandover implements NativeExchange {
       own.query_string !== this.query ||
       own.path !== this.path ||
       own.method !== exchange.req.method ||
+      // A server's trusted proxy headers rewrite client/scheme in place: Node's req.socket would then
+      // tell Express (req.ip, req.protocol) the proxy's address, so such a scope takes the protocol way.
+      own.scheme !== this.scheme ||
+      clientKey(own.client) !== this.client ||
       !isOriginForm(exchange.req.url, own.raw_path, own.query_string)
     ) {
       return undefined;
@@ -60,6 +68,10 @@ class NativeHandover implements NativeExchange {
     if (options.sendTimeoutMs > 0 || options.onResponseEnd !== undefined) watchWrites(exchange, options.sendTimeoutMs);
     return exchange;
   }
+}
+
+function clientKey(client: readonly [string, number] | null | undefined): string | undefined {
+  return client ? `${client[0]}\u0000${client[1]}` : undefined;
 }
 
 /**
