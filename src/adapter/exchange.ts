@@ -19,6 +19,7 @@ import { streamFileBody, type FileBodyEvent } from './file-body.js';
 import { formatSseComment, formatSseEvent } from '../protocol/sse-format.js';
 import { describeScope, rejectedSend, unawaitedSendMessage, watchedSend, type UnawaitedSendSink } from '../protocol/unawaited.js';
 import { ResponseWriter, type WriteTimeoutHost } from './response-writer.js';
+import { writeInterim } from './interim.js';
 import type { LiveExchanges } from './live-exchanges.js';
 
 /** How a host (toExpress) customises what the exchange writes. */
@@ -256,6 +257,10 @@ export class Exchange implements ReaderHost, UnawaitedSendSink, WriteTimeoutHost
       case 'http.fullflush':
         this.validator.commit(step);
         writer.fullflush();
+        return undefined;
+      case 'http.response.interim':
+        writeInterim(this.res, event.status, event.headers);
+        this.validator.commit(step);
         return undefined;
       case 'sse.start':
         writer.startEventStream(event.status, event.headers);

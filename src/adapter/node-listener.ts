@@ -63,6 +63,7 @@ export function createExchange(
     rawRootPath: options.rawRootPath,
     state: state ?? options.state,
     fullflush: options.fullflush,
+    interim: options.interim,
   });
   const exchange = new Exchange(req, res, scope, connection, createSendValidator(scope), options, hooks, tracker);
   const transport = new NodeTransport(res, options.logger);

@@ -39,8 +39,11 @@ export interface AdapterOptions {
    * default, like `node:http`). WebSockets have their own `sendTimeout`.
    */
   sendTimeout?: number;
-  /** Extensions to advertise. `fullflush` is on unless set to `false`. */
-  extensions?: { fullflush?: boolean };
+  /**
+   * Extensions to advertise. `fullflush` is on unless set to `false`;
+   * `interim` (1xx responses, HTTP/1.1 requests only) likewise.
+   */
+  extensions?: { fullflush?: boolean; interim?: boolean };
   /**
    * Called once per request when the app has settled and the response has
    * closed (access logs). Exceptions are logged, never propagated.
@@ -72,6 +75,7 @@ export interface ResolvedOptions {
   /** `sendTimeout` in milliseconds; 0 = none. */
   sendTimeoutMs: number;
   fullflush: boolean;
+  interim: boolean;
   onResponseEnd: ((info: ResponseEndInfo) => void) | undefined;
 }
 
@@ -103,6 +107,7 @@ export function resolveOptions(options: AdapterOptions = {}): ResolvedOptions {
     maxBodySize: max,
     sendTimeoutMs: sendTimeout * 1000,
     fullflush: options.extensions?.fullflush !== false,
+    interim: options.extensions?.interim !== false,
     onResponseEnd: options.onResponseEnd,
   };
 }

@@ -40,6 +40,8 @@ export interface ScopeOptions {
   state?: Record<string, unknown> | undefined;
   /** Advertise `fullflush`; default true. */
   fullflush?: boolean;
+  /** Advertise `interim` (1xx responses) on HTTP/1.1 requests; default true. */
+  interim?: boolean;
 }
 
 const PAGI_VERSION = '0.5';
@@ -60,6 +62,9 @@ export function requestToScope(
   const encrypted = socket?.encrypted === true;
   const extensions: Extensions = {};
   if (options.fullflush !== false) extensions.fullflush = {};
+  // `http` scopes of HTTP/1.1 only: 1xx must not reach an HTTP/1.0 client
+  // (RFC 9110 §15.2), and the HTTP/2 compat response has no writeProcessing().
+  if (options.interim !== false && httpVersion === '1.1' && !wantsEventStream(headers)) extensions.interim = {};
   if (encrypted) extensions.tls = tlsExtensionFor(socket as unknown as TLSSocket);
 
   const scope: HTTPScope | SSEScope = {

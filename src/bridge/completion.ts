@@ -110,6 +110,7 @@ class Exchange implements OutboxHooks, BodyHooks, SocketOwner {
       outbox: this.outbox,
       socket: this.socket,
       fullflush: scope.extensions !== undefined && 'fullflush' in scope.extensions,
+      interim: scope.type === 'http' && scope.extensions !== undefined && 'interim' in scope.extensions,
       highWaterMark: options.highWaterMark,
     });
     const res = this.response.res;

@@ -18,6 +18,7 @@ import type { StubSocket } from './fake-socket.js';
 import { alreadyFinished, invalidChunk, nullValues, streamDestroyed, writeAfterEnd } from './node-errors.js';
 import type { Outbox } from './outbox.js';
 import { END_CALLBACKS_BEFORE_FINISH } from './node-behaviour.js';
+import { interimEvent } from './interim.js';
 
 /** What the response needs from the exchange that owns it. */
 export interface ResponseChannel {
@@ -25,6 +26,8 @@ export interface ResponseChannel {
   readonly socket: StubSocket;
   /** `scope.extensions.fullflush` is advertised, so `http.fullflush` may be sent. */
   readonly fullflush: boolean;
+  /** `scope.extensions.interim` is advertised, so `http.response.interim` may be sent. */
+  readonly interim: boolean;
   readonly highWaterMark: number;
 }
 
@@ -134,6 +137,16 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     const result = this.userFlush?.apply(this.res, args);
     if (this.started && !this.isGone()) this.channel.outbox.enqueue({ type: 'http.fullflush' });
     return result;
+  }
+
+  /** `writeContinue`/`writeProcessing`/`writeEarlyHints`: an interim response, or a no-op without the extension or after the head. */
+  interim(status: 100 | 102 | 103, hints: unknown, callback: (() => void) | undefined): void {
+    const event = this.channel.interim && !this.started && !this.isGone() ? interimEvent(status, hints) : undefined;
+    if (event === undefined) {
+      if (typeof callback === 'function') process.nextTick(callback);
+      return;
+    }
+    this.channel.outbox.enqueue(event, 0, typeof callback === 'function' ? () => callback() : undefined);
   }
 
   writableFinished(): boolean {

@@ -24,6 +24,7 @@ export interface ResponseHookTarget {
   addTrailers(headers: unknown): void;
   rawWrite(data: Chunk, encoding: BufferEncoding | undefined, callback?: WriteCallback): boolean;
   flush(args: unknown[]): unknown;
+  interim(status: 100 | 102 | 103, hints: unknown, callback: (() => void) | undefined): void;
   writableFinished(): boolean;
   writableNeedDrain(): boolean;
 }
@@ -80,16 +81,16 @@ const RESPONSE_HOOKS: PropertyDescriptorMap = {
   ): boolean {
     return captureOf(this).rawWrite(data, encoding, callback);
   }),
-  // PAGI has no interim responses: the serving side sends 100 Continue
-  // itself when the body is read.
+  // `http.response.interim` when the server advertises `interim`, else
+  // no-ops (the serving side sends 100 Continue itself when the body is read).
   writeContinue: hook(function writeContinue(this: ServerResponse, callback?: () => void): void {
-    if (typeof callback === 'function') process.nextTick(callback);
+    captureOf(this).interim(100, undefined, callback);
   }),
   writeProcessing: hook(function writeProcessing(this: ServerResponse, callback?: () => void): void {
-    if (typeof callback === 'function') process.nextTick(callback);
+    captureOf(this).interim(102, undefined, callback);
   }),
-  writeEarlyHints: hook(function writeEarlyHints(this: ServerResponse, _hints: unknown, callback?: () => void): void {
-    if (typeof callback === 'function') process.nextTick(callback);
+  writeEarlyHints: hook(function writeEarlyHints(this: ServerResponse, hints: unknown, callback?: () => void): void {
+    captureOf(this).interim(103, hints, callback);
   }),
   // Node reports finished as soon as the socket took every byte, which for a
   // small response is inside end() itself, before 'finish'. Bytes below the

@@ -48,10 +48,12 @@ export interface TLSExtension {
 
 /**
  * `scope.extensions`: a key present means the server offers that capability
- * on this scope (`fullflush`, `tls`). See docs/protocol.md#extensions.
+ * on this scope (`fullflush`, `interim`, `tls`). See docs/protocol.md#extensions.
  */
 export interface Extensions {
   fullflush?: Record<string, never>;
+  /** `http.response.interim` may be sent before `http.response.start` (1xx responses such as 103 Early Hints). */
+  interim?: Record<string, never>;
   tls?: TLSExtension;
   [name: string]: object | undefined;
 }
@@ -232,12 +234,24 @@ export interface HTTPFullFlushEvent {
   type: 'http.fullflush';
 }
 
+/**
+ * Sent before `http.response.start`, any number of times: an interim (1xx)
+ * response, e.g. `103` Early Hints with `link` preload headers. `status` is
+ * 100–199 except 101; only when `scope.extensions.interim` exists.
+ * See docs/protocol.md#httpresponseinterim.
+ */
+export interface HTTPResponseInterimEvent {
+  type: 'http.response.interim';
+  status: number;
+  headers?: HeadersInput;
+}
+
 /** The events of an ordinary HTTP response (also the refusal of an SSE stream or a WebSocket handshake). See docs/protocol.md#sending-the-response. */
 export type HTTPResponseEvent = HTTPResponseStartEvent | HTTPResponseBodyEvent | HTTPResponseTrailersEvent;
 /** What `receive()` yields on an `http` scope. See docs/protocol.md#receiving-the-request-body. */
 export type HTTPReceiveEvent = HTTPRequestEvent | HTTPDisconnectEvent;
 /** What `send()` accepts on an `http` scope. See docs/protocol.md#sending-the-response. */
-export type HTTPSendEvent = HTTPResponseEvent | HTTPFullFlushEvent;
+export type HTTPSendEvent = HTTPResponseEvent | HTTPResponseInterimEvent | HTTPFullFlushEvent;
 
 // ----------------------------------------------------------------- SSE events
 

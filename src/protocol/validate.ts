@@ -19,6 +19,7 @@ export type NormalizedSendEvent =
   | { type: 'http.response.body'; kind: 'file'; file: string; offset: number; length: number | undefined }
   | { type: 'http.response.body'; kind: 'fh'; fh: FileHandle; offset: number; length: number | undefined }
   | { type: 'http.response.trailers'; headers: HeaderPair[] }
+  | { type: 'http.response.interim'; status: number; headers: HeaderPair[] }
   | { type: 'http.fullflush' }
   | { type: 'sse.start'; status: number; headers: HeaderPair[] }
   | { type: 'sse.send'; data: string; event: string | undefined; id: string | undefined; retry: number | undefined }
@@ -128,6 +129,7 @@ class Validator implements SendValidator {
 
   private checkHttp(type: string, e: Record<string, unknown>): Step {
     if (type === 'http.fullflush') return this.fullflush(['started', 'streaming']);
+    if (type === 'http.response.interim') return this.interim(e);
     if (HTTP_RESPONSE_TYPES.has(type)) return this.httpResponse(type, e, 'idle', 200);
     throw this.unknown(type);
   }
@@ -169,6 +171,23 @@ class Validator implements SendValidator {
       throw new OutOfOrder(type, s, why);
     }
     return { event: { type: 'http.response.trailers', headers }, next: 'done', noop: false };
+  }
+
+  /** The `interim` extension: a 1xx response before the start; the state stays `idle`. */
+  private interim(e: Record<string, unknown>): Step {
+    const type = 'http.response.interim';
+    const extensions = (this.scope as { extensions?: Record<string, unknown> }).extensions;
+    if (!extensions || extensions.interim === undefined) {
+      throw new InvalidEvent(type, undefined, 'the interim extension is not advertised in scope.extensions');
+    }
+    const status = e.status;
+    // 101 switches protocols: that is the WebSocket path, never an interim response.
+    if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 199 || status === 101) {
+      throw new InvalidEvent(type, 'status', `must be an integer from 100 to 199 other than 101, got ${String(status)}`);
+    }
+    const headers = validateHeaders(type, 'headers', e.headers);
+    if (this.state !== 'idle') throw new OutOfOrder(type, this.state, 'interim responses before http.response.start only');
+    return { event: { type, status, headers }, next: 'idle', noop: false };
   }
 
   private fullflush(allowed: string[]): Step {

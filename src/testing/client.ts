@@ -29,7 +29,7 @@ export interface TestClientOptions {
   scheme?: 'http' | 'https';
   /** Default `'1.1'`. */
   httpVersion?: '1.0' | '1.1' | '2';
-  /** `scope.extensions`. Default `{}`. */
+  /** `scope.extensions`. Default `{ interim: {} }` (interim responses are recorded in `response.events`). */
   extensions?: Extensions;
   /**
    * `scope.root_path`, as if the app were served below a prefix (a server's
@@ -230,7 +230,7 @@ export class TestClient {
       server: this.config.server ?? (['testserver', 80] as [string, number]),
       // A fresh top-level copy per scope (§9.3).
       state: { ...this.lifespanState },
-      extensions: this.config.extensions ?? {},
+      extensions: this.config.extensions ?? { interim: {} },
     } as const;
   }
 }

@@ -196,7 +196,7 @@ class HttpExchange implements ResponseSource, UnawaitedSendSink {
         }
         return;
       default:
-        // http.fullflush, sse.close: nothing to render in-process.
+        // http.response.interim, http.fullflush, sse.close: nothing to render (interim stays in `events`).
         return;
     }
   }

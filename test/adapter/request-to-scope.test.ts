@@ -81,7 +81,7 @@ describe('requestToScope', () => {
       client: ['127.0.0.1', 50000],
       server: ['127.0.0.1', 8080],
       state: { db: 'handle' },
-      extensions: { fullflush: {} },
+      extensions: { fullflush: {}, interim: {} },
       'pagi.connection': connection,
     });
   });
@@ -132,7 +132,8 @@ describe('requestToScope', () => {
   });
 
   it('omits fullflush when disabled', () => {
-    expect(requestToScope(incoming(), connection, { fullflush: false }).extensions).toEqual({});
+    expect(requestToScope(incoming(), connection, { fullflush: false, interim: false }).extensions).toEqual({});
+    expect(requestToScope(incoming(), connection, { fullflush: false }).extensions).toEqual({ interim: {} });
   });
 
   it('uses [path, null] and no client for a Unix socket', () => {

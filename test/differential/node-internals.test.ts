@@ -278,8 +278,8 @@ describe('Node internals: native vs bridged', () => {
     expect(result.bridged.responses.map((r) => r.status)).toEqual([200, 200, 404, 200]);
   });
 
-  itFor({ name: '', spec: {}, protocolLimit: 'PAGI has no 1xx send event (PROTOCOL.md §4.3, §12.2): writeContinue/writeProcessing are no-ops when bridged' })(
-    'res.writeContinue and res.writeProcessing send interim 100 and 102',
+  it(
+    'res.writeContinue and res.writeProcessing send interim 100 and 102 (the interim extension)',
     async () => {
       const result = await pair.request({ path: '/write-continue' });
       expectSame(result);
@@ -287,8 +287,8 @@ describe('Node internals: native vs bridged', () => {
     },
   );
 
-  itFor({ name: '', spec: {}, protocolLimit: 'PAGI has no 1xx send event (PROTOCOL.md §4.3, §12.2): writeEarlyHints is a no-op when bridged' })(
-    'res.writeEarlyHints sends an interim 103',
+  it(
+    'res.writeEarlyHints sends an interim 103 (the interim extension)',
     async () => {
       const result = await pair.request({ path: '/early-hints' });
       expectSame(result);

@@ -125,6 +125,31 @@ describe('http send state machine', () => {
   });
   it('http.fullflush before start', () =>
     rejects(createSendValidator(httpScope({ fullflush: {} })), { type: 'http.fullflush' }, OutOfOrder, /state 'idle'/));
+  const hints = { type: 'http.response.interim', status: 103, headers: [['link', '</a.css>; rel=preload; as=style']] };
+  it('http.response.interim without the extension names the event', () =>
+    rejects(createSendValidator(httpScope()), hints, InvalidEvent, /http\.response\.interim.*interim extension is not advertised/));
+  it('http.response.interim before the start, any number of times, then a normal response', () => {
+    const v = createSendValidator(httpScope({ interim: {} }));
+    const step = v.check(hints);
+    expect(step.event).toEqual({ type: 'http.response.interim', status: 103, headers: [['link', '</a.css>; rel=preload; as=style']] });
+    v.commit(step);
+    v.commit(v.check({ type: 'http.response.interim', status: 100 }));
+    expect([v.state, v.started]).toEqual(['idle', false]);
+    v.commit(v.check(start));
+    v.commit(v.check({ type: 'http.response.body' }));
+    expect(v.complete).toBe(true);
+  });
+  it('http.response.interim status must be 1xx other than 101', () => {
+    for (const status of [101, 99, 200, 100.5, '103']) {
+      rejects(createSendValidator(httpScope({ interim: {} })), { ...hints, status }, InvalidEvent, /status must be an integer from 100 to 199 other than 101/);
+    }
+  });
+  it('http.response.interim bad headers', () =>
+    rejects(createSendValidator(httpScope({ interim: {} })), { ...hints, headers: [['x', '\r\n']] }, InvalidEvent, /headers\[0\]\[1\]/));
+  it('http.response.interim after the start', () =>
+    rejects(run(httpScope({ interim: {} }), start), hints, OutOfOrder, /state 'started'/));
+  it('http.response.interim is unknown on an sse scope', () =>
+    rejects(createSendValidator(sseScope({ interim: {} })), hints, InvalidEvent, /unknown/));
 });
 
 describe('sse send state machine', () => {
