@@ -53,7 +53,9 @@ describe('worker supervision', () => {
       await child.waitOutput(/worker \d replaced \(pid \d+\)/, 15_000);
       expect(await text(url)).toMatch(/^hi \d+$/);
       child.proc.kill('SIGTERM');
-      expect(await child.exited()).toBe(0);
+      const code = await child.exited();
+      if (code !== 0) console.log(`pagi-server exited with ${code}:\n${child.stdout()}${child.stderr()}`);
+      expect(code).toBe(0);
     });
   });
 
