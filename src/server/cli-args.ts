@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { isLogLevel, type LogLevel } from './logger.js';
 import { OPS_OPTIONS, OPS_USAGE, parseOpsArgs, type OpsArgs } from './cli-ops-args.js';
+import { bytesValue, secondsValue } from './cli-values.js';
 import { UsageError } from './usage-error.js';
 
 export { UsageError };
@@ -106,11 +107,11 @@ export function parseCliArgs(argv: string[]): CliArgs {
     sslKey: values['ssl-key'],
     sslCert: values['ssl-cert'],
     rootPath,
-    maxBodySize: byteSize('--max-body-size', values['max-body-size']),
-    timeoutKeepAlive: secondsOption('--timeout-keep-alive', values['timeout-keep-alive']),
+    maxBodySize: bytesValue('--max-body-size', values['max-body-size']),
+    timeoutKeepAlive: secondsValue('--timeout-keep-alive', values['timeout-keep-alive']),
     http2: values.http2 === true,
     http2MaxConcurrentStreams: integerOption('--http2-max-concurrent-streams', values['http2-max-concurrent-streams'], 1, 2 ** 31 - 1),
-    http2MaxHeaderListSize: byteSize('--http2-max-header-list-size', values['http2-max-header-list-size']),
+    http2MaxHeaderListSize: bytesValue('--http2-max-header-list-size', values['http2-max-header-list-size']),
     accessLog: values['no-access-log'] !== true,
     logLevel,
     ops: parseOpsArgs(values),
@@ -145,23 +146,6 @@ function integerOption(flag: string, raw: string | undefined, min: number, max: 
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got '${raw}'`);
   }
-  return n;
-}
-
-function secondsOption(flag: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isFinite(n)) throw new UsageError(`${flag} must be a number of seconds, got '${raw}'`);
-  return n;
-}
-
-const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
-
-function byteSize(flag: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const match = /^(\d+)\s*([kmg]?)b?$/i.exec(raw.trim());
-  const n = match ? Number(match[1]) * (UNITS[(match[2] ?? '').toLowerCase()] ?? NaN) : NaN;
-  if (!Number.isSafeInteger(n)) throw new UsageError(`${flag} must be a number of bytes (e.g. 1048576, 512k, 10m), got '${raw}'`);
   return n;
 }
 

@@ -5,6 +5,7 @@
  * `--env-file` is the CLI's own (loaded before the app is imported).
  */
 import type { ServeOptions } from './config.js';
+import { bytesValue, secondsValue } from './cli-values.js';
 import { UsageError } from './usage-error.js';
 
 export const OPS_USAGE = `  --proxy-headers               trust Forwarded / X-Forwarded-For / X-Forwarded-Proto from --forwarded-allow-ips
@@ -77,13 +78,13 @@ export function parseOpsArgs(values: Values): OpsArgs {
   set(serve, 'limitMaxRequests', count('--limit-max-requests', values['limit-max-requests'], 1));
   set(serve, 'limitMaxRequestsJitter', count('--limit-max-requests-jitter', values['limit-max-requests-jitter'], 0));
   set(serve, 'backlog', count('--backlog', values.backlog, 1));
-  set(serve, 'gracefulTimeout', secs('--timeout-graceful-shutdown', values['timeout-graceful-shutdown']));
+  set(serve, 'gracefulTimeout', secondsValue('--timeout-graceful-shutdown', values['timeout-graceful-shutdown']));
   set(serve, 'lifespan', oneOf('--lifespan', values.lifespan, ['auto', 'on', 'off'] as const));
-  set(serve, 'timeoutWorkerHealthcheck', secs('--timeout-worker-healthcheck', values['timeout-worker-healthcheck']));
+  set(serve, 'timeoutWorkerHealthcheck', secondsValue('--timeout-worker-healthcheck', values['timeout-worker-healthcheck']));
   const websocket: NonNullable<ServeOptions['websocket']> = {};
-  set(websocket, 'maxMessageSize', bytes('--ws-max-size', values['ws-max-size']));
-  set(websocket, 'pingInterval', secs('--ws-ping-interval', values['ws-ping-interval']));
-  set(websocket, 'pingTimeout', secs('--ws-ping-timeout', values['ws-ping-timeout']));
+  set(websocket, 'maxMessageSize', bytesValue('--ws-max-size', values['ws-max-size'], 1));
+  set(websocket, 'pingInterval', secondsValue('--ws-ping-interval', values['ws-ping-interval']));
+  set(websocket, 'pingTimeout', secondsValue('--ws-ping-timeout', values['ws-ping-timeout']));
   if (values['ws-per-message-deflate'] === true) websocket.perMessageDeflate = true;
   if (Object.keys(websocket).length > 0) serve.websocket = websocket;
   if (values.uds !== undefined && values.fd !== undefined) throw new UsageError('--uds and --fd cannot be used together');
@@ -117,23 +118,6 @@ function count(flag: string, raw: string | undefined, min: number): number | und
   if (raw === undefined) return undefined;
   const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be an integer of at least ${min}, got '${raw}'`);
-  return n;
-}
-
-function secs(flag: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isFinite(n)) throw new UsageError(`${flag} must be a number of seconds, got '${raw}'`);
-  return n;
-}
-
-const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
-
-function bytes(flag: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const match = /^(\d+)\s*([kmg]?)b?$/i.exec(raw.trim());
-  const n = match ? Number(match[1]) * (UNITS[(match[2] ?? '').toLowerCase()] ?? NaN) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} must be a number of bytes (e.g. 1048576, 512k, 10m), got '${raw}'`);
   return n;
 }
 
