@@ -6,9 +6,8 @@
 // v4 text packets: `40` connect, `42[...]` event, `3` pong) and only counts the echoed events, so the
 // server is what saturates on a shared CPU.
 // Usage: node socketio-echo.mjs <url> <connections> <seconds> <bytes>; prints rate and latency (ms).
-import { randomBytes } from 'node:crypto';
-import http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { closeRawWebSocket, openRawWebSocket } from '../lib/raw-websocket.mjs';
 import { percentileOfSorted } from '../lib/stats.mjs';
 
 const [url, connectionsArg, secondsArg, bytesArg] = process.argv.slice(2);
@@ -25,7 +24,6 @@ function textFrame(text) {
 const eventFrame = textFrame(`42${JSON.stringify(['echo', 'x'.repeat(payloadBytes)])}`);
 const connectFrame = textFrame('40');
 const pongFrame = textFrame('3');
-const closeFrame = Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8]);
 
 const latencies = [];
 let errors = 0;
@@ -33,21 +31,7 @@ let measuring = false;
 let stopping = false;
 
 function open() {
-  return new Promise((resolve, reject) => {
-    const request = http.request(`${url.replace(/^ws/, 'http')}/socket.io/?EIO=4&transport=websocket`, {
-      agent: false,
-      headers: {
-        connection: 'Upgrade',
-        upgrade: 'websocket',
-        'sec-websocket-key': randomBytes(16).toString('base64'),
-        'sec-websocket-version': '13',
-      },
-    });
-    request.once('upgrade', (_res, socket, head) => resolve({ socket, head }));
-    request.once('response', (res) => reject(new Error(`handshake answered ${res.statusCode}`)));
-    request.once('error', reject);
-    request.end();
-  });
+  return openRawWebSocket(`${url.replace(/^ws/, 'http')}/socket.io/?EIO=4&transport=websocket`);
 }
 
 /** Complete server text frames in `buffer` as their first two payload bytes; returns [kinds, rest]. */
@@ -101,19 +85,6 @@ function loop({ socket, head }) {
   });
 }
 
-function closeGracefully({ socket }) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve();
-    }, 2000);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.end(closeFrame);
-  });
-}
 
 const sessions = await Promise.all(Array.from({ length: connections }, open));
 await Promise.all(sessions.map(loop));
@@ -128,7 +99,7 @@ stopping = true;
 const elapsed = (performance.now() - started) / 1000;
 const count = latencies.length;
 latencies.sort((a, b) => a - b);
-await Promise.all(sessions.map(closeGracefully));
+await Promise.all(sessions.map(closeRawWebSocket));
 console.log(
   JSON.stringify({
     rate: count / elapsed,

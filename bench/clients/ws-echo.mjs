@@ -6,9 +6,8 @@
 // client writes one precomputed masked frame and only counts the echoed frames, so the server is
 // what saturates. The all-zero mask key is legal (RFC 6455 §5.3); servers still unmask.
 // Usage: node ws-echo.mjs <url> <connections> <seconds> <bytes>; prints rate and latency (ms).
-import { randomBytes } from 'node:crypto';
-import http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { closeRawWebSocket, openRawWebSocket } from '../lib/raw-websocket.mjs';
 import { percentileOfSorted } from '../lib/stats.mjs';
 
 const [url, connectionsArg, secondsArg, bytesArg] = process.argv.slice(2);
@@ -20,7 +19,6 @@ if (payloadBytes >= 126) throw new Error('this client frames messages below 126 
 const FIN_TEXT = 0x81;
 const MASKED = 0x80;
 const frame = Buffer.concat([Buffer.from([FIN_TEXT, MASKED | payloadBytes, 0, 0, 0, 0]), Buffer.alloc(payloadBytes, 0x78)]);
-const closeFrame = Buffer.from([0x88, MASKED | 2, 0, 0, 0, 0, 0x03, 0xe8]);
 
 const latencies = [];
 let errors = 0;
@@ -28,21 +26,7 @@ let measuring = false;
 let stopping = false;
 
 function open() {
-  return new Promise((resolve, reject) => {
-    const request = http.request(url.replace(/^ws/, 'http'), {
-      agent: false,
-      headers: {
-        connection: 'Upgrade',
-        upgrade: 'websocket',
-        'sec-websocket-key': randomBytes(16).toString('base64'),
-        'sec-websocket-version': '13',
-      },
-    });
-    request.once('upgrade', (_res, socket, head) => resolve({ socket, head }));
-    request.once('response', (res) => reject(new Error(`handshake answered ${res.statusCode}`)));
-    request.once('error', reject);
-    request.end();
-  });
+  return openRawWebSocket(url.replace(/^ws/, 'http'));
 }
 
 /** Consumes complete server frames from `buffer`; returns [messages, rest]. */
@@ -88,19 +72,6 @@ function loop({ socket, head }) {
   socket.write(frame);
 }
 
-function closeGracefully({ socket }) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve();
-    }, 2000);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.end(closeFrame);
-  });
-}
 
 const sessions = await Promise.all(Array.from({ length: connections }, open));
 for (const session of sessions) loop(session);
@@ -114,7 +85,7 @@ stopping = true;
 const elapsed = (performance.now() - started) / 1000;
 const count = latencies.length;
 latencies.sort((a, b) => a - b);
-await Promise.all(sessions.map(closeGracefully));
+await Promise.all(sessions.map(closeRawWebSocket));
 console.log(
   JSON.stringify({
     rate: count / elapsed,
