@@ -25,7 +25,8 @@ class NativeHandover implements NativeExchange {
   private readonly query: string;
   private readonly path: string;
   private readonly scheme: string;
-  private readonly client: string | undefined;
+  private readonly clientHost: string | undefined;
+  private readonly clientPort: number | undefined;
 
   constructor(exchange: Exchange) {
     const scope = exchange.scope;
@@ -36,7 +37,8 @@ class NativeHandover implements NativeExchange {
     this.query = scope.query_string;
     this.path = scope.path;
     this.scheme = scope.scheme;
-    this.client = clientKey(scope.client);
+    this.clientHost = scope.client?.[0];
+    this.clientPort = scope.client?.[1];
   }
 
   adopt(scope: unknown, receive: unknown): NativePair | undefined {
@@ -55,7 +57,8 @@ class NativeHandover implements NativeExchange {
       // A server's trusted proxy headers rewrite client/scheme in place: Node's req.socket would then
       // tell Express (req.ip, req.protocol) the proxy's address, so such a scope takes the protocol way.
       own.scheme !== this.scheme ||
-      clientKey(own.client) !== this.client ||
+      own.client?.[0] !== this.clientHost ||
+      own.client?.[1] !== this.clientPort ||
       !isOriginForm(exchange.req.url, own.raw_path, own.query_string)
     ) {
       return undefined;
@@ -68,10 +71,6 @@ class NativeHandover implements NativeExchange {
     if (options.sendTimeoutMs > 0 || options.onResponseEnd !== undefined) watchWrites(exchange, options.sendTimeoutMs);
     return exchange;
   }
-}
-
-function clientKey(client: readonly [string, number] | null | undefined): string | undefined {
-  return client ? `${client[0]}\u0000${client[1]}` : undefined;
 }
 
 /**
