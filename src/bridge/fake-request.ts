@@ -95,8 +95,14 @@ export function createFakeRequest(
   // Node's own folding (set-cookie array, first-wins list, ', ' joins,
   // joinDuplicateHeaders...) applied lazily by the `headers` getter.
   internals._addHeaderLines(rawHeaders, rawHeaders.length);
-  internals.originalUrl = line.originalUrl;
-  internals.baseUrl = line.baseUrl;
+  // Node's IncomingMessage has neither property; Express adds them in its own
+  // router. Only a mounted scope has a prefix to report, so only then do they
+  // exist (serve-static and finalhandler prefer a present `originalUrl` over a
+  // `req.url` a middleware rewrote).
+  if (scope.root_path !== '') {
+    internals.originalUrl = line.originalUrl;
+    internals.baseUrl = line.baseUrl;
+  }
   const context: PagiRequestContext = { scope, state: ('state' in scope ? scope.state : {}) as Record<string, unknown> };
   Object.defineProperty(req, 'pagi', { value: context, writable: true, configurable: true, enumerable: false });
   const puller = new BodyPuller(req, receive, hooks, !primed && line.framing === 'none', line.contentLength);

@@ -2,7 +2,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { fromExpress } from '../../src/bridge/index.js';
-import { delay, run, within } from './helpers.js';
+import { delay, listen, run, within } from './helpers.js';
 
 function inspect(req: IncomingMessage, res: ServerResponse): void {
   res.setHeader('content-type', 'application/json');
@@ -377,5 +377,40 @@ describe('behaviour 6 (cont.): socket and request fields loggers read', () => {
     );
     await within(ex.done);
     expect(seen).toEqual({ upgrade: false, read: 4, written: 5, state: 'open' });
+  });
+});
+
+describe('originalUrl and baseUrl exist only where Node or Express would set them', () => {
+  const urls = (req: IncomingMessage, res: ServerResponse): void => {
+    const r = req as IncomingMessage & { originalUrl?: string; baseUrl?: string };
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ url: r.url, hasOriginal: 'originalUrl' in r, hasBase: 'baseUrl' in r, originalUrl: r.originalUrl, baseUrl: r.baseUrl }));
+  };
+
+  it('an unmounted plain handler sees neither, as on node:http', async () => {
+    const ex = run(fromExpress(urls), { url: '/a/b?q=1' });
+    await within(ex.done);
+    expect(JSON.parse(ex.text())).toEqual({ url: '/a/b?q=1', hasOriginal: false, hasBase: false });
+  });
+
+  it('a mounted handler sees the full target and the mount prefix, as under app.use(prefix)', async () => {
+    const ex = run(fromExpress(urls), { url: '/sub/a%20b?q=1', rootPath: '/sub' });
+    await within(ex.done);
+    const native = express().use('/sub', urls);
+    const server = await listen(native as never);
+    try {
+      const expected = await (await fetch(`${server.url}/sub/a%20b?q=1`)).json();
+      expect(JSON.parse(ex.text())).toEqual(expected);
+      expect(expected).toMatchObject({ url: '/a%20b?q=1', originalUrl: '/sub/a%20b?q=1', baseUrl: '/sub' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('an Express app sets originalUrl itself, mounted or not', async () => {
+    const app = express().use(urls);
+    const ex = run(fromExpress(app), { url: '/x?y' });
+    await within(ex.done);
+    expect(JSON.parse(ex.text())).toMatchObject({ url: '/x?y', hasOriginal: true, originalUrl: '/x?y', baseUrl: '' });
   });
 });
