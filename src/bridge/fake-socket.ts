@@ -78,6 +78,17 @@ export class StubSocket extends Duplex {
     callback();
   }
 
+  /**
+   * `socket.end()`: natively the client reads EOF, closes its side, and the
+   * server's `socketOnEnd` then destroys the half-closed socket. PAGI has no
+   * half-close, so the end becomes that destroy (what was written still goes
+   * out first; the response is cut there), one tick later as on a real socket.
+   */
+  override _final(callback: (error?: Error | null) => void): void {
+    callback();
+    process.nextTick(destroyEndedSocket, this);
+  }
+
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.clearTimer();
     this.owner.socketDestroyed(error, () => callback(error));
@@ -132,6 +143,10 @@ export class StubSocket extends Duplex {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
+}
+
+function destroyEndedSocket(socket: StubSocket): void {
+  if (!socket.destroyed) socket.destroy();
 }
 
 function emitSocketTimeout(socket: StubSocket): void {

@@ -197,3 +197,41 @@ describe('behaviour 13 (cont.): destroying the socket lets out what Node had alr
     expect(ex.connection.reason).toBe('app_abort');
   });
 });
+
+describe('socket.end() inside a handler closes the connection, as natively', () => {
+  it('req.socket.end() before any response: no response, the connection is aborted', async () => {
+    const ex = run(
+      fromExpress((req: IncomingMessage) => {
+        req.socket.end();
+      }),
+    );
+    await within(ex.done);
+    expect(ex.events).toEqual([]);
+    expect(ex.connection.reason).toBe('app_abort');
+  });
+
+  it('res.socket.end() after a written chunk: the chunk goes out, then the abort', async () => {
+    const ex = run(
+      fromExpress((_req: IncomingMessage, res: ServerResponse) => {
+        res.write('partial;');
+        setTimeout(() => res.socket?.end(), 10);
+      }),
+    );
+    await within(ex.done);
+    expect(ex.text()).toBe('partial;');
+    expect(ex.complete()).toBe(false);
+    expect(ex.connection.reason).toBe('app_abort');
+  });
+
+  it('res.end() then socket.end(): the ended response is complete', async () => {
+    const ex = run(
+      fromExpress((req: IncomingMessage, res: ServerResponse) => {
+        res.end('done');
+        req.socket.end();
+      }),
+    );
+    await within(ex.done);
+    expect(ex.text()).toBe('done');
+    expect(ex.complete()).toBe(true);
+  });
+});
