@@ -99,7 +99,7 @@ export function createFakeRequest(
   // router. Only a mounted scope has a prefix to report, so only then do they
   // exist (serve-static and finalhandler prefer a present `originalUrl` over a
   // `req.url` a middleware rewrote).
-  if (scope.root_path !== '') {
+  if (line.baseUrl !== '') {
     internals.originalUrl = line.originalUrl;
     internals.baseUrl = line.baseUrl;
   }

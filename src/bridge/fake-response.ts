@@ -84,6 +84,8 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
   /** The start carries `content-length`, so the serving side frames the body by length. */
   private startHasLength = false;
   private trailers: HeaderPair[] = [];
+  /** The queued start event, until a body write decides how Node encodes its header values. */
+  private pendingHead: HeaderPair[] | undefined;
   private terminalResolved = false;
   /** Node 24's own list of `end()` callbacks (see `END_CALLBACKS_BEFORE_FINISH`). */
   private endCallbacks: WriteCallback[] | undefined;
@@ -205,7 +207,25 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     if (this.isGone()) return;
     const start: SendEvent = { type: 'http.response.start', status: this.res.statusCode, headers: pairs };
     if (this.trailersPromised) start.trailers = true;
+    this.pendingHead = pairs;
     this.channel.outbox.enqueue(start);
+  }
+
+  /**
+   * Node's `_send` glues a stored head to a first body chunk that is a utf8
+   * string (`res.end('text')`, no chunked framing) and writes both as UTF-8,
+   * so header values in the 0x80-0xFF range reach the wire UTF-8-encoded
+   * (latin1 otherwise). The start event leaves from a microtask, so it can
+   * still be amended to carry the bytes Node would write.
+   */
+  private encodeHeadLikeNode(chunk: Chunk, encoding: BufferEncoding | undefined): void {
+    const pairs = this.pendingHead;
+    this.pendingHead = undefined;
+    if (pairs === undefined || typeof chunk !== 'string' || (encoding !== undefined && encoding !== 'utf8')) return;
+    if (this.headFlushed || this.internals.chunkedEncoding) return;
+    for (const pair of pairs) {
+      if (HIGH_LATIN1.test(pair[1])) pair[1] = Buffer.from(pair[1], 'utf8').toString('latin1');
+    }
   }
 
   flushHeaders(): void {
@@ -251,6 +271,7 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
       if (fromEnd) res._contentLength = bytes.length;
       res._implicitHeader();
     }
+    if (this.pendingHead !== undefined && res._hasBody && bytes.length > 0) this.encodeHeadLikeNode(chunk as Chunk, encoding);
     if (!res._hasBody) {
       // HEAD, 204, 304: Node drops the body and says all is well.
       process.nextTick(callback);
@@ -408,6 +429,7 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
 }
 
 const EMPTY = Buffer.alloc(0);
+const HIGH_LATIN1 = /[\x80-\xff]/;
 
 /** A write callback runs when its send settles; a failed send reads as a destroyed stream, as in Node. */
 function settleWrite(this: WriteCallback, error: Error | undefined): void {

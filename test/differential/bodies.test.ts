@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { gzipSync, deflateSync } from 'node:zlib';
 import express, { type Request, type Response } from 'express';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { describeEachExpress, type ExpressModule } from './express-versions.js';
 import { expectSame, first, json, itFor, runScenario, startPair, type Pair, type Scenario } from './harness.js';
 import { buildRequest } from './raw-client.js';
 
@@ -19,7 +20,7 @@ function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-function bodiesApp(): express.Express {
+function bodiesApp(express: ExpressModule): express.Express {
   const app = express();
   // 'production' keeps stack traces (which name bridge frames) out of finalhandler's error pages.
   app.set('env', 'production');
@@ -132,12 +133,12 @@ const scenarios: Scenario[] = [
   { name: 'unread POST to a missing route gives 404', spec: { method: 'POST', path: '/missing', body: 'x'.repeat(5000) }, status: 404 },
 ];
 
-describe('request bodies: native vs bridged', () => {
+describeEachExpress('request bodies: native vs bridged', (express) => {
   let pair: Pair;
   beforeAll(async () => {
     // Express logs every error it hands to finalhandler outside env 'test'; keep the output readable.
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    pair = await startPair(() => bodiesApp());
+    pair = await startPair(() => bodiesApp(express));
   });
   afterAll(async () => {
     await pair.close();

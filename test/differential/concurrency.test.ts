@@ -5,10 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import express from 'express';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachExpress, type ExpressModule } from './express-versions.js';
 import { expectSame, startPair, type ExchangeResult, type Pair } from './harness.js';
 
-function concurrencyApp(): express.Express {
+function concurrencyApp(express: ExpressModule): express.Express {
   const app = express();
   app.get('/json/:n', (req, res) => {
     res.json({ n: Number(req.params['n']), query: req.query });
@@ -39,10 +40,10 @@ function concurrencyApp(): express.Express {
   return app;
 }
 
-describe('concurrency: native vs bridged', () => {
+describeEachExpress('concurrency: native vs bridged', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await startPair(() => concurrencyApp());
+    pair = await startPair(() => concurrencyApp(express));
   });
   afterAll(async () => {
     await pair.close();

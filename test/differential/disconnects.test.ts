@@ -7,7 +7,8 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import onFinished from 'on-finished';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { describeEachExpress, type ExpressModule } from './express-versions.js';
 import { expectSame, expectSameEvents, startPair, type Pair, type Probe } from './harness.js';
 import { buildRequest } from './raw-client.js';
 
@@ -23,7 +24,7 @@ function watch(probe: Probe, req: Request, res: Response): void {
   onFinished(res, (error) => probe.record(`on-finished ${error === null ? 'ok' : 'error'}`));
 }
 
-function disconnectsApp(probe: Probe): express.Express {
+function disconnectsApp(express: ExpressModule, probe: Probe): express.Express {
   const app = express();
   app.use((req, res, next) => {
     watch(probe, req, res);
@@ -125,10 +126,10 @@ function disconnectsApp(probe: Probe): express.Express {
   return app;
 }
 
-describe('disconnects: what Express observes, native vs bridged', () => {
+describeEachExpress('disconnects: what Express observes, native vs bridged', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await startPair(disconnectsApp);
+    pair = await startPair((probe) => disconnectsApp(express, probe));
   });
   afterAll(async () => {
     await pair.close();

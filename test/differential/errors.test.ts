@@ -6,20 +6,36 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import createError from 'http-errors';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { describeEachExpress, expressMajor, type ExpressModule } from './express-versions.js';
 import { itFor, runScenario, startPair, type Pair, type Scenario } from './harness.js';
 
-function errorsApp(): express.Express {
+type AsyncHandler = (req: Request, res: Response, next: NextFunction) => Promise<void>;
+
+/**
+ * Express 5 passes a rejected handler promise to next(err); Express 4 ignores
+ * the promise, so its users wrap async handlers like this (the
+ * express-async-handler pattern) to get the same 500.
+ */
+function catching(express: ExpressModule, handler: AsyncHandler): AsyncHandler {
+  if (expressMajor(express) === 5) return handler;
+  return (req, res, next) => handler(req, res, next).catch(next);
+}
+
+function errorsApp(express: ExpressModule): express.Express {
   const app = express();
   // 'production' keeps stack traces (which name bridge frames) out of finalhandler's pages.
   app.set('env', 'production');
   app.get('/sync-throw', () => {
     throw new Error('sync boom');
   });
-  app.get('/async-reject', async () => {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    throw new Error('async boom');
-  });
+  app.get(
+    '/async-reject',
+    catching(express, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      throw new Error('async boom');
+    }),
+  );
   app.get('/next-status', (_req, _res, next) => {
     next(Object.assign(new Error('forbidden here'), { status: 403 }));
   });
@@ -41,12 +57,15 @@ function errorsApp(): express.Express {
     res.write('partial body;');
     setTimeout(() => next(new Error('after headers')), 20);
   });
-  app.get('/async-error-after-headers', async (_req, res) => {
-    res.writeHead(200, { 'Content-Length': '100' });
-    res.write('only some of the promised bytes');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    throw new Error('async after headers');
-  });
+  app.get(
+    '/async-error-after-headers',
+    catching(express, async (_req, res) => {
+      res.writeHead(200, { 'Content-Length': '100' });
+      res.write('only some of the promised bytes');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      throw new Error('async after headers');
+    }),
+  );
   app.get('/double-response', (_req, res) => {
     res.write('started;');
     res.json({ too: 'late' });
@@ -275,12 +294,12 @@ const scenarios: Scenario[] = [
   { name: 'sub-app that answers', spec: { path: '/sub/only' }, status: 200 },
 ];
 
-describe('errors: native vs bridged', () => {
+describeEachExpress('errors: native vs bridged', (express) => {
   let pair: Pair;
   beforeAll(async () => {
     // Express logs every error it hands to finalhandler outside env 'test'; keep the output readable.
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    pair = await startPair(() => errorsApp());
+    pair = await startPair(() => errorsApp(express));
   });
   afterAll(async () => {
     await pair.close();

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import finalhandler from 'finalhandler';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describeEachExpress, type ExpressModule } from './express-versions.js';
 import { itFor, runScenario, startPair, type Pair, type Probe, type Scenario } from './harness.js';
 
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
@@ -20,7 +21,7 @@ function asSide(handler: Middleware) {
       : (req: IncomingMessage, res: ServerResponse) => handler(req, res, finalhandler(req, res, { env: 'production' }));
 }
 
-function router(): Middleware {
+function router(express: ExpressModule): Middleware {
   const r = express.Router();
   // No Express app around it: the response has only Node's own methods (no res.send/res.json).
   r.get('/hello', (_req, res) => {
@@ -61,10 +62,10 @@ const singleScenarios: Scenario[] = [
   { name: 'single middleware calls next() for a POST with a body', spec: { method: 'POST', path: '/other', body: 'unread' }, status: 404 },
 ];
 
-describe('an Express Router given to fromExpress', () => {
+describeEachExpress('an Express Router given to fromExpress', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await startPair(asSide(router()), { bridge: { env: 'production' } });
+    pair = await startPair(asSide(router(express)), { bridge: { env: 'production' } });
   });
   afterAll(async () => {
     await pair.close();

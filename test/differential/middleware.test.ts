@@ -8,7 +8,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { afterAll, beforeAll, describe, vi } from 'vitest';
+import { afterAll, beforeAll, vi } from 'vitest';
+import { describeEachExpress, type ExpressModule } from './express-versions.js';
 import { itFor, runScenario, startPair, type Pair, type Scenario } from './harness.js';
 
 function tinyEngine(file: string, options: object, callback: (error: Error | null, html?: string) => void): void {
@@ -23,7 +24,7 @@ function tinyEngine(file: string, options: object, callback: (error: Error | nul
 
 let viewsDir: string;
 
-function middlewareApp(): express.Express {
+function middlewareApp(express: ExpressModule): express.Express {
   const app = express();
   app.set('env', 'production');
   app.engine('tiny', tinyEngine);
@@ -131,7 +132,7 @@ const scenarios: Scenario[] = [
   { name: 'error-middleware chain rewraps the error', spec: { path: '/error-chain' }, status: 409 },
 ];
 
-describe('middleware chains: native vs bridged', () => {
+describeEachExpress('middleware chains: native vs bridged', (express) => {
   let pair: Pair;
   beforeAll(async () => {
     // Express logs every error it hands to finalhandler outside env 'test'; keep the output readable.
@@ -139,7 +140,7 @@ describe('middleware chains: native vs bridged', () => {
     viewsDir = await mkdtemp(path.join(tmpdir(), 'pagi-diff-views-'));
     await writeFile(path.join(viewsDir, 'page.tiny'), 'unused: the engine renders locals');
     await writeFile(path.join(viewsDir, 'other.tiny'), 'unused');
-    pair = await startPair(() => middlewareApp());
+    pair = await startPair(() => middlewareApp(express));
   });
   afterAll(async () => {
     await pair.close();

@@ -6,11 +6,12 @@
  */
 import { Readable, pipeline } from 'node:stream';
 import express from 'express';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { describeEachExpress, type ExpressModule } from './express-versions.js';
 import { expectSame, expectSameEvents, first, itFor, runScenario, startPair, type Pair, type Probe, type Scenario } from './harness.js';
 import { buildRequest } from './raw-client.js';
 
-function internalsApp(probe: Probe): express.Express {
+function internalsApp(express: ExpressModule, probe: Probe): express.Express {
   const app = express();
   app.get('/plain', (_req, res) => {
     res.send('plain answer');
@@ -196,10 +197,10 @@ const scenarios: Scenario[] = [
   { name: 'draining an unread body with resume()', spec: { method: 'POST', path: '/drain-unread', chunks: ['a', 'b', 'c'] }, status: 200 },
 ];
 
-describe('Node internals: native vs bridged', () => {
+describeEachExpress('Node internals: native vs bridged', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await startPair(internalsApp);
+    pair = await startPair((probe) => internalsApp(express, probe));
   });
   afterAll(async () => {
     await pair.close();

@@ -4,7 +4,8 @@
  * own getters (socket address, `encrypted`, headers) rather than fake them.
  */
 import express, { type Request, type Response } from 'express';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachExpress, type ExpressModule } from './express-versions.js';
 import { json, itFor, runScenario, startPair, type Pair, type Scenario } from './harness.js';
 import { opensslAvailable, selfSignedCert } from './tls-cert.js';
 
@@ -53,7 +54,7 @@ function describeRequest(req: Request, res: Response): void {
   });
 }
 
-function infoApp(trustProxy: boolean | string | number | ((ip: string) => boolean)): express.Express {
+function infoApp(express: ExpressModule, trustProxy: boolean | string | number | ((ip: string) => boolean)): express.Express {
   const app = express();
   app.set('trust proxy', trustProxy);
   app.set('subdomain offset', 2);
@@ -147,10 +148,10 @@ const trustedScenarios: Scenario[] = [
   { name: 'trust proxy: without forwarding headers', spec: { path: '/info' }, status: 200 },
 ];
 
-describe('request getters without trust proxy', () => {
+describeEachExpress('request getters without trust proxy', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await startPair(() => infoApp(false));
+    pair = await startPair(() => infoApp(express, false));
   });
   afterAll(async () => {
     await pair.close();
@@ -162,10 +163,10 @@ describe('request getters without trust proxy', () => {
   }
 });
 
-describe('request getters with trust proxy', () => {
+describeEachExpress('request getters with trust proxy', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await startPair(() => infoApp('loopback'));
+    pair = await startPair(() => infoApp(express, 'loopback'));
   });
   afterAll(async () => {
     await pair.close();
@@ -177,10 +178,10 @@ describe('request getters with trust proxy', () => {
   }
 });
 
-describe('request getters over IPv6 loopback', () => {
+describeEachExpress('request getters over IPv6 loopback', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await startPair(() => infoApp(false), { host: '::1' });
+    pair = await startPair(() => infoApp(express, false), { host: '::1' });
   });
   afterAll(async () => {
     await pair.close();
@@ -191,7 +192,7 @@ describe('request getters over IPv6 loopback', () => {
   });
 });
 
-describe('request getters with other trust proxy settings', () => {
+describeEachExpress('request getters with other trust proxy settings', (express) => {
   const settings: Array<[string, boolean | number | string | ((ip: string) => boolean)]> = [
     ['a hop count', 1],
     ['true', true],
@@ -200,7 +201,7 @@ describe('request getters with other trust proxy settings', () => {
   ];
   for (const [label, setting] of settings) {
     it(`trust proxy as ${label}`, async () => {
-      const pair = await startPair(() => infoApp(setting));
+      const pair = await startPair(() => infoApp(express, setting));
       try {
         await runScenario(pair, {
           name: label,
@@ -221,10 +222,10 @@ describe('request getters with other trust proxy settings', () => {
   }
 });
 
-describe.skipIf(!opensslAvailable)('request getters over TLS', () => {
+describeEachExpress('request getters over TLS', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await startPair(() => infoApp(false), { tls: await selfSignedCert() });
+    pair = await startPair(() => infoApp(express, false), { tls: await selfSignedCert() });
   });
   afterAll(async () => {
     await pair.close();
@@ -236,4 +237,4 @@ describe.skipIf(!opensslAvailable)('request getters over TLS', () => {
   it('https with trust-proxy headers that must be ignored', async () => {
     await runScenario(pair, { name: 'tls-forwarded', spec: { path: '/info', headers: forwarded }, status: 200 });
   });
-});
+}, { skip: !opensslAvailable });

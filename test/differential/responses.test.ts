@@ -5,7 +5,8 @@
  */
 import { Readable } from 'node:stream';
 import express, { type Response } from 'express';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
+import { describeEachExpress, type ExpressModule } from './express-versions.js';
 import { expectSameEvents, first, itFor, runScenario, startPair, type Pair, type Probe, type Scenario } from './harness.js';
 
 const binary = Buffer.concat([Buffer.from('line\r\n0\r\n\r\n'), Buffer.from([0, 1, 13, 10, 255]), Buffer.from('\r\n0\r\n\r\nend')]);
@@ -16,7 +17,7 @@ function state(res: Response): string {
   return `headersSent=${res.headersSent} writableEnded=${res.writableEnded} finished=${res.finished} hasHeader=${res.hasHeader('x-a')}`;
 }
 
-function responsesApp(probe: Probe): express.Express {
+function responsesApp(express: ExpressModule, probe: Probe): express.Express {
   const app = express();
   // 'production' keeps stack traces (which name bridge frames) out of finalhandler's error pages.
   app.set('env', 'production');
@@ -256,11 +257,11 @@ const scenarios: Scenario[] = [
   { name: '1 MB in one res.end to a slow reader', spec: { path: '/big-single-write' }, options: { pauseReadingMs: 300, timeoutMs: 8000 }, status: 200 },
 ];
 
-describe('responses: native vs bridged', () => {
+describeEachExpress('responses: native vs bridged', (express) => {
   let pair: Pair;
   beforeAll(async () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    pair = await startPair(responsesApp);
+    pair = await startPair((probe) => responsesApp(express, probe));
   });
   afterAll(async () => {
     await pair.close();

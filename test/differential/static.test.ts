@@ -7,13 +7,14 @@
 import { readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import express from 'express';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
+import { describeEachExpress, type ExpressModule } from './express-versions.js';
 import { createFixtureFiles, type FixtureFiles } from './fixture-files.js';
 import { expectSameEvents, first, header, itFor, runScenario, startPair, type Pair, type Probe, type Scenario } from './harness.js';
 
 let files: FixtureFiles;
 
-function staticApp(probe: Probe): express.Express {
+function staticApp(express: ExpressModule, probe: Probe): express.Express {
   const root = files.root;
   const app = express();
   app.set('env', 'production');
@@ -120,13 +121,13 @@ const scenarios: Scenario[] = [
   { name: 'res.download of a binary file', spec: { path: '/download-binary' }, status: 200 },
 ];
 
-describe('static files: native vs bridged', () => {
+describeEachExpress('static files: native vs bridged', (express) => {
   let pair: Pair;
   beforeAll(async () => {
     // Express logs every error it hands to finalhandler outside env 'test'; keep the output readable.
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     files = await createFixtureFiles();
-    pair = await startPair(staticApp);
+    pair = await startPair((probe) => staticApp(express, probe));
   });
   afterAll(async () => {
     await pair.close();

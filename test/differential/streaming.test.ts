@@ -7,7 +7,8 @@
  */
 import { Readable } from 'node:stream';
 import express from 'express';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
+import { describeEachExpress, type ExpressModule } from './express-versions.js';
 import { expectSame, expectSameEvents, expectStreamed, first, startPair, type Pair, type Probe } from './harness.js';
 import { buildRequest } from './raw-client.js';
 
@@ -18,7 +19,7 @@ function later(ms: number, action: () => void): void {
   setTimeout(action, ms);
 }
 
-function streamingApp(probe: Probe): express.Express {
+function streamingApp(express: ExpressModule, probe: Probe): express.Express {
   const app = express();
   // 'production' keeps stack traces (which name bridge frames) out of finalhandler's error pages.
   app.set('env', 'production');
@@ -102,11 +103,11 @@ function streamingApp(probe: Probe): express.Express {
   return app;
 }
 
-describe('streaming: native vs bridged', () => {
+describeEachExpress('streaming: native vs bridged', (express) => {
   let pair: Pair;
   beforeAll(async () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    pair = await startPair(streamingApp);
+    pair = await startPair((probe) => streamingApp(express, probe));
   });
   afterAll(async () => {
     await pair.close();

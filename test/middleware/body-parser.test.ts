@@ -7,10 +7,11 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import bodyParser from 'body-parser';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, it } from 'vitest';
+import { describeEachExpress, type ExpressModule } from '../differential/express-versions.js';
 import { itFor, runScenario, startPair, type Pair, type Scenario } from '../differential/harness.js';
 
-function app(): express.Express {
+function app(express: ExpressModule): express.Express {
   const server = express();
   server.post(
     '/json',
@@ -57,10 +58,10 @@ const scenarios: Scenario[] = [
   { name: 'raw with inflate: false refuses gzip (415)', spec: { method: 'POST', path: '/raw', headers: [['Content-Type', 'application/octet-stream'], ['Content-Encoding', 'gzip']], body: gzipSync('zz') }, status: 415 },
 ];
 
-describe('body-parser through the bridge', () => {
+describeEachExpress('body-parser through the bridge', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await startPair(() => app());
+    pair = await startPair(() => app(express));
   });
   afterAll(async () => {
     await pair.close();

@@ -6,12 +6,13 @@
 import { createHash } from 'node:crypto';
 import busboy from 'busboy';
 import express from 'express';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { describeEachExpress, type ExpressModule } from '../differential/express-versions.js';
 import { buildRequest } from '../differential/raw-client.js';
 import { expectSame, expectSameEvents, json, startPair, type Pair, type Probe } from '../differential/harness.js';
 import { multipartBody, multipartType } from './multipart.js';
 
-function app(probe: Probe): express.Express {
+function app(express: ExpressModule, probe: Probe): express.Express {
   const server = express();
   server.post('/upload', (req, res) => {
     const started = performance.now();
@@ -38,10 +39,10 @@ function app(probe: Probe): express.Express {
   return server;
 }
 
-describe('busboy through the bridge', () => {
+describeEachExpress('busboy through the bridge', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await startPair(app);
+    pair = await startPair((probe) => app(express, probe));
   });
   afterAll(async () => {
     await pair.close();

@@ -6,13 +6,14 @@
 import { gunzipSync } from 'node:zlib';
 import compression from 'compression';
 import express from 'express';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachExpress, type ExpressModule } from '../differential/express-versions.js';
 import { expectSame, expectSameEvents, first, header, itFor, runScenario, startPair, type Pair, type Probe, type Scenario } from '../differential/harness.js';
 import type { RawExchange } from '../differential/raw-client.js';
 
 const big = 'compressible text '.repeat(500);
 
-function app(probe: Probe): express.Express {
+function app(express: ExpressModule, probe: Probe): express.Express {
   const server = express();
   server.use(compression({ threshold: 1024 }));
   server.get('/big', (_req, res) => {
@@ -91,10 +92,10 @@ function bursts(exchange: RawExchange, gapMs: number): number {
   return count;
 }
 
-describe('compression through the bridge', () => {
+describeEachExpress('compression through the bridge', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await startPair(app);
+    pair = await startPair((probe) => app(express, probe));
   });
   afterAll(async () => {
     await pair.close();

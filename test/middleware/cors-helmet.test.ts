@@ -5,10 +5,11 @@
 import cors from 'cors';
 import express from 'express';
 import helmet from 'helmet';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, it } from 'vitest';
+import { describeEachExpress, type ExpressModule } from '../differential/express-versions.js';
 import { itFor, runScenario, startPair, type Pair, type Scenario } from '../differential/harness.js';
 
-function app(): express.Express {
+function app(express: ExpressModule): express.Express {
   const server = express();
   server.use('/open', cors());
   server.use(
@@ -58,10 +59,10 @@ const scenarios: Scenario[] = [
   { name: 'helmet: HEAD', spec: { method: 'HEAD', path: '/secure/r' }, status: 200 },
 ];
 
-describe('cors and helmet through the bridge', () => {
+describeEachExpress('cors and helmet through the bridge', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await startPair(() => app());
+    pair = await startPair(() => app(express));
   });
   afterAll(async () => {
     await pair.close();

@@ -7,10 +7,11 @@ import { Writable } from 'node:stream';
 import express from 'express';
 import morgan from 'morgan';
 import responseTime from 'response-time';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { describeEachExpress, type ExpressModule } from '../differential/express-versions.js';
 import { expectSame, expectSameEvents, header, startPair, type Pair, type Probe } from '../differential/harness.js';
 
-function app(probe: Probe): express.Express {
+function app(express: ExpressModule, probe: Probe): express.Express {
   const server = express();
   const stream = new Writable({
     write(line: Buffer, _encoding, done) {
@@ -52,10 +53,10 @@ function parseLine(line: string): { fixed: string; ms: number } {
 
 const maskTime = { normalizeHeader: { 'x-response-time': (v: string) => v.replace(/^\d+\.\d{3}ms$/, '<n>ms') } };
 
-describe('morgan and response-time through the bridge', () => {
+describeEachExpress('morgan and response-time through the bridge', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await startPair(app);
+    pair = await startPair((probe) => app(express, probe));
   });
   afterAll(async () => {
     await pair.close();

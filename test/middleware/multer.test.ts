@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import multer from 'multer';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { describeEachExpress, type ExpressModule } from '../differential/express-versions.js';
 import { expectSameEvents, json, itFor, runScenario, startPair, type Pair, type Probe, type Scenario } from '../differential/harness.js';
 import { buildRequest } from '../differential/raw-client.js';
 import { multipartBody, multipartType } from './multipart.js';
@@ -20,7 +21,7 @@ function sha(data: Buffer): string {
 
 let uploadDir: string;
 
-function app(probe: Probe): express.Express {
+function app(express: ExpressModule, probe: Probe): express.Express {
   const server = express();
   const memory = multer({ storage: multer.memoryStorage(), limits: { fileSize: 64 * 1024, files: 3 } });
   const disk = multer({ dest: uploadDir });
@@ -125,11 +126,11 @@ const scenarios: Scenario[] = [
   },
 ];
 
-describe('multer through the bridge', () => {
+describeEachExpress('multer through the bridge', (express) => {
   let pair: Pair;
   beforeAll(async () => {
     uploadDir = await mkdtemp(path.join(tmpdir(), 'pagi-diff-multer-'));
-    pair = await startPair(app);
+    pair = await startPair((probe) => app(express, probe));
   });
   afterAll(async () => {
     await pair.close();

@@ -6,10 +6,11 @@
 import express from 'express';
 import { rateLimit } from 'express-rate-limit';
 import methodOverride from 'method-override';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachExpress, type ExpressModule } from '../differential/express-versions.js';
 import { expectSame, first, runScenario, startPair, type Pair } from '../differential/harness.js';
 
-function app(): express.Express {
+function app(express: ExpressModule): express.Express {
   const server = express();
   server.use(methodOverride('X-HTTP-Method-Override'));
   server.use(methodOverride('_method'));
@@ -26,10 +27,10 @@ function app(): express.Express {
   return server;
 }
 
-describe('method-override through the bridge', () => {
+describeEachExpress('method-override through the bridge', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await startPair(() => app());
+    pair = await startPair(() => app(express));
   });
   afterAll(async () => {
     await pair.close();

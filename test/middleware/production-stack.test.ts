@@ -13,13 +13,14 @@ import { rateLimit } from 'express-rate-limit';
 import session from 'express-session';
 import helmet from 'helmet';
 import morgan from 'morgan';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
+import { describeEachExpress, type ExpressModule } from '../differential/express-versions.js';
 import { createFixtureFiles, type FixtureFiles } from '../differential/fixture-files.js';
 import { expectSame, expectSameEvents, first, itFor, runScenario, startPair, type Pair, type Probe, type Scenario } from '../differential/harness.js';
 
 let files: FixtureFiles;
 
-function app(probe: Probe): express.Express {
+function app(express: ExpressModule, probe: Probe): express.Express {
   const server = express();
   server.set('env', 'production');
   server.set('trust proxy', 'loopback');
@@ -74,12 +75,12 @@ const scenarios: Scenario[] = [
   { name: 'unknown route 404 through the whole stack', spec: { path: '/nope', headers: [gzip] }, status: 404 },
 ];
 
-describe('a production middleware stack through the bridge', () => {
+describeEachExpress('a production middleware stack through the bridge', (express) => {
   let pair: Pair;
   beforeAll(async () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     files = await createFixtureFiles();
-    pair = await startPair(app);
+    pair = await startPair((probe) => app(express, probe));
   });
   afterAll(async () => {
     await pair.close();

@@ -10,13 +10,14 @@ import path from 'node:path';
 import express from 'express';
 import serveStatic from 'serve-static';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describeEachExpress, type ExpressModule } from '../differential/express-versions.js';
 import { createFixtureFiles, type FixtureFiles } from '../differential/fixture-files.js';
 import { expectSame, first, itFor, runScenario, startPair, type Pair, type Scenario } from '../differential/harness.js';
 import type { App } from '../../src/index.js';
 
 let files: FixtureFiles;
 
-function app(): express.Express {
+function app(express: ExpressModule): express.Express {
   const server = express();
   server.set('env', 'production');
   server.use(
@@ -43,12 +44,12 @@ const scenarios: Scenario[] = [
   { name: 'OPTIONS falls through', spec: { method: 'OPTIONS', path: '/assets/hello.txt' } },
 ];
 
-describe('serve-static through the bridge', () => {
+describeEachExpress('serve-static through the bridge', (express) => {
   let pair: Pair;
   beforeAll(async () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     files = await createFixtureFiles();
-    pair = await startPair(() => app());
+    pair = await startPair(() => app(express));
   });
   afterAll(async () => {
     await pair.close();

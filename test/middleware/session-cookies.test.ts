@@ -7,7 +7,8 @@ import { createHmac } from 'node:crypto';
 import cookieParser from 'cookie-parser';
 import express from 'express';
 import session from 'express-session';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachExpress, type ExpressModule } from '../differential/express-versions.js';
 import { buildRequest, type RawExchange } from '../differential/raw-client.js';
 import { expectSame, first, json, runScenario, startPair, type Pair } from '../differential/harness.js';
 import { opensslAvailable, selfSignedCert } from '../differential/tls-cert.js';
@@ -19,7 +20,7 @@ function signCookie(value: string): string {
   return `s:${value}.${createHmac('sha256', SECRET).update(value).digest('base64').replace(/=+$/, '')}`;
 }
 
-function cookieApp(): express.Express {
+function cookieApp(express: ExpressModule): express.Express {
   const app = express();
   app.use(cookieParser(SECRET));
   app.get('/cookies', (req, res) => {
@@ -31,7 +32,7 @@ function cookieApp(): express.Express {
   return app;
 }
 
-function sessionApp(secure: boolean): express.Express {
+function sessionApp(express: ExpressModule, secure: boolean): express.Express {
   const app = express();
   app.use(
     session({
@@ -76,10 +77,10 @@ function sessionCookie(exchange: RawExchange): string | undefined {
   return setCookie?.split(';')[0];
 }
 
-describe('cookie-parser through the bridge', () => {
+describeEachExpress('cookie-parser through the bridge', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await startPair(() => cookieApp());
+    pair = await startPair(() => cookieApp(express));
   });
   afterAll(async () => {
     await pair.close();
@@ -105,10 +106,10 @@ describe('cookie-parser through the bridge', () => {
   });
 });
 
-describe('express-session (MemoryStore) through the bridge', () => {
+describeEachExpress('express-session (MemoryStore) through the bridge', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await startPair(() => sessionApp(false));
+    pair = await startPair(() => sessionApp(express, false));
   });
   afterAll(async () => {
     await pair.close();
@@ -150,7 +151,7 @@ describe('express-session (MemoryStore) through the bridge', () => {
   });
 
   it('a secure session cookie is not issued over plain http', async () => {
-    const insecure = await startPair(() => sessionApp(true));
+    const insecure = await startPair(() => sessionApp(express, true));
     try {
       const result = await insecure.request({ path: '/count' });
       expectSame(result, maskSession);
@@ -161,11 +162,11 @@ describe('express-session (MemoryStore) through the bridge', () => {
   });
 });
 
-describe('express-session secure cookie behind a trusted proxy', () => {
+describeEachExpress('express-session secure cookie behind a trusted proxy', (express) => {
   let pair: Pair;
   beforeAll(async () => {
     pair = await startPair(() => {
-      const app = sessionApp(true);
+      const app = sessionApp(express, true);
       app.set('trust proxy', 'loopback');
       return app;
     });
@@ -181,10 +182,10 @@ describe('express-session secure cookie behind a trusted proxy', () => {
   });
 });
 
-describe.skipIf(!opensslAvailable)('express-session secure cookie on an https scope', () => {
+describeEachExpress('express-session secure cookie on an https scope', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await startPair(() => sessionApp(true), { tls: await selfSignedCert() });
+    pair = await startPair(() => sessionApp(express, true), { tls: await selfSignedCert() });
   });
   afterAll(async () => {
     await pair.close();
@@ -202,4 +203,4 @@ describe.skipIf(!opensslAvailable)('express-session secure cookie on an https sc
     expectSame(second, maskSession);
     expect(json(second.bridged)).toEqual({ views: 2 });
   });
-});
+}, { skip: !opensslAvailable });

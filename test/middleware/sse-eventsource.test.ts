@@ -7,12 +7,13 @@
  */
 import express from 'express';
 import { EventSource } from 'eventsource';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { describeEachExpress, type ExpressModule } from '../differential/express-versions.js';
 import { startPair, type Pair, type Probe, type Side } from '../differential/harness.js';
 
 const GAP_MS = 200;
 
-function app(probe: Probe): express.Express {
+function app(express: ExpressModule, probe: Probe): express.Express {
   const server = express();
   server.get('/events', (req, res) => {
     probe.record(`accept ${req.get('accept') ?? ''}`);
@@ -80,10 +81,10 @@ function expectEventByEvent(received: Received[], label: string): void {
   }
 }
 
-describe('hand-written SSE reaches an EventSource client', () => {
+describeEachExpress('hand-written SSE reaches an EventSource client', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    pair = await startPair(app);
+    pair = await startPair((probe) => app(express, probe));
   });
   afterAll(async () => {
     await pair.close();
