@@ -3,8 +3,10 @@
  * flat `[name, value, ...]` list `res.writeHead()` takes (PROTOCOL.md §3.2,
  * §4.5): framing headers from the app are dropped (the server owns them),
  * `connection: upgrade` accompanies an `upgrade` header, an app's
- * `connection: close` is honoured by Node's own header, and a
- * `content-length` the server knows (file bodies) is added when the app gave none.
+ * `connection: close` is honoured by Node's own header, an app's own
+ * `connection: keep-alive` is kept as Node keeps it (HTTP/1.x, see
+ * `keepAlive`), and a `content-length` the server knows (file bodies) is
+ * added when the app gave none.
  */
 import type { HeaderPair } from '../protocol/types.js';
 
@@ -17,7 +19,17 @@ export interface HeadInfo {
   dropped: string[] | undefined;
   /** The app asked for `connection: close`: honoured by not keeping the connection alive. */
   close: boolean;
+  /**
+   * The app's own `connection: keep-alive` value (HTTP/1.x). Node writes an
+   * app-set `Connection` header as given and then adds no `Keep-Alive:
+   * timeout=N`; the writer hands it to Node only when the server keeps the
+   * connection alive anyway, so the server's policy (shutdown, HTTP/1.0,
+   * errors) still decides.
+   */
+  keepAlive: string | undefined;
 }
+
+const KEEP_ALIVE_ONLY = /^\s*keep-alive\s*$/i;
 
 // Connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2); Node's http2 throws on them.
 const HTTP2_FORBIDDEN = new Set(['keep-alive', 'upgrade', 'proxy-connection']);
@@ -39,11 +51,13 @@ export function buildHead(
   let upgrade = false;
   let dropped: string[] | undefined;
   let close = false;
+  let keepAlive: string | undefined;
   for (let i = 0; i < headers.length; i++) {
     const pair = headers[i] as HeaderPair;
     const name = pair[0];
     if (name === 'transfer-encoding' || name === 'connection') {
       if (!http2 && name === 'connection' && /(?:^|,)\s*close\s*(?:,|$)/i.test(pair[1])) close = true;
+      else if (!http2 && name === 'connection' && keepAlive === undefined && KEEP_ALIVE_ONLY.test(pair[1])) keepAlive = pair[1];
       else (dropped ??= []).push(name);
       continue;
     }
@@ -58,7 +72,7 @@ export function buildHead(
   // RFC 9110 §7.8: an Upgrade header field in a response needs "Connection: upgrade".
   if (upgrade) flat.push('connection', 'upgrade');
   if (knownLength !== undefined && !hasContentLength && !trailers) flat.push('content-length', String(knownLength));
-  return { flat, hasContentLength, dropped, close };
+  return { flat, hasContentLength, dropped, close, keepAlive: close ? undefined : keepAlive };
 }
 
 /** True when `headers` has `name` (already lower-case). */

@@ -95,6 +95,8 @@ export class ResponseWriter {
     this.headWritten = true;
     this.status = status;
     if (info.close) this.res.shouldKeepAlive = false;
+    // Node itself: an app-set Connection header replaces Node's own and its Keep-Alive line.
+    else if (info.keepAlive !== undefined && this.res.shouldKeepAlive) info.flat.push('connection', info.keepAlive);
     if (this.customWriteHead !== undefined) this.customWriteHead(this.res, status, info.flat);
     else this.res.writeHead(status, info.flat);
   }

@@ -101,6 +101,23 @@ describe.each(Object.keys(hosts))('framing headers on %s', (hostName) => {
   });
 });
 
+describe.each(Object.keys(hosts))("an app's own connection: keep-alive on %s", (hostName) => {
+  const host = hosts[hostName] as Host;
+
+  it('is written as Node writes an app-set Connection header: no Keep-Alive line, connection reused', async () => {
+    const app: App = async (_scope, _receive, send) => {
+      await send({ type: 'http.response.start', status: 200, headers: [['connection', 'keep-alive'], ['content-length', '2']] });
+      await send({ type: 'http.response.body', body: 'ok' });
+    };
+    const port = await host(app);
+    // Two requests on one connection: the first is kept alive, the second closes it.
+    const text = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' + GET);
+    const head = parseHead(text);
+    expect(head.headers.filter(([n]) => n === 'connection' || n === 'keep-alive')).toEqual([['connection', 'keep-alive']]);
+    expect(head.rest.startsWith('okHTTP/1.1 200')).toBe(true);
+  });
+});
+
 describe('framing headers on TestClient', () => {
   // TestClient fails the request with the validation error itself (a test must see it), even if the app recovers.
   it.each(CASES)('$name: the same InvalidEvent as a server', async ({ headers, field }) => {

@@ -34,6 +34,13 @@ describe('buildHead', () => {
     expect(buildHead([['connection', 'keep-alive, close']], undefined, false).close).toBe(true);
     expect(buildHead([['connection', 'closed']], undefined, false)).toMatchObject({ close: false, dropped: ['connection'] });
   });
+
+  it("reports an app's own connection: keep-alive (HTTP/1.x only) instead of dropping it", () => {
+    expect(buildHead([['connection', 'Keep-Alive']], undefined, false)).toMatchObject({ flat: [], keepAlive: 'Keep-Alive', dropped: undefined });
+    expect(buildHead([['connection', 'keep-alive, close']], undefined, false).keepAlive).toBeUndefined();
+    expect(buildHead([['connection', 'keep-alive']], undefined, false, true)).toMatchObject({ keepAlive: undefined, dropped: ['connection'] });
+    expect(buildHead([['connection', 'keep-alive, upgrade']], undefined, false)).toMatchObject({ keepAlive: undefined, dropped: ['connection'] });
+  });
 });
 
 describe('SSE wire format', () => {

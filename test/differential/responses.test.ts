@@ -94,6 +94,15 @@ function responsesApp(express: ExpressModule, probe: Probe): express.Express {
     res.setHeader('Connection', 'close');
     res.send('closing');
   });
+  app.get('/app-connection-keep-alive', (req, res) => {
+    // Node writes the app's Connection header as given and then no Keep-Alive: timeout=N.
+    res.setHeader('Connection', 'keep-alive');
+    if (req.query['chunked'] === undefined) res.send('kept');
+    else {
+      res.write('kept ');
+      res.end('chunked');
+    }
+  });
   app.get('/empty-write', (_req, res) => {
     res.write('');
     res.end();
@@ -237,6 +246,19 @@ const scenarios: Scenario[] = [
     spec: { path: '/app-connection-close' },
     options: { observeCloseMs: 300 },
     compare: { compareServerClose: true },
+    status: 200,
+  },
+  {
+    name: "app-set Connection: keep-alive: no Keep-Alive header, connection kept",
+    spec: { path: '/app-connection-keep-alive' },
+    options: { observeCloseMs: 100 },
+    compare: { compareServerClose: true },
+    status: 200,
+  },
+  { name: 'app-set Connection: keep-alive on a chunked response', spec: { path: '/app-connection-keep-alive?chunked' }, status: 200 },
+  {
+    name: 'app-set Connection: keep-alive for an HTTP/1.0 keep-alive client',
+    spec: { path: '/app-connection-keep-alive', httpVersion: '1.0', headers: [['Connection', 'keep-alive']] },
     status: 200,
   },
   { name: 'an empty write still starts the response', spec: { path: '/empty-write' }, status: 200 },
