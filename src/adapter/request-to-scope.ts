@@ -87,7 +87,7 @@ export function requestToScope(
 }
 
 /** HTTP/2 (§3.1): pseudo-headers removed, `:authority` becomes (or replaces) `host`. */
-function withoutPseudoHeaders(headers: HeaderPair[]): HeaderPair[] {
+export function withoutPseudoHeaders(headers: HeaderPair[]): HeaderPair[] {
   const out: HeaderPair[] = [];
   let authority: string | undefined;
   for (const pair of headers) {

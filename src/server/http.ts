@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { ResolvedConfig } from './config.js';
 import { isWebSocketUpgrade, type WebSocketHandler } from '../adapter/websocket/index.js';
 import { ALPN_PROTOCOLS, attachHttp2 } from './http2/server.js';
-import { refuseWebSocketOverHttp2 } from './http2/websocket.js';
+import { webSocketOverHttp2 } from './http2/websocket.js';
 
 export type NodeServer = Server | https.Server;
 
@@ -38,7 +38,7 @@ export function createNodeServer(
     if (isWebSocketUpgrade(req)) websocket.handleUpgrade(req, socket, head);
     else answerAsHttp(listener, req, socket);
   });
-  if (config.http2) attachHttp2(server, config, config.http2, listener, refuseWebSocketOverHttp2);
+  if (config.http2) attachHttp2(server, config, config.http2, listener, webSocketOverHttp2(websocket));
   return server;
 }
 

@@ -5,7 +5,7 @@ export { WebSocketSession } from './session.js';
 export type { SessionContext, WebSocketSettings } from './session.js';
 export type { WebSocketTransport, RefusalWriter, RefusalEvent } from './transport.js';
 export { createWebSocketHandler } from './upgrade-handler.js';
-export type { WebSocketHandler, WebSocketHandlerOptions } from './upgrade-handler.js';
+export type { WebSocketHandler, WebSocketHandlerOptions, WebSocketScopeSettings } from './upgrade-handler.js';
 export { Http1Transport, Http1Handshakes } from './http1-transport.js';
 export { isWebSocketUpgrade, handshakeProblem, answeredElsewhere } from './handshake.js';
 export { websocketScope, parseSubprotocols } from './scope.js';

@@ -20,8 +20,8 @@ export type RefusalEvent = Extract<
 export interface RefusalWriter {
   /** Writes one validated event; resolves when the transport can take more. */
   write(event: RefusalEvent): Promise<void>;
-  /** A complete short `text/plain` answer (403, 500, 503). Never rejects. */
-  plain(status: number, text: string): Promise<void>;
+  /** A complete short `text/plain` answer (403, 500, 503), with extra headers (`retry-after`). Never rejects. */
+  plain(status: number, text: string, extraHeaders?: ReadonlyArray<readonly [string, string]>): Promise<void>;
   /** Cuts an unfinished refusal: what was written goes out, no terminator (§4.6). */
   destroy(): void;
 }

@@ -35,11 +35,20 @@ export interface WebSocketHandlerOptions {
   admission?: { admit(): boolean; release(): void; readonly retryAfterSeconds: number } | undefined;
 }
 
+/** The parts of the handler's options every transport's scope uses. */
+export type WebSocketScopeSettings = Readonly<Pick<WebSocketHandlerOptions, 'settings' | 'rootPath' | 'state' | 'adjustScope' | 'accessLog'>>;
+
 export interface WebSocketHandler {
   /** Handles one upgrade request whose `upgrade` header says `websocket`. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  /** Runs a session on a handshake another transport received (HTTP/2 extended CONNECT). */
+  /**
+   * Runs a session on a handshake another transport received (HTTP/2 extended
+   * CONNECT), with the same admission as an HTTP/1.1 upgrade: during shutdown
+   * or beyond the open-work limit the transport's refusal writer answers 503.
+   */
   start(transport: WebSocketTransport): void;
+  /** What a transport needs to build its scopes as the HTTP/1.1 ones are built. */
+  readonly scopeOptions: WebSocketScopeSettings;
   /** Live sessions. */
   readonly size: number;
   /** Refuses new handshakes, closes open sockets with 1001; resolves when all sockets closed. */
@@ -96,7 +105,19 @@ export function createWebSocketHandler(options: WebSocketHandlerOptions): WebSoc
         if (!answeredElsewhere(socket)) startHttp1(req, socket, head);
       });
     },
-    start,
+    start(transport) {
+      if (shuttingDown) {
+        void transport.refusal().plain(503, 'Service Unavailable');
+        return;
+      }
+      const admission = options.admission;
+      if (admission && !admission.admit()) {
+        void transport.refusal().plain(503, 'Service Unavailable', [['retry-after', String(admission.retryAfterSeconds)]]);
+        return;
+      }
+      start(transport, admission !== undefined);
+    },
+    scopeOptions: options,
     get size() {
       return sessions.size;
     },

@@ -5,6 +5,7 @@
  */
 import http2, { type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { once } from 'node:events';
+import { WebSocket } from 'ws';
 import { within } from '../helpers.js';
 
 export interface H2Answer {
@@ -60,4 +61,60 @@ export async function closeH2(session: ClientHttp2Session): Promise<void> {
   const closed = once(session, 'close');
   session.close();
   await within(closed, 5000, 'h2 session close').catch(() => session.destroy());
+}
+
+export interface H2WebSocket {
+  /** The answer's status (200 when accepted). */
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The CONNECT stream itself (reset it to simulate a client vanishing). */
+  stream: http2.ClientHttp2Stream;
+  /** A client-side `ws` WebSocket over the stream, once accepted. */
+  ws: WebSocket | undefined;
+  /** The first message the server sent, collected from the start (it may come before a listener could be added). */
+  first: Promise<Buffer>;
+  /** The refusal's body, when not accepted (complete once the stream closed). */
+  body: Promise<string>;
+}
+
+/**
+ * RFC 8441 extended CONNECT with `:protocol: websocket`; on `:status 200`
+ * the stream is handed to a client-side `ws` WebSocket (ws's own framing,
+ * masked as a client must).
+ */
+export function h2websocket(session: ClientHttp2Session, path: string, headers: OutgoingHttpHeaders = {}): Promise<H2WebSocket> {
+  const stream = session.request(
+    { ':method': 'CONNECT', ':protocol': 'websocket', ':path': path, ':scheme': 'http', 'sec-websocket-version': '13', ...headers },
+    { endStream: false },
+  );
+  stream.on('error', () => {});
+  return within(
+    new Promise<H2WebSocket>((resolve, reject) => {
+      stream.once('close', () => reject(new Error(`stream closed before an answer (rst ${stream.rstCode})`)));
+      stream.once('response', (h) => {
+        const status = Number(h[':status']);
+        if (status !== 200) {
+          let text = '';
+          stream.setEncoding('utf8');
+          stream.on('data', (d: string) => (text += d));
+          const body = new Promise<string>((done) => stream.once('close', () => done(text)));
+          resolve({ status, headers: h, stream, ws: undefined, body, first: Promise.resolve(Buffer.alloc(0)) });
+          return;
+        }
+        const ws = new WebSocket(null as unknown as string, undefined, {}) as WebSocket & ClientSide;
+        ws._isServer = false;
+        ws.setSocket(stream, Buffer.alloc(0), { maxPayload: 0, allowSynchronousEvents: true });
+        ws.on('error', () => {});
+        const first = new Promise<Buffer>((done) => ws.once('message', (data: Buffer) => done(data)));
+        resolve({ status, headers: h, stream, ws, body: Promise.resolve(''), first });
+      });
+    }),
+    5000,
+    `h2 websocket ${path}`,
+  );
+}
+
+interface ClientSide {
+  _isServer: boolean;
+  setSocket(socket: http2.ClientHttp2Stream, head: Buffer, options: object): void;
 }
