@@ -16,7 +16,12 @@ const MB = 1024 * 1024;
  * when that is given (uploads, where the interesting bytes are the ones sent).
  * `profile: { kind, names }` profiles those targets under that kind's load when BENCH_PROFILE=1.
  */
-export async function httpScenario({ scenario, targets, kinds, profile }) {
+export async function httpScenario({ scenario, targets: allTargets, kinds, profile: declared }) {
+  // BENCH_TARGETS=a,b: only those targets (keep the baselines in the list for the ratios); a
+  // profiled run (BENCH_PROFILE=1) then profiles exactly those.
+  const only = process.env.BENCH_TARGETS?.split(',').filter((name) => name !== '');
+  const targets = only === undefined ? allTargets : allTargets.filter((target) => only.includes(target.name));
+  const profile = only === undefined || declared === undefined ? declared : { ...declared, names: targets.map((target) => target.name) };
   const { running, failed } = await startTargets(scenario, targets);
   const sections = [];
   const data = { targets, failed, kinds: {} };

@@ -20,7 +20,8 @@
  * - `lifespan`: delivered to every app, each once (`lifespan-fanout.ts`).
  *
  * The request body is replayed to the next app: what earlier apps read is
- * kept, up to `replayLimit` bytes. Past the limit there is no further
+ * kept, up to `replayLimit` bytes. When no earlier app read anything, the
+ * last app gets the server's `receive` itself (nothing to replay). Past the limit there is no further
  * fall-through and the current answer stands, even a 404. A declined app
  * reads the recorded events, then the scope's end event, never more body.
  *
@@ -94,13 +95,13 @@ class CascadeRun implements UnawaitedSendSink {
   constructor(
     private readonly apps: readonly App[],
     private readonly scope: ConnectionScope,
-    receive: Receive,
+    private readonly upstream: Receive,
     private readonly send: Send,
     private readonly declines: ReadonlySet<number>,
     limit: number,
     private readonly warn: LifespanWarning,
   ) {
-    this.log = new ReceiveLog(receive, limit);
+    this.log = new ReceiveLog(upstream, limit);
   }
 
   /** UnawaitedSendSink, for the sends cascade refused itself before an app answered. */
@@ -131,8 +132,13 @@ class CascadeRun implements UnawaitedSendSink {
     const reader = this.log.reader();
     const attempt: Attempt = { reader, settled: undefined as never, next: undefined };
     const send = last ? this.send : this.deciding(attempt, index);
+    // The common fall-through (a GET the earlier apps declined without reading
+    // the body): the last app gets the server's own scope, `receive` and `send`,
+    // so nothing stands between them (`fromExpress` then takes its direct path).
+    // Every earlier reader is detached, so none of them can read upstream again.
+    const receive = last && this.log.untouched ? this.upstream : reader.receive;
     attempt.settled = Promise.resolve()
-      .then(() => app(this.scope, reader.receive, send))
+      .then(() => app(this.scope, receive, send))
       .then(
         () => ({ failed: false, error: undefined }),
         (error: unknown) => ({ failed: true, error }),

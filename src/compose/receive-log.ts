@@ -26,6 +26,14 @@ export class ReceiveLog {
     return this.recording;
   }
 
+  /**
+   * Nothing was ever read upstream (no event logged, no read in flight): an
+   * app can be handed the upstream `receive` itself, with nothing to replay.
+   */
+  get untouched(): boolean {
+    return this.events.length === 0 && this.pulling === undefined;
+  }
+
   /** No app after the current one will run: stop recording. */
   stop(): void {
     this.recording = false;

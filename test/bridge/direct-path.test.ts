@@ -86,7 +86,11 @@ describe('which path serves a bridged request', () => {
     await send({ type: 'http.response.body', body: new Uint8Array(0) });
   };
   const composed: Record<string, (bridged: App) => App> = {
-    cascade: (bridged) => cascade(decline, bridged),
+    'cascade, an earlier app that read the body': (bridged) =>
+      cascade(async (scope, receive, send) => {
+        await receive();
+        await decline(scope, receive, send);
+      }, bridged),
     "mount under a prefix ('/app', root_path changes)": (bridged) => mount({ '/new': decline, '/app': bridged }),
     lint: (bridged) => lint(bridged),
     'a middleware rewriting the scope in place': (bridged) => (scope, receive, send) => {
@@ -102,6 +106,12 @@ describe('which path serves a bridged request', () => {
 
   it("mount({ '/new': native, '/': bridged }): mount hands the untouched scope, receive and send on, so direct", async () => {
     const port = await host(mount({ '/new': decline, '/': fromExpress(probeApp()) }));
+    expect(await getJson(port, '/probe')).toEqual({ scope: 'http', path: '/probe', realSocket: true });
+    expect(served).toEqual(['direct']);
+  });
+
+  it('cascade(native, bridged), falling through unread: the last app gets the server’s receive and send, so direct', async () => {
+    const port = await host(cascade(decline, fromExpress(probeApp())));
     expect(await getJson(port, '/probe')).toEqual({ scope: 'http', path: '/probe', realSocket: true });
     expect(served).toEqual(['direct']);
   });
