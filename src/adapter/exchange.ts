@@ -20,7 +20,7 @@ import { formatSseComment, formatSseEvent } from '../protocol/sse-format.js';
 import { describeScope, rejectedSend, unawaitedSendMessage, watchedSend, type UnawaitedSendSink } from '../protocol/unawaited.js';
 import { ResponseWriter, type WriteTimeoutHost } from './response-writer.js';
 import { writeInterim } from './interim.js';
-import type { LiveExchanges } from './live-exchanges.js';
+import type { LiveEntry, LiveExchanges } from './live-exchanges.js';
 
 /** How a host (toExpress) customises what the exchange writes. */
 export interface ExchangeHooks {
@@ -48,7 +48,7 @@ const kExchange = Symbol('pagi.exchange');
 type TrackedResponse = ServerResponse & { [kExchange]?: Exchange | undefined };
 const RESOLVED = Promise.resolve();
 
-export class Exchange implements ReaderHost, UnawaitedSendSink, WriteTimeoutHost {
+export class Exchange implements ReaderHost, UnawaitedSendSink, WriteTimeoutHost, LiveEntry {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly scope: HTTPScope | SSEScope;
@@ -68,6 +68,10 @@ export class Exchange implements ReaderHost, UnawaitedSendSink, WriteTimeoutHost
   closed = false;
   /** The bridge's direct path took `req`/`res` over: Express answers on them itself (native-handover.ts). */
   adopted = false;
+  /** LiveEntry: links of the tracker's list (live-exchanges.ts). */
+  livePrev: LiveEntry | undefined = undefined;
+  liveNext: LiveEntry | undefined = undefined;
+  liveListed = false;
   /** toExpress fallthrough: the app's 404 is being discarded. */
   private swallowing = false;
   private busy = false;

@@ -60,15 +60,17 @@ export function requestToScope(
   if (httpVersion === '2') headers = withoutPseudoHeaders(headers);
   const socket = incoming.socket;
   const encrypted = socket?.encrypted === true;
+  // Scanned once: the type and the interim extension both depend on it.
+  const sse = wantsEventStream(headers);
   const extensions: Extensions = {};
   if (options.fullflush !== false) extensions.fullflush = {};
   // `http` scopes of HTTP/1.1 only: 1xx must not reach an HTTP/1.0 client
   // (RFC 9110 §15.2), and the HTTP/2 compat response has no writeProcessing().
-  if (options.interim !== false && httpVersion === '1.1' && !wantsEventStream(headers)) extensions.interim = {};
+  if (options.interim !== false && httpVersion === '1.1' && !sse) extensions.interim = {};
   if (encrypted) extensions.tls = tlsExtensionFor(socket as unknown as TLSSocket);
 
   const scope: HTTPScope | SSEScope = {
-    type: wantsEventStream(headers) ? 'sse' : 'http',
+    type: sse ? 'sse' : 'http',
     pagi: { version: PAGI_VERSION, spec_version: SPEC_VERSION },
     http_version: httpVersion,
     method: (incoming.method ?? 'GET').toUpperCase(),

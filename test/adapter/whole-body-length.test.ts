@@ -93,3 +93,29 @@ describe('content-length for a body sent whole', () => {
     }
   });
 });
+
+describe('a small whole body sent in one chunk with the head', () => {
+  it('keeps every byte value, for Buffers, offset views and plain Uint8Arrays, either side of the one-chunk size', async () => {
+    const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const bodies: Uint8Array[] = [
+      all,
+      all.subarray(100, 200),
+      new Uint8Array(all),
+      Buffer.alloc(1024, 0xe9),
+      Buffer.alloc(1025, 0xff),
+    ];
+    let next = 0;
+    const server = await servePagi(async (_scope, _receive, send) => {
+      const body = bodies[next++] as Uint8Array;
+      await send({ type: 'http.response.start', status: 200, headers: [['content-type', 'application/octet-stream']] });
+      await send({ type: 'http.response.body', body });
+    });
+    servers.push(server);
+    for (const body of bodies) {
+      const text = await rawExchange(server.port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      const head = parseHead(text);
+      expect(header(head, 'content-length')).toBe(String(body.length));
+      expect(Buffer.from(head.rest, 'latin1').equals(Buffer.from(body))).toBe(true);
+    }
+  });
+});
