@@ -6,6 +6,7 @@ import { runClient } from '../lib/client-process.mjs';
 import { medians, pairedRatio, runInterleaved } from '../lib/rounds.mjs';
 import { formatNumber, formatRatio, markdownTable, saveScenario, settingsLine } from '../lib/report.mjs';
 import { startTargets, stopTargets } from '../lib/target.mjs';
+import { profileTargets } from '../profile/profile-targets.mjs';
 
 const PAYLOAD_BYTES = 100;
 const TARGETS = [
@@ -50,3 +51,5 @@ const markdown = [
   `${settingsLine()}. "per CPU" compares messages per second of server CPU.`,
 ].join('\n');
 saveScenario('socketio', markdown, { targets: TARGETS, failed, samples: Object.fromEntries(samples) });
+
+if (config.profile) await profileTargets('socketio', ['socketio', 'socketio-bridged'], measure, 'message');

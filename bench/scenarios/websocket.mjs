@@ -52,4 +52,4 @@ const markdown = [
 ].join('\n');
 saveScenario('websocket', markdown, { targets: TARGETS, failed, samples: Object.fromEntries(samples) });
 
-if (config.profile) await profileTargets('websocket', ['ws', 'pagi-serve'], measure, 'message');
+if (config.profile) await profileTargets('websocket', ['ws', 'pagi-serve', 'ws-bridged'], measure, 'message');

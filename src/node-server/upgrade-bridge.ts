@@ -14,6 +14,8 @@ const HANDSHAKE_OWNED = new Set(['upgrade', 'connection', 'sec-websocket-accept'
 /** Headers of a refusal the PAGI server owns. */
 const REFUSAL_OWNED = new Set(['connection', 'transfer-encoding', 'keep-alive', 'content-length']);
 
+const RESOLVED = Promise.resolve();
+
 type UpgradeListener = (req: IncomingMessage, socket: UpgradeSocket, head: Buffer) => void;
 
 export async function serveUpgrade(server: Server, scope: WebSocketScope, receive: Receive, send: Send): Promise<void> {
@@ -44,9 +46,10 @@ export async function serveUpgrade(server: Server, scope: WebSocketScope, receiv
     async body(chunk) {
       if (phase === 'refusing') await send({ type: 'http.response.body', body: chunk, more: true });
     },
-    async message(data, isBinary) {
-      if (phase !== 'open') return;
-      await send(isBinary ? { type: 'websocket.send', bytes: data } : { type: 'websocket.send', text: data.toString('utf8') });
+    // Per frame: the send's own promise, no async wrapper around it.
+    message(data, isBinary) {
+      if (phase !== 'open') return RESOLVED;
+      return send(isBinary ? { type: 'websocket.send', bytes: data } : { type: 'websocket.send', text: data.toString('utf8') });
     },
     async close(code, reason) {
       if (phase !== 'open') return;
@@ -77,7 +80,7 @@ export async function serveUpgrade(server: Server, scope: WebSocketScope, receiv
         if (event.text !== undefined) socket.sendMessage(event.text, false);
         else socket.sendMessage(event.bytes ?? Buffer.alloc(0), true);
         // Bounded: wait while the library does not read, unless the client is gone (then drain to the end).
-        await Promise.race([socket.roomToRead(), gone]);
+        if (!socket.hasRoom()) await Promise.race([socket.roomToRead(), gone]);
         continue;
       }
       if (event.type === 'websocket.disconnect') {

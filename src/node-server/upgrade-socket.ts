@@ -25,7 +25,11 @@ interface FrameSender {
 }
 const { Receiver, Sender } = wsModule as unknown as {
   Receiver: new (options: { isServer: boolean; maxPayload: number }) => FrameReceiver;
-  Sender: new (socket: { write(chunk: Buffer, cb?: () => void): boolean; cork(): void; uncork(): void }) => FrameSender;
+  Sender: new (
+    socket: { write(chunk: Buffer | string, cb?: () => void): boolean; cork(): void; uncork(): void },
+    extensions: undefined,
+    generateMask: (mask: Buffer) => void,
+  ) => FrameSender;
 };
 
 /** What the library answered to the handshake. */
@@ -47,30 +51,60 @@ export interface UpgradeSocketEvents {
 
 const HEAD_LIMIT = 64 * 1024;
 
+/** Frames up to this size reach the library as one chunk. */
+const MERGE_LIMIT = 16 * 1024;
+
+function leaveMaskZero(): void {}
+
 export class UpgradeSocket extends Duplex {
   remoteAddress: string | undefined;
   remotePort: number | undefined;
   localAddress: string | undefined;
   localPort: number | undefined;
   private head = Buffer.alloc(0);
+  /** Chunks of the frame ws is writing between cork() and uncork(). */
+  private corked: Buffer[] | undefined;
   private answered: HandshakeAnswer | undefined;
   private receiver: FrameReceiver | undefined;
   private readonly sender: FrameSender;
-  private pending: Promise<void> = Promise.resolve();
+  /** The PAGI side's handling of the last decoded frame, while it is unsettled. */
+  private pending: Promise<void> | undefined;
   /** Wakes the PAGI side once the library reads again (see `roomToRead`). */
   private wakeReader: (() => void) | undefined;
 
   constructor(private readonly events: UpgradeSocketEvents) {
     super({ allowHalfOpen: false });
-    this.sender = new Sender({
-      write: (chunk, cb) => {
-        const more = this.push(chunk);
-        cb?.();
-        return more;
+    this.sender = new Sender(
+      {
+        write: (chunk, cb) => {
+          let more = true;
+          if (this.corked === undefined) more = this.push(chunk);
+          else this.corked.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+          cb?.();
+          return more;
+        },
+        // ws corks around a frame's header and payload: one push (one 'data' event, one parse in
+        // the library's Receiver) per frame instead of two.
+        cork: () => {
+          this.corked ??= [];
+        },
+        uncork: () => {
+          const chunks = this.corked;
+          this.corked = undefined;
+          if (chunks === undefined || chunks.length === 0) return;
+          let bytes = 0;
+          for (const chunk of chunks) bytes += chunk.length;
+          // Large payloads go as they are: copying them to save one event is no gain.
+          if (chunks.length === 1 || bytes > MERGE_LIMIT) for (const chunk of chunks) this.push(chunk);
+          else this.push(Buffer.concat(chunks, bytes));
+        },
       },
-      cork() {},
-      uncork() {},
-    });
+      undefined,
+      // The all-zero masking key (RFC 6455 §5.3 asks only that a client's key be unpredictable to
+      // intermediaries; there are none between us and the library): ws then skips masking and the
+      // library's Receiver skips unmasking — no copy of the payload on either side.
+      leaveMaskZero,
+    );
     this.once('finish', () => this.events.ended());
     this.once('close', () => {
       this.wake();
@@ -110,8 +144,13 @@ export class UpgradeSocket extends Duplex {
    * the server stops reading the client's TCP connection instead of queueing without bound here.
    */
   roomToRead(): Promise<void> {
-    if (this.destroyed || this.readableLength < this.readableHighWaterMark) return Promise.resolve();
+    if (this.hasRoom()) return Promise.resolve();
     return new Promise((resolve) => (this.wakeReader = resolve));
+  }
+
+  /** Whether a frame pushed now stays within the readable buffer (or nobody will ever read it). */
+  hasRoom(): boolean {
+    return this.destroyed || this.readableLength < this.readableHighWaterMark;
   }
 
   /** Whether the library is consuming what is pushed to it (not paused, buffer not full). */
@@ -130,10 +169,33 @@ export class UpgradeSocket extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.pending = this.consume(chunk);
-    this.pending.then(() => callback(), (err: Error) => callback(err));
+    // Hot path (one call per frame the library writes): decode synchronously and finish the write at
+    // once unless a PAGI send is still in flight; no promise of its own per write.
+    this.finishWrite(this.receiver ? this.decode(chunk) : this.consume(chunk), callback);
   }
 
+  /** The library corked around a frame (ws: header, then payload): decode them all, finish once. */
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    if (!this.receiver) return this.finishWrite(this.consume(Buffer.concat(chunks.map((c) => c.chunk))), callback);
+    for (const { chunk } of chunks) this.receiver.write(chunk);
+    this.finishWrite(this.pending, callback);
+  }
+
+  private finishWrite(waiting: Promise<void> | undefined, callback: (error?: Error | null) => void): void {
+    if (waiting === undefined) callback();
+    else waiting.then(() => callback(), (err: Error) => callback(err));
+  }
+
+  /**
+   * Decodes frames; the Receiver emits synchronously, so every message is handed to the PAGI side
+   * before this returns. Holding the library's write until those sends settle is the backpressure.
+   */
+  private decode(chunk: Buffer): Promise<void> | undefined {
+    (this.receiver as FrameReceiver).write(chunk);
+    return this.pending;
+  }
+
+  /** The handshake answer, then a refusal's body (before any frame). */
   private async consume(chunk: Buffer): Promise<void> {
     if (this.answered === undefined) {
       this.head = Buffer.concat([this.head, chunk]);
@@ -147,13 +209,7 @@ export class UpgradeSocket extends Duplex {
       this.head = Buffer.alloc(0);
       if (this.answered.status === 101) this.startFrames();
       await this.events.answer(this.answered);
-      if (rest.length > 0) await this.consume(rest);
-      return;
-    }
-    if (this.receiver) {
-      // The Receiver decodes synchronously; holding the write until the PAGI sends settle is the backpressure.
-      this.receiver.write(chunk);
-      await this.pending;
+      if (rest.length > 0) await (this.receiver ? this.decode(rest) : this.consume(rest));
       return;
     }
     await this.events.body(chunk);
@@ -161,17 +217,33 @@ export class UpgradeSocket extends Duplex {
 
   private startFrames(): void {
     const receiver = new Receiver({ isServer: false, maxPayload: 0 });
-    receiver.on('message', (data, isBinary) => void this.queue(() => this.events.message(data, isBinary)));
-    receiver.on('conclude', (code, reason) => void this.queue(() => this.events.close(code, reason.toString('utf8'))));
+    receiver.on('message', (data, isBinary) => this.queue(() => this.events.message(data, isBinary)));
+    receiver.on('conclude', (code, reason) => this.queue(() => this.events.close(code, reason.toString('utf8'))));
     // Ping/pong stays between the library and us: the PAGI protocol has no ping events.
     receiver.on('ping', (data) => this.sender.pong(data, true));
     receiver.on('error', () => this.destroy());
     this.receiver = receiver;
   }
 
-  private queue(task: () => Promise<void>): Promise<void> {
-    this.pending = this.pending.then(task, task);
-    return this.pending;
+  /**
+   * Runs the PAGI side's handling of one decoded frame after the ones before it. With nothing in
+   * flight it runs at once (the PAGI server keeps overlapping sends in call order); `pending` is
+   * the last one still unsettled, or undefined.
+   */
+  private queue(task: () => Promise<void>): void {
+    let next: Promise<void>;
+    if (this.pending === undefined) {
+      try {
+        next = task();
+      } catch (err) {
+        next = Promise.reject(err);
+      }
+    } else next = this.pending.then(task, task);
+    this.pending = next;
+    const settled = (): void => {
+      if (this.pending === next) this.pending = undefined;
+    };
+    next.then(settled, settled);
   }
 }
 

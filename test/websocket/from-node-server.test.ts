@@ -110,6 +110,40 @@ describe('fromNodeServer', () => {
     expect(await closed).toEqual([4000, 'done']);
   });
 
+  it('carries fragments the library writes, answers its pings inside, and keeps the order of back-to-back messages', async () => {
+    const node = http.createServer();
+    const wss = new WebSocketServer({ server: node });
+    cleanups.push(() => new Promise((resolve) => wss.close(resolve)));
+    const pongs: string[] = [];
+    wss.on('connection', (ws) => {
+      ws.on('pong', (data) => pongs.push(data.toString()));
+      ws.on('message', (data, isBinary) => {
+        const text = data.toString();
+        if (text === 'fragments') {
+          ws.ping('p1');
+          ws.send('ab', { fin: false });
+          ws.send('cd', { fin: false });
+          ws.send('ef', { fin: true });
+        } else ws.send(data, { binary: isBinary });
+      });
+    });
+    server = await startTestServer(fromNodeServer(node));
+    const ws = new WebSocket(`${server.wsUrl}/`);
+    ws.on('error', () => {});
+    cleanups.push(() => ws.terminate());
+    await within(new Promise((resolve) => ws.once('open', resolve)), 5000, 'open');
+    const received: string[] = [];
+    ws.on('message', (data: Buffer) => received.push(data.toString()));
+    ws.send('fragments');
+    await waitFor(() => received.length === 1 && pongs.length === 1, 5000, 'fragments and pong');
+    expect(received).toEqual(['abcdef']);
+    expect(pongs).toEqual(['p1']);
+    const sent = Array.from({ length: 200 }, (_, i) => `m${i}`);
+    for (const message of sent) ws.send(message);
+    await waitFor(() => received.length === 201, 5000, 'every echo');
+    expect(received.slice(1)).toEqual(sent);
+  });
+
   it('carries a refusal from ws (verifyClient 401) with its status', async () => {
     const node = http.createServer();
     const wss = new WebSocketServer({ server: node, verifyClient: (_info, cb) => cb(false, 401, 'Unauthorized') });
