@@ -3,7 +3,7 @@
 import { bigDownloadExpress, helloExpress, jsonEchoExpress, sizedExpress, sseFanoutExpress, streamExpress } from './express-apps.js';
 import { bridge, cascadeInFront, hostListener, hostPagiListener, hostPagiServe, mountInFront } from './hosts.js';
 import { hostBridgedSocketIoEcho, hostBridgedWebSocketEcho, hostSocketIoEcho } from './node-server-apps.js';
-import { stackExpress, stackNative } from './stack-apps.js';
+import { stackExpress, stackNative, stackRaw } from './stack-apps.js';
 import type { Hosted } from './hosts.js';
 import { helloApp, jsonEchoApp, sseFanoutApp, streamApp, wsEchoApp } from './pagi-apps.js';
 import { itemsExpress, itemsRaw, itemsToolkit } from './toolkit-apps.js';
@@ -39,6 +39,7 @@ export const catalog: Record<string, Record<string, Builder>> = {
     cascade: async () => hostPagiServe(await cascadeInFront(stackNative('/new'), await bridge(stackExpress()))),
     mount: async () => hostPagiServe(await mountInFront(stackNative(''), await bridge(stackExpress()))),
     'native-serve': () => hostPagiServe(stackNative('/api')),
+    'raw-serve': () => hostPagiServe(stackRaw),
   },
   scale: {
     express: () => hostListener(sizedExpress()),

@@ -69,3 +69,41 @@ export function stackNative(prefix: string): App {
     await sendJson(send, 200, item(params.id, cookies(scope)['theme'], 0), headers);
   });
 }
+
+const STACK_ITEM = /^\/api\/items\/([^/]+)\/?$/i;
+const STACK_HEADERS_OUT: Array<[string, string]> = [
+  ['content-type', 'application/json; charset=utf-8'],
+  ...SECURITY_HEADERS,
+  ['access-control-allow-origin', '*'],
+  ['vary', 'Accept-Encoding'],
+];
+
+/** The theme cookie, read by hand (`theme=…` up to the next `;`). */
+function themeCookie(cookie: string | undefined): string | undefined {
+  if (cookie === undefined) return undefined;
+  for (const part of cookie.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === 'theme') return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+/**
+ * The moved route in raw PAGI, written by hand as a careful user would (the
+ * floor the toolkit version is measured against): the same match, cookie,
+ * security and CORS headers and JSON answer as `stackNative`, 404 otherwise.
+ */
+export const stackRaw: App = async function stackRoute(scope, _receive, send) {
+  if (scope.type !== 'http' && scope.type !== 'sse') throw new Error(`unsupported scope ${scope.type}`);
+  const match = scope.method === 'GET' || scope.method === 'HEAD' ? STACK_ITEM.exec(scope.raw_path) : null;
+  let status = 404;
+  let value: unknown = { error: 'Not Found' };
+  if (match) {
+    const cookie = scope.headers.find(([name]) => name === 'cookie')?.[1];
+    status = 200;
+    value = item(decodeURIComponent(match[1] as string), themeCookie(cookie), 0);
+  }
+  const body = Buffer.from(JSON.stringify(value));
+  await send({ type: 'http.response.start', status, headers: [...STACK_HEADERS_OUT, ['content-length', String(body.length)]] });
+  await send({ type: 'http.response.body', body });
+};

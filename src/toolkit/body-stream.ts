@@ -74,68 +74,66 @@ export function claimBodyStream(receive: BodyReceive, reader: string): void {
 }
 
 /**
- * Pulls one body chunk: `undefined` after the last one. A body that grows
- * past `limit` fails at the chunk that crosses it; the client leaving
- * mid-body rejects with `Disconnected`, which servers treat as a normal end.
+ * Fails before anything is read when the declared `content-length` is above
+ * `limit`. Node refuses a request whose content-length is not a number (or
+ * that also has transfer-encoding), so a plain digit string is all there is.
  */
-class BodyPuller {
-  private total = 0;
-  private done = false;
-  private readonly bodyEvent: string;
+function checkDeclaredLength(scope: BodyScope, limit: number): void {
+  const declared = foldedHeader(scope.headers, 'content-length');
+  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) throw tooLarge(limit);
+}
 
-  constructor(
-    private readonly scope: BodyScope,
-    private readonly receive: BodyReceive,
-    private readonly limit: number,
-  ) {
-    // Node refuses a request whose content-length is not a number (or that also
-    // has transfer-encoding), so a plain digit string is all there is to read.
-    const declared = foldedHeader(scope.headers, 'content-length');
-    if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) throw tooLarge(limit);
-    this.bodyEvent = scope.type === 'sse' ? 'sse.request' : 'http.request';
+/**
+ * The body chunk `event` carries (`more` false on the last one), or the
+ * error it means: the client leaving mid-body rejects with `Disconnected`,
+ * which servers treat as a normal end; anything but a body event is a bug.
+ */
+function bodyEventOf(scope: BodyScope, event: ReceiveEvent): { body: Uint8Array; more: boolean } {
+  if (event.type === (scope.type === 'sse' ? 'sse.request' : 'http.request')) return event as { body: Uint8Array; more: boolean };
+  if (event.type === 'http.disconnect' || event.type === 'sse.disconnect') {
+    throw new Disconnected((event as { reason?: string }).reason ?? 'client_closed');
   }
+  throw new TypeError(`body reader: unexpected '${event.type}' event while reading the body of an '${scope.type}' scope`);
+}
 
-  async next(): Promise<Uint8Array | undefined> {
-    while (!this.done) {
-      const event = await this.receive();
-      if (event.type === this.bodyEvent) {
-        const { body, more } = event as { body: Uint8Array; more: boolean };
-        this.total += body.length;
-        if (this.total > this.limit) throw tooLarge(this.limit);
-        if (!more) this.done = true;
-        if (body.length > 0) return body;
-      } else if (event.type === 'http.disconnect' || event.type === 'sse.disconnect') {
-        throw new Disconnected((event as { reason?: string }).reason ?? 'client_closed');
-      } else {
-        throw new TypeError(`body reader: unexpected '${event.type}' event while reading the body of an '${this.scope.type}' scope`);
-      }
-    }
-    return undefined;
+/**
+ * Yields the body's chunks as they arrive (empty ones skipped). A body that
+ * grows past `limit` fails at the chunk that crosses it, a declared
+ * `content-length` above it before anything is read.
+ */
+export async function* bodyChunks(scope: BodyScope, receive: BodyReceive, limit: number): AsyncGenerator<Uint8Array> {
+  checkDeclaredLength(scope, limit);
+  let total = 0;
+  for (;;) {
+    const { body, more } = bodyEventOf(scope, await receive());
+    total += body.length;
+    if (total > limit) throw tooLarge(limit);
+    if (body.length > 0) yield body;
+    if (!more) return;
   }
 }
 
 /**
- * Yields the body's chunks as they arrive. A declared `content-length` above
- * `limit` fails before anything is read (see `BodyPuller` for the rest).
+ * The whole body in one `Buffer`; a single chunk is wrapped, not copied.
+ * The same rules as `bodyChunks`, in one loop: this is every buffered
+ * reader's path, so no generator or per-chunk promise of its own.
  */
-export async function* bodyChunks(scope: BodyScope, receive: BodyReceive, limit: number): AsyncGenerator<Uint8Array> {
-  const puller = new BodyPuller(scope, receive, limit);
-  for (let chunk = await puller.next(); chunk !== undefined; chunk = await puller.next()) yield chunk;
-}
-
-/** The whole body in one `Buffer`; a single chunk is wrapped, not copied. */
 async function collect(scope: BodyScope, receive: BodyReceive, limit: number): Promise<Buffer> {
-  const puller = new BodyPuller(scope, receive, limit);
-  const parts: Uint8Array[] = [];
+  checkDeclaredLength(scope, limit);
+  let first: Uint8Array | undefined;
+  let parts: Uint8Array[] | undefined;
   let length = 0;
-  for (let chunk = await puller.next(); chunk !== undefined; chunk = await puller.next()) {
-    parts.push(chunk);
-    length += chunk.length;
+  for (;;) {
+    const { body, more } = bodyEventOf(scope, await receive());
+    length += body.length;
+    if (length > limit) throw tooLarge(limit);
+    if (body.length > 0) {
+      if (first === undefined) first = body;
+      else (parts ??= [first]).push(body);
+    }
+    if (!more) break;
   }
-  if (parts.length === 0) return Buffer.alloc(0);
-  if (parts.length === 1) {
-    const only = parts[0] as Uint8Array;
-    return Buffer.isBuffer(only) ? only : Buffer.from(only.buffer, only.byteOffset, only.byteLength);
-  }
-  return Buffer.concat(parts, length);
+  if (parts !== undefined) return Buffer.concat(parts, length);
+  if (first === undefined) return Buffer.alloc(0);
+  return Buffer.isBuffer(first) ? first : Buffer.from(first.buffer, first.byteOffset, first.byteLength);
 }

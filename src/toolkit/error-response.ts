@@ -40,31 +40,46 @@ export function renderTextError(error: HttpError, send: ResponseSend): Promise<v
 }
 
 /**
- * A `send` that remembers whether a response (or a WebSocket accept/close)
- * went out, so an error after it is not answered a second time.
+ * A `send` that remembers the responses (and WebSocket accepts/closes) it
+ * passed on, so an error after one went out is not answered a second time.
+ *
+ * Not async, and no handler on the server's promise: the promise goes back
+ * untouched, so a send the app forgets to await is still reported by the
+ * server instead of ending the process (deviation 9). Whether a start was
+ * accepted is only asked after an error, so only that path waits for it.
  */
-export function trackStart(send: Send): { send: Send; started: () => boolean } {
-  let started = false;
-  return {
-    // Not async: the server's promise goes back untouched, so a send the app forgets to
-    // await is still reported by the server instead of ending the process (deviation 9).
-    send: (event: SendEvent) => {
-      const sent = send(event);
-      afterSend(sent, (fulfilled) => {
-        if (fulfilled && RESPONSE_STARTS.has(eventTypeOf(event))) started = true;
-      });
+export class StartTracker {
+  /** The tracking `send` to hand to the app. */
+  readonly send: Send;
+  private starts: Promise<void>[] | undefined;
+
+  constructor(inner: Send) {
+    this.send = (event: SendEvent) => {
+      const sent = inner(event);
+      if (RESPONSE_STARTS.has(eventTypeOf(event))) (this.starts ??= []).push(sent);
       return sent;
-    },
-    started: () => started,
-  };
+    };
+  }
+
+  /** Whether a start sent so far was accepted (waits for those still in flight). */
+  async started(): Promise<boolean> {
+    if (this.starts === undefined) return false;
+    for (const sent of this.starts) if (await fulfils(sent)) return true;
+    return false;
+  }
+}
+
+/** Whether `promise` fulfils, found without counting as its awaiter (the server still reports it). */
+function fulfils(promise: Promise<void>): Promise<boolean> {
+  return new Promise((resolve) => afterSend(promise, resolve));
 }
 
 /**
  * Answers `error` (see the module comment), or rethrows it when it cannot
  * be answered.
  */
-export async function answerError(error: unknown, scope: Scope, send: Send, started: boolean, options: ErrorOptions): Promise<void> {
-  if (error instanceof Disconnected || started || scope.type === 'lifespan') throw error;
+export async function answerError(error: unknown, scope: Scope, send: Send, tracker: StartTracker, options: ErrorOptions): Promise<void> {
+  if (error instanceof Disconnected || scope.type === 'lifespan' || (await tracker.started())) throw error;
   let answer: HttpError;
   if (error instanceof HttpError) {
     answer = error;
@@ -84,11 +99,11 @@ export async function answerError(error: unknown, scope: Scope, send: Send, star
 export function handleErrors(app: App, options: ErrorOptions = {}): App {
   return async (scope, receive, send) => {
     if (scope.type === 'lifespan') return app(scope, receive, send);
-    const tracked = trackStart(send);
+    const tracker = new StartTracker(send);
     try {
-      await app(scope, receive, tracked.send);
+      await app(scope, receive, tracker.send);
     } catch (error) {
-      await answerError(error, scope, send, tracked.started(), options);
+      await answerError(error, scope, send, tracker, options);
     }
   };
 }

@@ -8,7 +8,7 @@
 import { serialize, type SerializeOptions } from 'cookie';
 import type { HTTPResponseEvent, HeaderPair, HeadersInput } from '../protocol/types.js';
 import { InvalidCookie, statusText } from './errors.js';
-import { failedSteps, sendSteps } from './send-steps.js';
+import { failedSteps, sendEvents } from './send-steps.js';
 
 /** A `send` that takes the `http.response.*` events (`Send`, `SendFor<'http' | 'sse' | 'websocket'>`). */
 export type ResponseSend = (event: HTTPResponseEvent) => Promise<void>;
@@ -33,22 +33,33 @@ export function sendBody(
   contentType: string,
   headers?: ResponseHeaders,
 ): Promise<void> {
-  // 204 and 304 have no body and no content-length (RFC 9110 §8.6); a 304 keeps its validators only.
-  if (status === 204 || status === 304) {
-    return sendSteps([
-      () => send({ type: 'http.response.start', status, headers: mergeHeaders([], headers, true) }),
-      () => send({ type: 'http.response.body', body: EMPTY }),
-    ]);
+  let start: HTTPResponseEvent;
+  let bytes: string | Uint8Array;
+  try {
+    // 204 and 304 have no body and no content-length (RFC 9110 §8.6); a 304 keeps its validators only.
+    if (status === 204 || status === 304) {
+      start = { type: 'http.response.start', status, headers: mergeHeaders([], headers, true) };
+      bytes = EMPTY;
+    } else {
+      bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+      const length = String(bytes.length);
+      let merged: ResponseHeaderList;
+      if (headers === undefined) {
+        merged = [
+          ['content-type', contentType],
+          ['content-length', length],
+        ];
+      } else {
+        merged = mergeHeaders([['content-type', contentType]], headers, true);
+        merged.push(['content-length', length]);
+      }
+      start = { type: 'http.response.start', status, headers: merged };
+    }
+  } catch (error) {
+    // Malformed extra headers: rejected like a refused send, never a synchronous throw.
+    return failedSteps(error, 'a response helper');
   }
-  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  return sendSteps([
-    () => {
-      const merged = mergeHeaders([['content-type', contentType]], headers, true);
-      merged.push(['content-length', String(bytes.length)]);
-      return send({ type: 'http.response.start', status, headers: merged });
-    },
-    () => send({ type: 'http.response.body', body: bytes }),
-  ]);
+  return sendEvents<HTTPResponseEvent>(send, [start, { type: 'http.response.body', body: bytes }]);
 }
 
 /**
@@ -120,22 +131,40 @@ export function setCookie(name: string, value: string, options?: CookieOptions):
 
 const EMPTY = new Uint8Array(0);
 
+/** Response headers as the helpers build them (pairs may be the caller's own, never mutated). */
+export type ResponseHeaderList = Array<readonly [string, string]>;
+
 /**
  * `own` pairs with `extra` applied: an extra name replaces every own pair of
  * that name; repeats within `extra` are kept; `content-length` from `extra`
  * is dropped when the helper computes it.
  */
-export function mergeHeaders(own: readonly HeaderPair[], extra: ResponseHeaders | undefined, dropLength: boolean): HeaderPair[] {
-  if (extra === undefined) return [...own];
-  const added = headerPairs(extra).filter(([name]) => !(dropLength && name === 'content-length'));
-  const replaced = new Set(added.map(([name]) => name));
-  return [...own.filter(([name]) => !replaced.has(name)), ...added];
+export function mergeHeaders(own: HeadersInput, extra: ResponseHeaders | undefined, dropLength: boolean): ResponseHeaderList {
+  if (extra === undefined) return own.slice();
+  const added = headerPairs(extra);
+  const out: ResponseHeaderList = [];
+  // `own` is a helper's few headers: a scan of `added` per own header beats building a Set.
+  for (const pair of own) if (!(hasName(added, pair[0]) && !(dropLength && pair[0] === 'content-length'))) out.push(pair);
+  for (const pair of added) if (!(dropLength && pair[0] === 'content-length')) out.push(pair);
+  return out;
+}
+
+function hasName(pairs: HeadersInput, name: string): boolean {
+  for (const pair of pairs) if (pair[0] === name) return true;
+  return false;
 }
 
 /** `ResponseHeaders` as pairs with lower-case names (values are checked by the server, §3.2). */
-export function headerPairs(headers: ResponseHeaders): HeaderPair[] {
-  if (isPairs(headers)) return headers.map(([name, value]) => [name.toLowerCase(), value]);
-  const out: HeaderPair[] = [];
+export function headerPairs(headers: ResponseHeaders): ResponseHeaderList {
+  const out: ResponseHeaderList = [];
+  if (isPairs(headers)) {
+    // A pair already in lower case is passed on as it is (pairs are read-only, §3.2).
+    for (const pair of headers) {
+      const lower = pair[0].toLowerCase();
+      out.push(lower === pair[0] ? pair : [lower, pair[1]]);
+    }
+    return out;
+  }
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
     if (Array.isArray(value)) for (const item of value as readonly string[]) out.push([lower, String(item)]);
