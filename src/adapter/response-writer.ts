@@ -187,7 +187,8 @@ export class ResponseWriter {
 
   /** Trailers (dropped for HEAD and by Node on unchunked responses), then the end. */
   endWithTrailers(headers: HeaderPair[]): void {
-    if (!this.isHead && headers.length > 0) this.res.addTrailers(headers);
+    // HTTP/2's compat response reads trailers as an object's keys; an array of pairs would be sent as '0', '1', ...
+    if (!this.isHead && headers.length > 0) this.res.addTrailers(this.http2 ? trailerObject(headers) : headers);
     this.res.end();
   }
 
@@ -364,4 +365,14 @@ function onKeepaliveTick(writer: ResponseWriter, chunk: string): void {
 function releaseCorks(res: ServerResponse, socket: Socket | null): void {
   while (res.writableCorked > 0 && !res.destroyed) res.uncork();
   if (socket !== null) while (socket.writableCorked > 0) socket.uncork();
+}
+
+/** Trailer pairs as a headers object (repeated names become arrays), for the HTTP/2 compat response. */
+function trailerObject(headers: HeaderPair[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of headers) {
+    const seen = out[name];
+    out[name] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
+  }
+  return out;
 }
