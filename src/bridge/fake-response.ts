@@ -84,8 +84,8 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
   /** The start carries `content-length`, so the serving side frames the body by length. */
   private startHasLength = false;
   private trailers: HeaderPair[] = [];
-  /** The queued start event, until a body write decides how Node encodes its header values. */
-  private pendingHead: HeaderPair[] | undefined;
+  /** The queued start's pairs and Node's own strings of its non-ASCII values, until a body write decides their encoding. */
+  private pendingHead: { pairs: HeaderPair[]; nodeValues: string[] } | undefined;
   private terminalResolved = false;
   /** Node 24's own list of `end()` callbacks (see `END_CALLBACKS_BEFORE_FINISH`). */
   private endCallbacks: WriteCallback[] | undefined;
@@ -173,6 +173,7 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
   storeHeader(firstLine: string, headers: unknown): void {
     // Node validates, decides framing and sets `_header` (so `headersSent`
     // and ERR_HTTP_HEADERS_SENT behave natively). The string is never read.
+    const lengthBefore = this.internals._contentLength;
     proto._storeHeader.call(this.res, firstLine, headers);
     const res = this.internals;
     const pairs = headerPairs(this.res, headers);
@@ -207,7 +208,7 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     if (this.isGone()) return;
     const start: SendEvent = { type: 'http.response.start', status: this.res.statusCode, headers: pairs };
     if (this.trailersPromised) start.trailers = true;
-    this.pendingHead = pairs;
+    this.pendingHead = nodeHeaderValues(pairs, lengthBefore);
     this.channel.outbox.enqueue(start);
   }
 
@@ -219,13 +220,13 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
    * still be amended to carry the bytes Node would write.
    */
   private encodeHeadLikeNode(chunk: Chunk, encoding: BufferEncoding | undefined): void {
-    const pairs = this.pendingHead;
+    const head = this.pendingHead;
     this.pendingHead = undefined;
-    if (pairs === undefined || typeof chunk !== 'string' || (encoding !== undefined && encoding !== 'utf8')) return;
+    if (head === undefined || typeof chunk !== 'string' || (encoding !== undefined && encoding !== 'utf8')) return;
     if (this.headFlushed || this.internals.chunkedEncoding) return;
-    for (const pair of pairs) {
-      if (HIGH_LATIN1.test(pair[1])) pair[1] = Buffer.from(pair[1], 'utf8').toString('latin1');
-    }
+    head.nodeValues.forEach((value, i) => {
+      (head.pairs[i] as HeaderPair)[1] = Buffer.from(value, 'utf8').toString('latin1');
+    });
   }
 
   flushHeaders(): void {
@@ -429,7 +430,31 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
 }
 
 const EMPTY = Buffer.alloc(0);
-const HIGH_LATIN1 = /[\x80-\xff]/;
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * For a head with non-ASCII values: the strings Node puts into its head
+ * (`nodeValues`, sparse by pair index), with `pairs` set to the latin1 bytes
+ * Node writes for them. One Node quirk (nodejs/node#46528) changes a value:
+ * once it knows a length (`res.end(body)` before any head, or a
+ * `Content-Length` header listed before it), Node turns `Content-Disposition`
+ * into `Buffer.from(value, 'latin1')` and concatenates that buffer as UTF-8
+ * text, so bytes over 0x7F become U+FFFD.
+ */
+function nodeHeaderValues(pairs: HeaderPair[], lengthBefore: number | null): { pairs: HeaderPair[]; nodeValues: string[] } | undefined {
+  let nodeValues: string[] | undefined;
+  // Node's `_contentLength` as it walks the headers: a `content-length` header sets it on the way.
+  let length = lengthBefore;
+  pairs.forEach((pair, i) => {
+    if (pair[0] === 'content-length') length = +pair[1];
+    if (!NON_ASCII.test(pair[1])) return;
+    let value = pair[1];
+    if (length && pair[0] === 'content-disposition') value = Buffer.from(value, 'latin1').toString('utf8');
+    (nodeValues ??= [])[i] = value;
+    pair[1] = Buffer.from(value, 'latin1').toString('latin1');
+  });
+  return nodeValues === undefined ? undefined : { pairs, nodeValues };
+}
 
 /** A write callback runs when its send settles; a failed send reads as a destroyed stream, as in Node. */
 function settleWrite(this: WriteCallback, error: Error | undefined): void {

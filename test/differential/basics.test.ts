@@ -76,9 +76,11 @@ function basicsApp(express: ExpressModule): express.Express {
   app.get('/clear-cookie', (_req, res) => {
     res.clearCookie('gone', { path: '/admin' }).send('cleared');
   });
-  // Node writes a stored head glued to a first utf8 string chunk as UTF-8, otherwise as latin1.
+  // Node writes a stored head glued to a first utf8 string chunk as UTF-8, otherwise as latin1;
+  // with an implicit length it also mangles Content-Disposition (nodejs/node#46528).
   app.get('/latin1-header/:how', (req, res) => {
     res.setHeader('X-Name', 'Zoë ü');
+    res.setHeader('Content-Disposition', 'attachment; filename="zoë.txt"');
     if (req.params['how'] === 'string') res.end('text body');
     else if (req.params['how'] === 'latin1') res.end('text body', 'latin1');
     else if (req.params['how'] === 'chunked') res.write('text body'), res.end();

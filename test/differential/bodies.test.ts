@@ -133,16 +133,22 @@ const scenarios: Scenario[] = [
   { name: 'unread POST to a missing route gives 404', spec: { method: 'POST', path: '/missing', body: 'x'.repeat(5000) }, status: 404 },
 ];
 
+// Shared by both Express versions' suites, which run concurrently: set up once for the file.
+beforeAll(async () => {
+  // Express logs every error it hands to finalhandler outside env 'test'; keep the output readable.
+  vi.spyOn(console, 'error').mockImplementation(() => undefined);
+});
+afterAll(async () => {
+  vi.restoreAllMocks();
+});
+
 describeEachExpress('request bodies: native vs bridged', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    // Express logs every error it hands to finalhandler outside env 'test'; keep the output readable.
-    vi.spyOn(console, 'error').mockImplementation(() => undefined);
     pair = await startPair(() => bodiesApp(express));
   });
   afterAll(async () => {
     await pair.close();
-    vi.restoreAllMocks();
   });
 
   for (const scenario of scenarios) {

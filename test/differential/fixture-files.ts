@@ -34,6 +34,8 @@ export async function createFixtureFiles(): Promise<FixtureFiles> {
     'sub/index.html': '<h1>sub index</h1>',
     'sub/deeper/file.txt': 'deep file',
     'noindex/file.txt': 'in a directory without an index',
+    // serve-static's own redirect-encoding test: a directory with a space and a non-ASCII name.
+    'snow ☃/file.txt': 'under a snowman',
   };
   for (const [name, content] of Object.entries(files)) {
     const file = path.join(root, name);

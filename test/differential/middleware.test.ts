@@ -132,20 +132,26 @@ const scenarios: Scenario[] = [
   { name: 'error-middleware chain rewraps the error', spec: { path: '/error-chain' }, status: 409 },
 ];
 
+// Shared by both Express versions' suites, which run concurrently: set up once for the file.
+beforeAll(async () => {
+  // Express logs every error it hands to finalhandler outside env 'test'; keep the output readable.
+  vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  viewsDir = await mkdtemp(path.join(tmpdir(), 'pagi-diff-views-'));
+  await writeFile(path.join(viewsDir, 'page.tiny'), 'unused: the engine renders locals');
+  await writeFile(path.join(viewsDir, 'other.tiny'), 'unused');
+});
+afterAll(async () => {
+  await rm(viewsDir, { recursive: true, force: true });
+  vi.restoreAllMocks();
+});
+
 describeEachExpress('middleware chains: native vs bridged', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    // Express logs every error it hands to finalhandler outside env 'test'; keep the output readable.
-    vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    viewsDir = await mkdtemp(path.join(tmpdir(), 'pagi-diff-views-'));
-    await writeFile(path.join(viewsDir, 'page.tiny'), 'unused: the engine renders locals');
-    await writeFile(path.join(viewsDir, 'other.tiny'), 'unused');
     pair = await startPair(() => middlewareApp(express));
   });
   afterAll(async () => {
     await pair.close();
-    await rm(viewsDir, { recursive: true, force: true });
-    vi.restoreAllMocks();
   });
   for (const scenario of scenarios) {
     itFor(scenario)(scenario.name, async () => {

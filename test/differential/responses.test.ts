@@ -279,15 +279,21 @@ const scenarios: Scenario[] = [
   { name: '1 MB in one res.end to a slow reader', spec: { path: '/big-single-write' }, options: { pauseReadingMs: 300, timeoutMs: 8000 }, status: 200 },
 ];
 
+// Shared by both Express versions' suites, which run concurrently: set up once for the file.
+beforeAll(async () => {
+  vi.spyOn(console, 'error').mockImplementation(() => undefined);
+});
+afterAll(async () => {
+  vi.restoreAllMocks();
+});
+
 describeEachExpress('responses: native vs bridged', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    vi.spyOn(console, 'error').mockImplementation(() => undefined);
     pair = await startPair((probe) => responsesApp(express, probe));
   });
   afterAll(async () => {
     await pair.close();
-    vi.restoreAllMocks();
   });
   beforeEach(() => {
     pair.reset();

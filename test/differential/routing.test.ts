@@ -156,16 +156,22 @@ const scenarios: Scenario[] = [
   { name: 'double slashes in the path', spec: { path: '//echo' } },
 ];
 
+// Shared by both Express versions' suites, which run concurrently: set up once for the file.
+beforeAll(async () => {
+  // Express logs every error it hands to finalhandler outside env 'test'; keep the output readable.
+  vi.spyOn(console, 'error').mockImplementation(() => undefined);
+});
+afterAll(async () => {
+  vi.restoreAllMocks();
+});
+
 describeEachExpress('routing: native vs bridged', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    // Express logs every error it hands to finalhandler outside env 'test'; keep the output readable.
-    vi.spyOn(console, 'error').mockImplementation(() => undefined);
     pair = await startPair(() => routingApp(express));
   });
   afterAll(async () => {
     await pair.close();
-    vi.restoreAllMocks();
   });
 
   for (const scenario of scenarios) {

@@ -4,7 +4,7 @@
  * HEAD, directory redirects under (nested) mounts, dotfiles, encoded names,
  * traversal attempts and a client leaving mid-download.
  */
-import { readdir, readlink } from 'node:fs/promises';
+import { copyFile, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import express from 'express';
 import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
@@ -121,18 +121,24 @@ const scenarios: Scenario[] = [
   { name: 'res.download of a binary file', spec: { path: '/download-binary' }, status: 200 },
 ];
 
-describeEachExpress('static files: native vs bridged', (express) => {
+// Shared by both Express versions' suites, which run concurrently: set up once for the file.
+beforeAll(async () => {
+  // Express logs every error it hands to finalhandler outside env 'test'; keep the output readable.
+  vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  files = await createFixtureFiles();
+});
+afterAll(async () => {
+  await files.remove();
+  vi.restoreAllMocks();
+});
+
+describeEachExpress('static files: native vs bridged', (express, version) => {
   let pair: Pair;
   beforeAll(async () => {
-    // Express logs every error it hands to finalhandler outside env 'test'; keep the output readable.
-    vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    files = await createFixtureFiles();
     pair = await startPair((probe) => staticApp(express, probe));
   });
   afterAll(async () => {
     await pair.close();
-    await files.remove();
-    vi.restoreAllMocks();
   });
   beforeEach(() => {
     pair.reset();
@@ -168,8 +174,11 @@ describeEachExpress('static files: native vs bridged', (express) => {
   });
 
   it('a client leaving mid-download of express.static closes the file on both sides', async () => {
-    const file = path.join(files.root, 'large.bin');
-    const result = await pair.request({ path: '/static/large.bin' }, { abort: { afterBodyBytes: 1 }, pauseReadingMs: 5000 });
+    // A copy per Express version: the other version's suite runs at the same time in this process.
+    const name = `large-${version.major}.bin`;
+    const file = path.join(files.root, name);
+    await copyFile(path.join(files.root, 'large.bin'), file);
+    const result = await pair.request({ path: `/static/${name}` }, { abort: { afterBodyBytes: 1 }, pauseReadingMs: 5000 });
     expect(result.native.end).toBe('client-aborted');
     expect(result.bridged.end).toBe('client-aborted');
     const deadline = Date.now() + 3000;

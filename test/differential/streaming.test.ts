@@ -103,15 +103,21 @@ function streamingApp(express: ExpressModule, probe: Probe): express.Express {
   return app;
 }
 
+// Shared by both Express versions' suites, which run concurrently: set up once for the file.
+beforeAll(async () => {
+  vi.spyOn(console, 'error').mockImplementation(() => undefined);
+});
+afterAll(async () => {
+  vi.restoreAllMocks();
+});
+
 describeEachExpress('streaming: native vs bridged', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    vi.spyOn(console, 'error').mockImplementation(() => undefined);
     pair = await startPair((probe) => streamingApp(express, probe));
   });
   afterAll(async () => {
     await pair.close();
-    vi.restoreAllMocks();
   });
   beforeEach(() => {
     pair.reset();

@@ -126,15 +126,21 @@ const scenarios: Scenario[] = [
   },
 ];
 
+// Shared by both Express versions' suites, which run concurrently: set up once for the file.
+beforeAll(async () => {
+  uploadDir = await mkdtemp(path.join(tmpdir(), 'pagi-diff-multer-'));
+});
+afterAll(async () => {
+  await rm(uploadDir, { recursive: true, force: true });
+});
+
 describeEachExpress('multer through the bridge', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    uploadDir = await mkdtemp(path.join(tmpdir(), 'pagi-diff-multer-'));
     pair = await startPair((probe) => app(express, probe));
   });
   afterAll(async () => {
     await pair.close();
-    await rm(uploadDir, { recursive: true, force: true });
   });
   beforeEach(() => {
     pair.reset();

@@ -75,17 +75,23 @@ const scenarios: Scenario[] = [
   { name: 'unknown route 404 through the whole stack', spec: { path: '/nope', headers: [gzip] }, status: 404 },
 ];
 
+// Shared by both Express versions' suites, which run concurrently: set up once for the file.
+beforeAll(async () => {
+  vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  files = await createFixtureFiles();
+});
+afterAll(async () => {
+  await files.remove();
+  vi.restoreAllMocks();
+});
+
 describeEachExpress('a production middleware stack through the bridge', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    files = await createFixtureFiles();
     pair = await startPair((probe) => app(express, probe));
   });
   afterAll(async () => {
     await pair.close();
-    await files.remove();
-    vi.restoreAllMocks();
   });
   beforeEach(() => {
     pair.reset();

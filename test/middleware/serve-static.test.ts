@@ -44,17 +44,23 @@ const scenarios: Scenario[] = [
   { name: 'OPTIONS falls through', spec: { method: 'OPTIONS', path: '/assets/hello.txt' } },
 ];
 
+// Shared by both Express versions' suites, which run concurrently: set up once for the file.
+beforeAll(async () => {
+  vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  files = await createFixtureFiles();
+});
+afterAll(async () => {
+  await files.remove();
+  vi.restoreAllMocks();
+});
+
 describeEachExpress('serve-static through the bridge', (express) => {
   let pair: Pair;
   beforeAll(async () => {
-    vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    files = await createFixtureFiles();
     pair = await startPair(() => app(express));
   });
   afterAll(async () => {
     await pair.close();
-    await files.remove();
-    vi.restoreAllMocks();
   });
   for (const scenario of scenarios) {
     itFor(scenario)(scenario.name, async () => {
@@ -89,7 +95,6 @@ describe('serve-static as the whole app, behind a req.url rewrite', () => {
     });
   };
   beforeAll(async () => {
-    files ??= await createFixtureFiles();
     await mkdir(path.join(files.root, 'snow \u2603'), { recursive: true });
     await writeFile(path.join(files.root, 'snow \u2603', 'index.html'), 'snow');
     pair = await startPair(snowApp);
