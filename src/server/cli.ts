@@ -131,6 +131,14 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     const { message, code } = describeFailure(err);
-    process.exit(fail(message, code));
+    const exit = () => process.exit(fail(message, code));
+    // A worker that cannot start (its app does not load, say) tells the primary why, which says it
+    // once (and, with --reload, waits for a fix); the exit waits for the message to leave.
+    if (cluster.isWorker && process.connected && process.send) {
+      process.send({ pagi: 'fatal', message }, undefined, {}, exit);
+      setTimeout(exit, 1000).unref();
+    } else {
+      exit();
+    }
   },
 );

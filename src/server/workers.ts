@@ -78,6 +78,8 @@ interface Slot {
   successor: Worker | undefined;
   /** `performance.now()` of the current worker's last heartbeat (or of its listening). */
   lastBeat: number;
+  /** With `reload`: the worker failed to start (say, a syntax error); the next change starts it again. */
+  awaitingChange: boolean;
 }
 
 /** The primary's side: forks the workers and resolves once each is listening or has failed. */
@@ -143,13 +145,15 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
       if (shuttingDown) askToStop(slot);
       checkStartup();
     } else if (isMessage(message, 'fatal')) {
-      slot.fatal = String((message as { message?: unknown }).message ?? 'unknown error');
+      // The first report is the cause (serve()'s own); the CLI's exit path may repeat it in other words.
+      slot.fatal ??= String((message as { message?: unknown }).message ?? 'unknown error');
     }
   };
 
   const onSuccessorReport = (slot: Slot, worker: Worker, message: unknown) => {
     if (isMessage(message, 'fatal')) {
-      slot.fatal = String((message as { message?: unknown }).message ?? 'unknown error');
+      // The first report is the cause (serve()'s own); the CLI's exit path may repeat it in other words.
+      slot.fatal ??= String((message as { message?: unknown }).message ?? 'unknown error');
     } else if (isMessage(message, 'listening')) {
       const old = slot.worker;
       slot.successor = undefined;
@@ -185,6 +189,11 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
     slot.worker = undefined;
     if (shuttingDown) {
       log.debug(`worker ${slot.num} exited (${how})`);
+    } else if (config.reload && (slot.fatal !== undefined || !slot.listening)) {
+      // A development loop keeps going through a broken save: the error is shown, the fix starts it.
+      slot.awaitingChange = true;
+      log.error(`worker ${slot.num} failed to start (reload: waiting for a change): ${slot.fatal ?? `exited with ${how}`}`);
+      slot.fatal = undefined;
     } else if (slot.fatal !== undefined || !slot.listening) {
       slot.failed = true;
       log.error(`worker ${slot.num} failed to start${slot.fatal ? `: ${slot.fatal}` : ` (exited with ${how})`}; not restarting it`);
@@ -199,7 +208,8 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
   };
 
   const allStopped = () =>
-    retiring.size === 0 && slots.every((s) => s.worker === undefined && s.successor === undefined && s.restartTimer === undefined);
+    retiring.size === 0 &&
+    slots.every((s) => s.worker === undefined && s.successor === undefined && s.restartTimer === undefined && !s.awaitingChange);
 
   // The heartbeat check: a listening worker silent for longer than the timeout is stuck.
   const healthcheckMs = config.timeoutWorkerHealthcheck * 1000;
@@ -225,7 +235,15 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
   if (config.reload) {
     const dirs = config.reloadDirs.length > 0 ? config.reloadDirs : [process.cwd()];
     watcher = watchForReload(dirs, (file) => {
-      for (const slot of slots) replace(slot, `reload: ${file} changed`);
+      for (const slot of slots) {
+        if (!slot.awaitingChange) {
+          replace(slot, `reload: ${file} changed`);
+        } else if (!shuttingDown) {
+          slot.awaitingChange = false;
+          log.info(`worker ${slot.num}: reload: ${file} changed; starting it again`);
+          fork(slot);
+        }
+      }
     }, log);
     log.info(`reload: watching ${dirs.join(', ')}`);
   }
@@ -267,6 +285,7 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
       for (const slot of slots) {
         if (slot.restartTimer) clearTimeout(slot.restartTimer);
         slot.restartTimer = undefined;
+        slot.awaitingChange = false;
         // A worker still starting has no message listener yet; it is asked once it reports listening.
         if (slot.listening) askToStop(slot);
         // A successor still starting is asked once it listens (onSuccessorReport).
@@ -328,6 +347,7 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
       crashes: 0,
       restartTimer: undefined,
       successor: undefined,
+      awaitingChange: false,
       lastBeat: 0,
     };
     slots.push(slot);

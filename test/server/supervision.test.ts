@@ -4,6 +4,7 @@
  * replaces a worker, --reload swaps the app on a change and keeps the port.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -29,7 +30,24 @@ async function withApp<T>(greeting: string, run: (file: string, dir: string) => 
   }
 }
 
-const text = async (url: string) => (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
+/**
+ * One GET on a fresh connection. A worker being replaced closes its idle
+ * keep-alive connections, and a pooled client that races that close gets
+ * ECONNRESET (HTTP lets it; browsers retry): these tests are about the server
+ * process, so each request gets its own connection.
+ */
+const text = (url: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve(body));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer within 5 s`)));
+    req.on('error', reject);
+  });
 
 describe('worker supervision', () => {
   it('kills and replaces a worker whose event loop is blocked past --timeout-worker-healthcheck', async () => {
@@ -72,6 +90,31 @@ describe('worker supervision', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(last).toMatch(/^after /);
+      child.proc.kill('SIGTERM');
+      expect(await child.exited()).toBe(0);
+    });
+  });
+
+  it('--reload keeps watching through a syntax error at the first start, and starts once it is fixed', async () => {
+    await withApp('unused', async (file) => {
+      await writeFile(file, 'export default async (scope, receive, send) => {\n  send({ type: ;\n};\n');
+      const child = runCli(['--port', '0', '--reload', file]);
+      const failure = await child.waitOutput(/worker 1 failed to start \(reload: waiting for a change\): (.*)/, 15_000);
+      expect(failure[1]).toMatch(/cannot load .*app\.mjs: SyntaxError/);
+      expect(child.proc.exitCode).toBe(null);
+      await writeFile(file, APP('fixed'));
+      const url = (await child.waitOutput(/workers listening on (http:\/\/\S+)/, 15_000))[1] as string;
+      expect(await text(url)).toMatch(/^fixed \d+$/);
+      child.proc.kill('SIGTERM');
+      expect(await child.exited()).toBe(0);
+    });
+  });
+
+  it('--reload: SIGTERM while waiting for a fix exits cleanly', async () => {
+    await withApp('unused', async (file) => {
+      await writeFile(file, 'export default (;\n');
+      const child = runCli(['--port', '0', '--reload', file]);
+      await child.waitOutput(/reload: waiting for a change/, 15_000);
       child.proc.kill('SIGTERM');
       expect(await child.exited()).toBe(0);
     });
