@@ -62,12 +62,13 @@ export function scopeToRequestLine(scope: RequestScope): RequestLine {
     originalUrl = (rawPath === '' ? '/' : rawPath) + query;
   } else {
     // As Node and Express's router: the whole target at the top; below a
-    // prefix, scheme and host stay in front of the rest (no '/' added then).
+    // prefix, scheme and host stay in front of the rest, which then gets no
+    // '/' added, and loses a lone trailing slash, which Express's prefix
+    // match takes along (`/blog/` matches `/blog` with its slash).
     originalUrl = target.text;
-    url =
-      baseUrl === ''
-        ? target.text
-        : target.origin + (rest === '' && target.origin === '' ? '/' : rest) + target.query;
+    if (baseUrl === '') url = target.text;
+    else if (target.origin === '') url = (rest === '' ? '/' : rest) + target.query;
+    else url = target.origin + (rest === '/' ? '' : rest) + target.query;
   }
   return {
     method: scope.method,
