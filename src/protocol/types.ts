@@ -55,11 +55,11 @@ export interface Extensions {
   /** `http.response.interim` may be sent before `http.response.start` (1xx responses such as 103 Early Hints). */
   interim?: Record<string, never>;
   tls?: TLSExtension;
-  /** The request target exactly as the client sent it. See docs/protocol.md#request_target. */
+  /** The request target exactly as the client sent it. See docs/protocol.md#extensions. */
   request_target?: RequestTargetExtension;
-  /** The last `http.request` event carries the request's trailers. See docs/protocol.md#request_trailers. */
+  /** The last `http.request` event carries the request's trailers. See docs/protocol.md#extensions. */
   request_trailers?: Record<string, never>;
-  /** The request head as the client spelled it. See docs/protocol.md#header_case. */
+  /** The request head as the client spelled it. See docs/protocol.md#extensions. */
   header_case?: HeaderCaseExtension;
   [name: string]: object | undefined;
 }
