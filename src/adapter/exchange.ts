@@ -102,7 +102,7 @@ export class Exchange implements ReaderHost, UnawaitedSendSink, WriteTimeoutHost
     this.tracker = tracker;
     this.isHead = scope.method === 'HEAD';
     this.sse = scope.type === 'sse';
-    this.reader = new BodyReader(req, res, this, this.sse, options.maxBodySize);
+    this.reader = new BodyReader(req, res, this, this.sse, options.maxBodySize, scope.extensions);
     this.writer = new ResponseWriter(res, req.socket, this.isHead, options.logger, hooks?.writeHead);
     if (options.sendTimeoutMs > 0) {
       this.writer.sendTimeoutMs = options.sendTimeoutMs;

@@ -59,7 +59,7 @@ class NativeHandover implements NativeExchange {
       own.scheme !== this.scheme ||
       own.client?.[0] !== this.clientHost ||
       own.client?.[1] !== this.clientPort ||
-      !isOriginForm(exchange.req.url, own.raw_path, own.query_string)
+      (!isOriginForm(exchange.req.url, own.raw_path, own.query_string) && own.extensions.request_target?.target !== exchange.req.url)
     ) {
       return undefined;
     }
@@ -75,8 +75,9 @@ class NativeHandover implements NativeExchange {
 
 /**
  * The request target is exactly `raw_path[?query]`: Express then sees the same
- * `req.url` as the fake path gives it (absolute-form and other rewritten
- * targets are served the protocol way, with the adapter's one decision).
+ * `req.url` as the fake path gives it. Any other target (absolute-form, a bare
+ * `?`) is handed over only while the scope's `request_target` still names it,
+ * from which the fake path would rebuild the same `req.url`.
  */
 function isOriginForm(url: string | undefined, rawPath: string, query: string): boolean {
   if (url === undefined || !url.startsWith(rawPath)) return false;

@@ -8,7 +8,7 @@
  * forever. An abnormal end discards unread body.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HTTPReceiveEvent, SSEReceiveEvent } from '../protocol/types.js';
+import type { Extensions, HeaderPair, HTTPReceiveEvent, SSEReceiveEvent } from '../protocol/types.js';
 
 type BodyEvent = HTTPReceiveEvent | SSEReceiveEvent;
 
@@ -46,9 +46,12 @@ export class BodyReader {
   private readonly host: ReaderHost;
   private readonly requestType: 'http.request' | 'sse.request';
   private readonly maxBodySize: number;
+  private readonly extensions: Extensions | undefined;
 
-  constructor(req: IncomingMessage, res: ServerResponse, host: ReaderHost, sse: boolean, maxBodySize: number) {
+  /** `extensions`: the scope's, read once the body ends (`request_trailers`, `header_case`). */
+  constructor(req: IncomingMessage, res: ServerResponse, host: ReaderHost, sse: boolean, maxBodySize: number, extensions?: Extensions) {
     this.req = req;
+    this.extensions = extensions;
     this.res = res;
     this.host = host;
     this.requestType = sse ? 'sse.request' : 'http.request';
@@ -134,6 +137,12 @@ export class BodyReader {
     if ((req.complete || this.sawEnd) && req.readableLength === 0) {
       this.bodyDone = true;
       this.stopReading();
+      const raw = req.rawTrailers;
+      if (raw.length > 0 && this.extensions?.request_trailers !== undefined && this.requestType === 'http.request') {
+        return this.extensions.header_case === undefined
+          ? { type: 'http.request', body: EMPTY, more: false, trailers: trailerPairs(raw) }
+          : { type: 'http.request', body: EMPTY, more: false, trailers: trailerPairs(raw), raw_trailers: raw };
+      }
       return { type: this.requestType, body: EMPTY, more: false };
     }
     // The stream died without its end (client gone): once the host has recorded
@@ -178,6 +187,13 @@ export class BodyReader {
     this.req.removeListener('end', onRequestEnd);
     this.req.removeListener('close', onRequestClose);
   }
+}
+
+/** Node's flat `rawTrailers` (filled before 'end') → pairs with lower-case names, in wire order. */
+function trailerPairs(raw: readonly string[]): HeaderPair[] {
+  const out: HeaderPair[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([(raw[i] as string).toLowerCase(), raw[i + 1] as string]);
+  return out;
 }
 
 function onRequestReadable(this: ReadableRequest): void {

@@ -53,7 +53,8 @@ export function requestToScope(
   connection: ConnectionState,
   options: ScopeOptions = {},
 ): HTTPScope | SSEScope {
-  const { rawPath, queryString } = splitTarget(incoming.url ?? '/');
+  const target = incoming.url ?? '/';
+  const { rawPath, queryString } = splitTarget(target);
   const rootPath = options.rootPath ?? '';
   const httpVersion = httpVersionOf(incoming.httpVersion);
   let headers = pairsFromRawHeaders(incoming.rawHeaders);
@@ -68,6 +69,12 @@ export function requestToScope(
   // (RFC 9110 §15.2), and the HTTP/2 compat response has no writeProcessing().
   if (options.interim !== false && httpVersion === '1.1' && !sse) extensions.interim = {};
   if (encrypted) extensions.tls = tlsExtensionFor(socket as unknown as TLSSocket);
+  // What the split below loses: an absolute-form target's scheme and host, a bare `?`.
+  extensions.request_target = { target };
+  // HTTP/1.x: Node's own array, shared, not copied (HTTP/2's carries the pseudo-headers).
+  if (httpVersion !== '2') extensions.header_case = { raw_headers: incoming.rawHeaders };
+  // Trailers follow a chunked HTTP/1.1 body or an HTTP/2 stream's last headers.
+  if (httpVersion !== '1.0' && !sse) extensions.request_trailers = {};
 
   const scope: HTTPScope | SSEScope = {
     type: sse ? 'sse' : 'http',

@@ -6,7 +6,7 @@
  * hook (`_read`, `pagi`) is an own property of the instance.
  */
 import { IncomingMessage } from 'node:http';
-import type { ReceiveEvent, Scope } from '../protocol/types.js';
+import type { HTTPRequestEvent, ReceiveEvent, Scope } from '../protocol/types.js';
 import type { StubSocket } from './fake-socket.js';
 import type { RequestLine } from './scope-to-request.js';
 import { CLEAN_REQUEST_DESTROY_IS_SYNC } from './node-behaviour.js';
@@ -113,6 +113,26 @@ export function createFakeRequest(
   return puller;
 }
 
+/**
+ * The trailer lines of a last `http.request` event: as the client spelled
+ * them (`raw_trailers`) when they still spell `trailers`, else the pairs.
+ */
+function rawTrailersOf(event: HTTPRequestEvent): string[] {
+  const pairs = Array.isArray(event.trailers) ? event.trailers : [];
+  const raw = event.raw_trailers;
+  if (Array.isArray(raw) && raw.length === pairs.length * 2) {
+    let same = true;
+    for (let i = 0; same && i < pairs.length; i++) {
+      const pair = pairs[i];
+      same = pair !== undefined && String(raw[2 * i]).toLowerCase() === pair[0] && raw[2 * i + 1] === pair[1];
+    }
+    if (same) return raw.map(String);
+  }
+  const out: string[] = [];
+  for (const pair of pairs) if (Array.isArray(pair)) out.push(String(pair[0]), String(pair[1]));
+  return out;
+}
+
 const nodeDestroy = IncomingMessage.prototype._destroy;
 
 /**
@@ -152,6 +172,8 @@ class BodyPuller implements FakeRequest {
 
   /** Bytes still due under a declared content-length (undefined for chunked bodies). */
   private remaining: number | undefined;
+  /** Flat trailer lines of the last body event (`request_trailers`). */
+  private trailers: string[] | undefined;
 
   constructor(
     req: IncomingMessage,
@@ -209,6 +231,12 @@ class BodyPuller implements FakeRequest {
   finish(): void {
     this.done = true;
     this.req.complete = true;
+    // Node's parser, at the end of a chunked body: `complete` first, then the
+    // trailer lines (req.rawTrailers, req.trailers), then the stream's end.
+    const trailers = this.trailers;
+    if (trailers !== undefined && trailers.length > 0) {
+      (this.req as unknown as IncomingInternals)._addHeaderLines(trailers, trailers.length);
+    }
     this.req.push(null);
   }
 
@@ -217,6 +245,7 @@ class BodyPuller implements FakeRequest {
     if (this.done || this.req.destroyed) return;
     if (event.type === 'http.request' || event.type === 'sse.request') {
       this.hooks.onBodyActivity(event.body.byteLength);
+      if (event.type === 'http.request' && !event.more && event.trailers !== undefined) this.trailers = rawTrailersOf(event);
       this.deliver(event.body, Boolean(event.more));
       return;
     }

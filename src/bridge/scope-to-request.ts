@@ -4,7 +4,8 @@
  * so every rule is table-testable.
  */
 import type { HTTPScope, SSEScope } from '../protocol/types.js';
-import { encodedRootPrefix, encodePath } from '../protocol/paths.js';
+import { encodedRootPrefix, encodePath, splitTarget } from '../protocol/paths.js';
+import { rawHeadersOf } from './raw-headers.js';
 
 /** What the fake request needs from a scope, before any body is read. */
 export interface RequestLine {
@@ -15,7 +16,10 @@ export interface RequestLine {
   originalUrl: string;
   /** The encoded form of `root_path` as it appears at the front of `raw_path` (`''` at top level). */
   baseUrl: string;
-  /** Flat `[name, value, ...]` list in scope order, names lower-case. */
+  /**
+   * Flat `[name, value, ...]` list: the client's own (`header_case`) when it
+   * still spells `headers`, else built from `headers` (names lower-case).
+   */
   rawHeaders: string[];
   httpVersion: string;
   httpVersionMajor: number;
@@ -49,20 +53,73 @@ export function scopeToRequestLine(scope: RequestScope): RequestLine {
   } else {
     rest = rawPath.slice(baseUrl.length);
   }
-  if (rest === '') rest = '/';
   const version = versionOf(scope.http_version);
+  const target = targetForm(scope);
+  let url: string;
+  let originalUrl: string;
+  if (target === undefined || baseUrl === undefined) {
+    url = (rest === '' ? '/' : rest) + query;
+    originalUrl = (rawPath === '' ? '/' : rawPath) + query;
+  } else {
+    // As Node and Express's router: the whole target at the top; below a
+    // prefix, scheme and host stay in front of the rest, which then gets no
+    // '/' added, and loses a lone trailing slash, which Express's prefix
+    // match takes along (`/blog/` matches `/blog` with its slash).
+    originalUrl = target.text;
+    if (baseUrl === '') url = target.text;
+    else if (target.origin === '') url = (rest === '' ? '/' : rest) + target.query;
+    else url = target.origin + (rest === '/' ? '' : rest) + target.query;
+  }
   return {
     method: scope.method,
-    url: rest + query,
-    originalUrl: (rawPath === '' ? '/' : rawPath) + query,
+    url,
+    originalUrl,
     baseUrl: baseUrl ?? encodePath(scope.root_path),
-    rawHeaders: flattenHeaders(scope.headers),
+    rawHeaders: rawHeadersOf(scope),
     httpVersion: version.text,
     httpVersionMajor: version.major,
     httpVersionMinor: version.minor,
     framing: bodyFraming(scope.headers, scope.http_version),
     contentLength: declaredLength(scope.headers),
   };
+}
+
+/** What `request_target` adds to `raw_path` and `query_string`. */
+interface TargetForm {
+  /** The whole target. */
+  text: string;
+  /** `scheme://authority` of an absolute-form target `raw_path` was cut from, else `''`. */
+  origin: string;
+  /** From the `?` on (`'?'` alone for a bare `?`), `''` without one. */
+  query: string;
+}
+
+/**
+ * The scope's `request_target`, when it is still the target `raw_path` and
+ * `query_string` were split from (a layer that rewrote the path or query
+ * leaves a stale target behind, which is then ignored); `undefined` when it
+ * adds nothing to them.
+ */
+function targetForm(scope: RequestScope): TargetForm | undefined {
+  const extension = scope.extensions?.request_target;
+  const text = extension?.target;
+  if (typeof text !== 'string') return undefined;
+  // The common case: origin-form, exactly raw_path[?query].
+  const rawPath = scope.raw_path;
+  const queryString = scope.query_string;
+  if (text.length === rawPath.length + (queryString === '' ? 0 : queryString.length + 1) && text.startsWith(rawPath)) return undefined;
+  const split = splitTarget(text);
+  if (split.rawPath !== rawPath || split.queryString !== queryString) return undefined;
+  let origin = '';
+  if (!text.startsWith(rawPath)) {
+    // Absolute-form reduced to its path: the authority ends at the first '/' or '?'.
+    const authority = text.indexOf('://') + 3;
+    let end = authority;
+    while (end < text.length && text.charCodeAt(end) !== 0x2f && text.charCodeAt(end) !== 0x3f) end++;
+    origin = text.slice(0, end);
+  }
+  const mark = text.indexOf('?', origin.length);
+  return { text, origin, query: mark === -1 ? '' : text.slice(mark) };
 }
 
 /**
@@ -86,17 +143,6 @@ export function versionOf(httpVersion: string): { text: string; major: number; m
   if (httpVersion === '2') return { text: '2.0', major: 2, minor: 0 };
   if (httpVersion === '1.0') return { text: '1.0', major: 1, minor: 0 };
   return { text: '1.1', major: 1, minor: 1 };
-}
-
-/** Flat raw-header list as Node's parser delivers it (names already lower-case in PAGI). */
-export function flattenHeaders(headers: ReadonlyArray<readonly [string, string]>): string[] {
-  const out: string[] = new Array(headers.length * 2);
-  for (let i = 0; i < headers.length; i++) {
-    const pair = headers[i] as readonly [string, string];
-    out[2 * i] = pair[0];
-    out[2 * i + 1] = pair[1];
-  }
-  return out;
 }
 
 /**

@@ -21,6 +21,15 @@ export interface SplitTarget {
  * Splits a request target at the first `?`. Absolute-form targets
  * (`GET http://host/p?q`, sent to proxies) keep only their path; `*`
  * (`OPTIONS *`) stays `*`.
+ *
+ * An absolute-form target is reduced to its path only when Node's legacy
+ * `url.parse` — what Express's `parseurl` reads such a `req.url` with — finds
+ * the same path: a plain scheme, an authority of `[userinfo@]host[:port]`
+ * and no character in the path that `url.parse` escapes or rewrites. Any
+ * other absolute-form target (`http://h;x/admin`, where `url.parse` reads
+ * the path `;x/admin`) keeps the whole target up to `?` as `raw_path`: it
+ * does not start with `/`, so no PAGI router matches a prefix in it, and no
+ * Express prefix matches it either (one target, one meaning).
  */
 export function splitTarget(target: string): SplitTarget {
   let start = 0;
@@ -30,15 +39,31 @@ export function splitTarget(target: string): SplitTarget {
     if (scheme !== -1) {
       const slash = target.indexOf('/', scheme + 3);
       const query = target.indexOf('?', scheme + 3);
-      if (slash === -1 || (query !== -1 && query < slash)) {
-        return { rawPath: '/', queryString: query === -1 ? '' : target.slice(query + 1) };
+      const pathless = slash === -1 || (query !== -1 && query < slash);
+      if (readsAsItsPath(target, scheme, pathless ? (query === -1 ? target.length : query) : slash, query)) {
+        if (pathless) return { rawPath: '/', queryString: query === -1 ? '' : target.slice(query + 1) };
+        start = slash;
       }
-      start = slash;
     }
   }
   const q = target.indexOf('?', start);
   if (q === -1) return { rawPath: start === 0 ? target : target.slice(start), queryString: '' };
   return { rawPath: target.slice(start, q), queryString: target.slice(q + 1) };
+}
+
+// What `url.parse` takes as a protocol and a host without moving any of it into the path.
+const PLAIN_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
+const PLAIN_AUTHORITY = /^(?:[A-Za-z0-9._~-]*(?::[A-Za-z0-9._~-]*)?@)?(?:[A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\])(?::[0-9]*)?$/;
+// Characters `url.parse` percent-escapes (or, for `\\`, turns into `/`) in a path.
+const REWRITTEN_BY_URL_PARSE = /[{}|\\^`'"<> \t\r\n]/;
+
+/** Whether `url.parse(target).pathname` is exactly the path `splitTarget` takes from this absolute-form target. */
+function readsAsItsPath(target: string, scheme: number, authorityEnd: number, query: number): boolean {
+  const protocol = target.slice(0, scheme);
+  // `javascript:` is the one protocol url.parse never reads a host from.
+  if (!PLAIN_SCHEME.test(protocol) || protocol.toLowerCase() === 'javascript') return false;
+  if (!PLAIN_AUTHORITY.test(target.slice(scheme + 3, authorityEnd))) return false;
+  return !REWRITTEN_BY_URL_PARSE.test(target.slice(authorityEnd, query === -1 ? target.length : query));
 }
 
 /**

@@ -48,14 +48,41 @@ export interface TLSExtension {
 
 /**
  * `scope.extensions`: a key present means the server offers that capability
- * on this scope (`fullflush`, `interim`, `tls`). See docs/protocol.md#extensions.
+ * on this scope (`fullflush`, `interim`, `tls`, `request_target`, `request_trailers`, `header_case`). See docs/protocol.md#extensions.
  */
 export interface Extensions {
   fullflush?: Record<string, never>;
   /** `http.response.interim` may be sent before `http.response.start` (1xx responses such as 103 Early Hints). */
   interim?: Record<string, never>;
   tls?: TLSExtension;
+  /** The request target exactly as the client sent it. See docs/protocol.md#extensions. */
+  request_target?: RequestTargetExtension;
+  /** The last `http.request` event carries the request's trailers. See docs/protocol.md#extensions. */
+  request_trailers?: Record<string, never>;
+  /** The request head as the client spelled it. See docs/protocol.md#extensions. */
+  header_case?: HeaderCaseExtension;
   [name: string]: object | undefined;
+}
+
+/** `scope.extensions.request_target`. */
+export interface RequestTargetExtension {
+  /**
+   * The request-target of the request line (HTTP/2: `:path`) as received,
+   * latin1: absolute-form (`http://host/p`) and a bare `?` (`/p?`) included.
+   * It describes the target the server split into `raw_path` and
+   * `query_string`; those stay authoritative.
+   */
+  readonly target: string;
+}
+
+/** `scope.extensions.header_case`. */
+export interface HeaderCaseExtension {
+  /**
+   * The request headers as received: a flat `[name, value, name, value, ...]`
+   * list, names in the client's case, repeated `Cookie` headers separate (Node's
+   * `req.rawHeaders`; shared, never mutate it).
+   */
+  readonly raw_headers: readonly string[];
 }
 
 /** The reason tokens of an abnormal end; servers' own start with `x-`. See docs/protocol.md#reasons. */
@@ -187,6 +214,14 @@ export interface HTTPRequestEvent {
   type: 'http.request';
   body: Uint8Array;
   more: boolean;
+  /**
+   * Only on the last event (`more: false`) of a scope that advertises
+   * `request_trailers`, and only when the request had trailer fields: the
+   * pairs in wire order, names lower-case, values latin1.
+   */
+  trailers?: HeaderPair[];
+  /** With `trailers`, when the scope also advertises `header_case`: the trailer fields as received (flat, client's case). */
+  raw_trailers?: readonly string[];
 }
 
 /**

@@ -29,7 +29,11 @@ export interface TestClientOptions {
   scheme?: 'http' | 'https';
   /** Default `'1.1'`. */
   httpVersion?: '1.0' | '1.1' | '2';
-  /** `scope.extensions`. Default `{ interim: {} }` (interim responses are recorded in `response.events`). */
+  /**
+   * `scope.extensions`. Default `{ interim: {}, request_trailers: {} }` plus, on
+   * each `http`/`sse` scope, `request_target` with the target as a server
+   * would have received it (interim responses are recorded in `response.events`).
+   */
   extensions?: Extensions;
   /**
    * `scope.root_path`, as if the app were served below a prefix (a server's
@@ -74,6 +78,8 @@ export interface RequestInit {
   query?: QueryInit;
   /** Aborting simulates the client leaving (`client_closed`). */
   signal?: AbortSignal;
+  /** Request trailers, on the last `http.request` event when the scope advertises `request_trailers`. */
+  trailers?: HeadersInit;
 }
 
 export interface WebSocketInit {
@@ -114,10 +120,18 @@ export class TestClient {
       method: method.toUpperCase(),
       scheme,
     };
+    if (this.config.extensions === undefined) {
+      // What a server received: the full raw path, and a bare `?` kept.
+      const bare = query_string === '' && init.query === undefined && target.includes('?');
+      const query = query_string !== '' ? `?${query_string}` : bare ? '?' : '';
+      scope.extensions = { ...scope.extensions, request_target: { target: scope.raw_path + query } };
+    }
+    const trailers = init.trailers === undefined || scope.extensions.request_trailers === undefined ? undefined : buildHeaders(init.trailers);
     const response = runHttpExchange({
       app: this.app,
       scope,
       body,
+      trailers,
       raiseAppExceptions: this.config.raiseAppExceptions ?? true,
       timeoutMs: this.timeoutMs,
       signal: init.signal,
@@ -230,7 +244,7 @@ export class TestClient {
       server: this.config.server ?? (['testserver', 80] as [string, number]),
       // A fresh top-level copy per scope (§9.3).
       state: { ...this.lifespanState },
-      extensions: this.config.extensions ?? { interim: {} },
+      extensions: this.config.extensions ?? { interim: {}, request_trailers: {} },
     } as const;
   }
 }

@@ -26,6 +26,8 @@ export interface HttpExchangeInit {
   /** The scope without `pagi.connection` (the exchange adds its own). */
   scope: Omit<HTTPScope, 'pagi.connection'> | Omit<SSEScope, 'pagi.connection'>;
   body: RequestBody | undefined;
+  /** Request trailers for the last `http.request` event. */
+  trailers?: HeaderPair[] | undefined;
   raiseAppExceptions: boolean;
   timeoutMs: number;
   signal: AbortSignal | undefined;
@@ -90,10 +92,17 @@ class HttpExchange implements ResponseSource, UnawaitedSendSink {
 
   private feedBody(body: RequestBody | undefined): void {
     if (body === undefined || body instanceof Uint8Array) {
-      this.queue.push({ type: this.requestType, body: body ?? EMPTY, more: false });
+      this.queue.push(this.lastBodyEvent(body ?? EMPTY));
       return;
     }
     void this.pump(body);
+  }
+
+  /** The `more: false` event, with the request trailers on an `http` scope. */
+  private lastBodyEvent(body: Uint8Array): ReceiveEvent {
+    const trailers = this.init.trailers;
+    if (trailers !== undefined && trailers.length > 0 && this.requestType === 'http.request') return { type: 'http.request', body, more: false, trailers };
+    return { type: this.requestType, body, more: false };
   }
 
   private async pump(source: AsyncIterable<Uint8Array | string>): Promise<void> {
@@ -103,7 +112,7 @@ class HttpExchange implements ResponseSource, UnawaitedSendSink {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
         this.queue.push({ type: this.requestType, body: bytes, more: true });
       }
-      this.queue.push({ type: this.requestType, body: EMPTY, more: false });
+      this.queue.push(this.lastBodyEvent(EMPTY));
     } catch (error) {
       this.ended('client_closed', error);
     }

@@ -81,9 +81,39 @@ describe('requestToScope', () => {
       client: ['127.0.0.1', 50000],
       server: ['127.0.0.1', 8080],
       state: { db: 'handle' },
-      extensions: { fullflush: {}, interim: {} },
+      extensions: {
+        fullflush: {},
+        interim: {},
+        request_target: { target: '/caf%C3%A9/x%2Fy+z?q=%20&r' },
+        header_case: { raw_headers: ['Host', 'example.test', 'Cookie', 'a=1', 'X-Forwarded-For', '1.1.1.1', 'cookie', 'b=2', 'X-Forwarded-For', '2.2.2.2'] },
+        request_trailers: {},
+      },
       'pagi.connection': connection,
     });
+  });
+
+  it('request_target keeps the target as sent; header_case shares Node\'s rawHeaders (HTTP/1.x only)', () => {
+    const raw = ['Host', 'h', 'Cookie', 'a=1', 'Cookie', 'b=2'];
+    const absolute = requestToScope(incoming({ url: 'http://h/q?', rawHeaders: raw }), connection);
+    expect(absolute.extensions.request_target).toEqual({ target: 'http://h/q?' });
+    expect(absolute.extensions.header_case?.raw_headers).toBe(raw);
+    const h2 = requestToScope(incoming({ httpVersion: '2.0', url: '/x', rawHeaders: [':path', '/x'] }), connection);
+    expect(h2.extensions.header_case).toBeUndefined();
+    expect(h2.extensions.request_trailers).toEqual({});
+    const old = requestToScope(incoming({ httpVersion: '1.0' }), connection);
+    expect(old.extensions.request_trailers).toBeUndefined();
+  });
+
+  it.each([
+    ['http://h;x/admin', 'http://h;x/admin'],
+    ["http://h'x/admin", "http://h'x/admin"],
+    ['http://h:x/admin', 'http://h:x/admin'],
+    ["http://h/it's", "http://h/it's"],
+    ['javascript://h/admin', 'javascript://h/admin'],
+    ['http://u:p@h:80/admin', '/admin'],
+    ['http://[::1]:8080/admin', '/admin'],
+  ])('absolute-form %s: raw_path %s (only what url.parse reads as that path is reduced to it)', (target, rawPath) => {
+    expect(requestToScope(incoming({ url: target }), connection).raw_path).toBe(rawPath);
   });
 
   it('copies state shallowly and gives each scope its own pagi/extensions objects', () => {
@@ -132,8 +162,9 @@ describe('requestToScope', () => {
   });
 
   it('omits fullflush when disabled', () => {
-    expect(requestToScope(incoming(), connection, { fullflush: false, interim: false }).extensions).toEqual({});
-    expect(requestToScope(incoming(), connection, { fullflush: false }).extensions).toEqual({ interim: {} });
+    const always = ['header_case', 'request_target', 'request_trailers'];
+    expect(Object.keys(requestToScope(incoming(), connection, { fullflush: false, interim: false }).extensions).sort()).toEqual(always);
+    expect(Object.keys(requestToScope(incoming(), connection, { fullflush: false }).extensions).sort()).toEqual(['interim', ...always].sort());
   });
 
   it('uses [path, null] and no client for a Unix socket', () => {

@@ -91,6 +91,16 @@ export const TARGET_TABLE: readonly TargetRow[] = [
   { target: 'http://h', verdict: routed('root', '', '/', '/'), why: 'absolute form without a path' },
   { target: 'http://h?q=1', verdict: routed('root', '', '/', '/', 'q=1'), why: 'absolute form, query without a path' },
   { target: '*', method: 'OPTIONS', verdict: routed('root', '', '*', '*'), why: 'asterisk form goes to the root, as in Express' },
+  { target: 'http://h:80/api/v2/x', verdict: routed('v2', '/api/v2', '/x', '/api/v2/x'), why: 'absolute form with a port' },
+  { target: 'http://u@h/admin', verdict: routed('admin', '/admin', '/', '/admin'), why: 'absolute form with userinfo' },
+  { target: 'http://h/admin?', verdict: routed('admin', '/admin', '/', '/admin'), why: 'absolute form, bare ?' },
+  { target: '/admin?', verdict: routed('admin', '/admin', '/', '/admin'), why: 'a bare ? (request_target keeps it for req.url)' },
+  { target: '/?', verdict: routed('root', '', '/', '/'), why: 'a bare ? at the root' },
+  // url.parse (Express's reading of an absolute-form req.url) moves part of these authorities into the
+  // path (`;x/admin`), or escapes a path character: the whole target stays raw_path, so no prefix matches.
+  { target: 'http://h;x/admin/secret', verdict: routed('root', '', 'http://h;x/admin/secret', 'http://h;x/admin/secret'), why: 'url.parse: path ;x/admin/secret' },
+  { target: "http://h'x/admin", verdict: routed('root', '', "http://h'x/admin", "http://h'x/admin"), why: 'url.parse: path %27x/admin' },
+  { target: 'http://h%x/admin', verdict: routed('root', '', 'http://h%x/admin', 'http://h%x/admin'), why: 'url.parse: path %x/admin' },
 
   // ---- ambiguous for every router: refused whatever the prefixes
   { target: '/admin#', verdict: refused('fragment'), why: 'Express cuts at #: /admin' },

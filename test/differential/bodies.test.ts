@@ -71,7 +71,7 @@ function bodiesApp(express: ExpressModule): express.Express {
   });
   app.post('/trailers-echo', (req, res) => {
     req.resume();
-    req.on('end', () => res.json({ trailers: req.trailers }));
+    req.on('end', () => res.json({ trailers: req.trailers, raw: req.rawTrailers }));
   });
   app.post('/headers', (req, res) => {
     res.json({ cl: req.headers['content-length'] ?? null, te: req.headers['transfer-encoding'] ?? null });
@@ -229,14 +229,12 @@ describeEachExpress('request bodies: native vs bridged', (express) => {
     });
   });
 
-  itFor({ name: '', spec: {}, protocolLimit: 'PAGI carries no request trailers (PROTOCOL.md §12.1: req.trailers is {})' })(
-    'request trailers reach req.trailers',
-    async () => {
-      const request = buildRequest({ method: 'POST', path: '/trailers-echo', headers: [['Transfer-Encoding', 'chunked'], ['Trailer', 'X-Checksum']] });
-      const result = await pair.exchange({ request, body: '3\r\nabc\r\n0\r\nX-Checksum: 42\r\n\r\n', methods: ['POST'] });
-      expectSame(result);
-    },
-  );
+  // The request_trailers extension (with header_case: rawTrailers keep the client's case).
+  it('request trailers reach req.trailers and req.rawTrailers', async () => {
+    const request = buildRequest({ method: 'POST', path: '/trailers-echo', headers: [['Transfer-Encoding', 'chunked'], ['Trailer', 'X-Checksum']] });
+    const result = await pair.exchange({ request, body: '3\r\nabc\r\n0\r\nX-Checksum: 42\r\nx-other: a\r\nX-Other: b\r\n\r\n', methods: ['POST'] });
+    expectSame(result);
+  });
 
   it('a multi-byte character split across chunks', async () => {
     const text = Buffer.from('€uro', 'utf8');

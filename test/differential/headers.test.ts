@@ -113,7 +113,6 @@ const scenarios: Scenario[] = [
     name: 'repeated Cookie request headers in headersDistinct',
     spec: { path: '/echo', headers: [['Cookie', 'a=1'], ['Cookie', 'b=2']] },
     status: 200,
-    protocolLimit: 'a scope carries exactly one combined cookie header (PROTOCOL.md §3.1), so headersDistinct.cookie has one entry',
   },
   {
     name: 'repeated Cookie request headers are joined with "; "',
