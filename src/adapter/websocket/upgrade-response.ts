@@ -8,11 +8,10 @@
  * answer here closes the connection (`connection: close`), as the spec asks.
  */
 import { once } from 'node:events';
-import { open, type FileHandle } from 'node:fs/promises';
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Socket } from 'node:net';
+import { pipeRefusalFile, type RefusalFileEvent } from './refusal-file.js';
 import type { RefusalEvent, RefusalWriter } from './transport.js';
 
 type HttpEvent = RefusalEvent;
@@ -108,21 +107,8 @@ export class UpgradeResponse implements RefusalWriter {
     (this.socket as Socket).destroySoon?.();
   }
 
-  private async streamFile(event: Extract<HttpEvent, { kind: 'file' | 'fh' }>): Promise<void> {
-    let handle: FileHandle;
-    if (event.kind === 'file') handle = await open(event.file, 'r');
-    else handle = event.fh;
-    try {
-      const { size } = await handle.stat();
-      const available = Math.max(0, size - event.offset);
-      const length = event.length === undefined ? available : Math.min(event.length, available);
-      if (length > 0) {
-        const stream = handle.createReadStream({ start: event.offset, end: event.offset + length - 1, autoClose: false });
-        await pipeline(stream, this.res, { end: false });
-      }
-    } finally {
-      if (event.kind === 'file') await handle.close();
-    }
+  private async streamFile(event: RefusalFileEvent): Promise<void> {
+    await pipeRefusalFile(event, this.res);
     await this.end();
   }
 }

@@ -5,10 +5,9 @@
  * trailers). Only the stream ends; the connection carries on.
  */
 import { once } from 'node:events';
-import { open, type FileHandle } from 'node:fs/promises';
 import http2, { type Http2ServerResponse, type OutgoingHttpHeaders } from 'node:http2';
-import { pipeline } from 'node:stream/promises';
 import type { RefusalEvent, RefusalWriter } from '../../adapter/websocket/index.js';
+import { pipeRefusalFile, type RefusalFileEvent } from '../../adapter/websocket/refusal-file.js';
 import { buildHead } from '../../adapter/response-head.js';
 
 const { NGHTTP2_INTERNAL_ERROR } = http2.constants;
@@ -65,19 +64,8 @@ export class Http2Refusal implements RefusalWriter {
     }
   }
 
-  private async streamFile(event: Extract<RefusalEvent, { kind: 'file' | 'fh' }>): Promise<void> {
-    const handle: FileHandle = event.kind === 'file' ? await open(event.file, 'r') : event.fh;
-    try {
-      const { size } = await handle.stat();
-      const available = Math.max(0, size - event.offset);
-      const length = event.length === undefined ? available : Math.min(event.length, available);
-      if (length > 0) {
-        const stream = handle.createReadStream({ start: event.offset, end: event.offset + length - 1, autoClose: false });
-        await pipeline(stream, this.res, { end: false });
-      }
-    } finally {
-      if (event.kind === 'file') await handle.close();
-    }
+  private async streamFile(event: RefusalFileEvent): Promise<void> {
+    await pipeRefusalFile(event, this.res);
     await this.end();
   }
 }
