@@ -36,7 +36,19 @@ async function withApp<T>(greeting: string, run: (file: string, dir: string) => 
  * ECONNRESET (HTTP lets it; browsers retry): these tests are about the server
  * process, so each request gets its own connection.
  */
-const text = (url: string): Promise<string> =>
+const text = async (url: string): Promise<string> => {
+  try {
+    return await getOnce(url);
+  } catch (err) {
+    // A connection the retiring worker accepted just before it stopped can be reset before its
+    // request is read (its drain closes connections that carry no request yet): a client retries
+    // an idempotent request that got no response, once. Tracked as a known race in the notes.
+    if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err;
+    return getOnce(url);
+  }
+};
+
+const getOnce = (url: string): Promise<string> =>
   new Promise((resolve, reject) => {
     const req = http.get(url, { agent: false, timeout: 5000 }, (res) => {
       let body = '';
