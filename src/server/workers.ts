@@ -145,15 +145,18 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
       if (shuttingDown) askToStop(slot);
       checkStartup();
     } else if (isMessage(message, 'fatal')) {
-      // The first report is the cause (serve()'s own); the CLI's exit path may repeat it in other words.
-      slot.fatal ??= String((message as { message?: unknown }).message ?? 'unknown error');
+      recordFatal(slot, message);
     }
+  };
+
+  // The first report is the cause (serve()'s own); the CLI's exit path may repeat it in other words.
+  const recordFatal = (slot: Slot, message: unknown) => {
+    slot.fatal ??= String((message as { message?: unknown }).message ?? 'unknown error');
   };
 
   const onSuccessorReport = (slot: Slot, worker: Worker, message: unknown) => {
     if (isMessage(message, 'fatal')) {
-      // The first report is the cause (serve()'s own); the CLI's exit path may repeat it in other words.
-      slot.fatal ??= String((message as { message?: unknown }).message ?? 'unknown error');
+      recordFatal(slot, message);
     } else if (isMessage(message, 'listening')) {
       const old = slot.worker;
       slot.successor = undefined;
