@@ -412,7 +412,7 @@ export class Exchange implements ReaderHost, UnawaitedSendSink, WriteTimeoutHost
   /** The response emitted `'close'`. */
   onClose(): void {
     this.closed = true;
-    if (!this.res.writableFinished) {
+    if (!this.writer.completed) {
       const error = (this.req.socket as ErroredSocket | null)?.errored;
       this.connection.disconnect(closeReason(error), error?.message);
     }

@@ -71,6 +71,18 @@ export class ResponseWriter {
     this.customWriteHead = writeHead;
   }
 
+  /**
+   * The whole response reached the transport. HTTP/2's compat response emits
+   * 'finish' (and reports `writableFinished`) whenever its stream closes, a
+   * client's RST_STREAM included: there only an ended response on a stream
+   * closed with NO_ERROR completed.
+   */
+  get completed(): boolean {
+    const res = this.res;
+    if (!this.http2) return res.writableFinished;
+    return res.writableEnded && (res as ServerResponse & { stream: { rstCode?: number } }).stream.rstCode === 0;
+  }
+
   /** Keeps the start until the first body (or flush). */
   hold(start: StartEvent): void {
     this.head = start;

@@ -135,9 +135,7 @@ describe('WebSocket over HTTP/2 (RFC 8441)', () => {
     }
   });
 
-  // Skipped: flaky under load — the client's Close frame sometimes reaches the server only at
-  // shutdown and both sides see 1006. Open item of issue 13 (see the h2 report).
-  it.skip('client-initiated close: the app sees the client code and reason', async () => {
+  it('client-initiated close: the app sees the client code and reason', async () => {
     const session = await connectH2(server.url);
     try {
       // Client-initiated close: the app sees the client's code and reason.
