@@ -33,8 +33,8 @@ import type {
   WebSocketScope,
 } from '../protocol/types.js';
 import type { BodyReceive } from './body-stream.js';
-import { StartTracker, answerError, type ErrorOptions } from './error-response.js';
-import { HttpError } from './errors.js';
+import { StartTracker, answerError, renderTextError, type ErrorOptions } from './error-response.js';
+import { HttpError, type HttpErrorOptions } from './errors.js';
 import { compilePattern, routingPath, type ParamsOf, type PatternMatcher, type PatternOptions } from './route-pattern.js';
 import { SSEStream } from './sse-stream.js';
 import { WebSocketConnection } from './websocket.js';
@@ -141,7 +141,10 @@ export function router(options: RouterOptions = {}): Router {
     if (scope.type === 'lifespan') throw new UnsupportedScope(scope.type, 'router');
     const tracker = new StartTracker(send);
     try {
-      await route(routes, scope, receive, tracker.send);
+      const outcome = route(routes, scope, receive, tracker.send);
+      // No route: nothing was sent, so the answer needs none of answerError's checks.
+      if (isRoutingAnswer(outcome)) return await (options.renderError ?? renderTextError)(outcome, send, scope);
+      await outcome;
     } catch (error) {
       await answerError(error, scope, send, tracker, options);
     }
@@ -182,18 +185,28 @@ export function router(options: RouterOptions = {}): Router {
   return self;
 }
 
-/** Finds the route for `scope` and runs it, or throws the 404/405 the request earned. */
-function route(routes: readonly Route[], scope: HTTPScope | SSEScope | WebSocketScope, receive: Receive, send: Send): Promise<void> | void {
+/**
+ * Finds the route for `scope` and runs it, or returns the 400/404/405/406/426
+ * the request earned. Returned, not thrown: under `cascade` every request that
+ * falls through to the app behind lands here, and a throw with its stack
+ * capture cost more than the rest of the router.
+ */
+function route(
+  routes: readonly Route[],
+  scope: HTTPScope | SSEScope | WebSocketScope,
+  receive: Receive,
+  send: Send,
+): Promise<void> | void | HttpError {
   const path = routingPath(scope);
   // Express cuts the path at a '#', a decoding router would not: one target, one meaning (§3.3).
-  if (path.includes('#')) throw new HttpError(400, 'request target contains "#"');
+  if (path.includes('#')) return routingAnswer(400, 'request target contains "#"');
   if (scope.type === 'websocket') {
     for (const r of routes) {
       if (r.kind !== 'websocket') continue;
       const found = r.match(path);
       if (found) return r.run(scope, receive, send, found.params);
     }
-    throw new HttpError(404);
+    return routingAnswer(404);
   }
   if (scope.type === 'sse') {
     for (const r of routes) {
@@ -221,12 +234,30 @@ function route(routes: readonly Route[], scope: HTTPScope | SSEScope | WebSocket
     if (allowed.has('GET')) allowed.add('HEAD');
     const allow = [...allowed].sort().join(', ');
     if (method === 'OPTIONS') return answerOptions(send, allow);
-    throw new HttpError(405, undefined, { headers: [['allow', allow]] });
+    return routingAnswer(405, undefined, { headers: [['allow', allow]] });
   }
   // Only SSE/WebSocket routes know this path: say what the client must do differently.
-  if (streamOnly === 'websocket') throw new HttpError(426, undefined, { headers: [['upgrade', 'websocket']] });
-  if (streamOnly === 'sse') throw new HttpError(406, 'this endpoint serves text/event-stream');
-  throw new HttpError(404);
+  if (streamOnly === 'websocket') return routingAnswer(426, undefined, { headers: [['upgrade', 'websocket']] });
+  if (streamOnly === 'sse') return routingAnswer(406, 'this endpoint serves text/event-stream');
+  return routingAnswer(404);
+}
+
+const kRoutingAnswer = Symbol('pagi.routingAnswer');
+
+/** The router's own answer, without a stack: it is a response, not a failure anyone debugs. */
+function routingAnswer(status: number, message?: string, options?: HttpErrorOptions): HttpError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return Object.assign(new HttpError(status, message, options), { [kRoutingAnswer]: true });
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** Told apart from whatever a handler's call returned (a JavaScript handler may return anything). */
+function isRoutingAnswer(outcome: unknown): outcome is HttpError {
+  return outcome instanceof HttpError && (outcome as HttpError & { [kRoutingAnswer]?: true })[kRoutingAnswer] === true;
 }
 
 /** Express's automatic OPTIONS answer, byte for byte. */
