@@ -14,6 +14,7 @@ import type { ServeOptions } from './config.js';
 import { loadApp, oneLine } from './load-app.js';
 import { createLogger } from './logger.js';
 import { serve } from './serve.js';
+import { reportToPrimary } from './workers.js';
 
 async function main(argv: string[]): Promise<number> {
   let args: CliArgs;
@@ -134,11 +135,7 @@ main(process.argv.slice(2)).then(
     const exit = () => process.exit(fail(message, code));
     // A worker that cannot start (its app does not load, say) tells the primary why, which says it
     // once (and, with --reload, waits for a fix); the exit waits for the message to leave.
-    if (cluster.isWorker && process.connected && process.send) {
-      process.send({ pagi: 'fatal', message }, undefined, {}, exit);
-      setTimeout(exit, 1000).unref();
-    } else {
-      exit();
-    }
+    reportToPrimary({ pagi: 'fatal', message }, exit);
+    if (cluster.isWorker) setTimeout(exit, 1000).unref();
   },
 );

@@ -47,13 +47,22 @@ export function workerIdentity(): { isWorker: boolean; workerNum: number | undef
   return { isWorker: true, workerNum: Number.isInteger(num) && num > 0 ? num : undefined };
 }
 
-/** In a cluster worker, tells the primary how startup went; a no-op elsewhere. */
-export function reportToPrimary(report: WorkerReport): void {
-  if (!cluster.isWorker || !process.connected || !process.send) return;
+/**
+ * In a cluster worker, tells the primary how startup went; a no-op elsewhere.
+ * `sent` runs once the message left (or at once when there is no primary to
+ * tell), so a worker about to exit can wait for its last word.
+ */
+export function reportToPrimary(report: WorkerReport, sent?: () => void): void {
+  if (!cluster.isWorker || !process.connected || !process.send) {
+    sent?.();
+    return;
+  }
   try {
-    process.send(report);
+    if (sent === undefined) process.send(report);
+    else process.send(report, undefined, {}, () => sent());
   } catch {
     // The primary is gone; nothing to tell.
+    sent?.();
   }
 }
 
