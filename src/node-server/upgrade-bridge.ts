@@ -8,13 +8,12 @@ import { IncomingMessage, type Server } from 'node:http';
 import { Socket } from 'node:net';
 import type { HeaderPair, Receive, Send, WebSocketScope } from '../protocol/types.js';
 import { UpgradeSocket, type HandshakeAnswer } from './upgrade-socket.js';
+import { RESOLVED } from '../protocol/resolved.js';
 
 /** Headers of a 101 that belong to the handshake itself, not to `websocket.accept`. */
 const HANDSHAKE_OWNED = new Set(['upgrade', 'connection', 'sec-websocket-accept', 'sec-websocket-extensions', 'sec-websocket-protocol']);
 /** Headers of a refusal the PAGI server owns. */
 const REFUSAL_OWNED = new Set(['connection', 'transfer-encoding', 'keep-alive', 'content-length']);
-
-const RESOLVED = Promise.resolve();
 
 type UpgradeListener = (req: IncomingMessage, socket: UpgradeSocket, head: Buffer) => void;
 

@@ -28,6 +28,7 @@ import { Keepalive } from './keepalive.js';
 import type { RefusalWriter, WebSocketTransport } from './transport.js';
 import { markUpgradeSend } from '../../_internal/native-upgrade.js';
 import { UpgradeHandover, watchAnswerStatus, writeGoingAway } from './upgrade-handover.js';
+import { RESOLVED } from '../../protocol/resolved.js';
 
 export interface WebSocketSettings {
   /** Largest inbound message in bytes (`ws` maxPayload; above it the peer gets 1009). */
@@ -60,7 +61,6 @@ type Phase = 'connecting' | 'refusing' | 'open' | 'direct' | 'closed';
 const SEND_HIGH_WATER = 64 * 1024;
 
 const CONNECT_EVENT: ReceiveEvent = { type: 'websocket.connect' };
-const RESOLVED = Promise.resolve();
 
 interface QueuedSend {
   event: unknown;
