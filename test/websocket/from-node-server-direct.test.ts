@@ -15,6 +15,8 @@ import { upgradePath } from '../../src/node-server/direct-upgrade.js';
 import type { App, WebSocketScope } from '../../src/protocol/types.js';
 import { waitFor, within } from '../server/helpers.js';
 import { startTestServer, type TestServer, type TestServerOptions } from '../server/test-server.js';
+import { closeH2, connectH2, h2websocket } from '../server/http2/h2-client.js';
+import { TestClient } from '../../src/testing/index.js';
 
 let server: TestServer | undefined;
 const cleanups: Array<() => unknown> = [];
@@ -163,6 +165,75 @@ describe('fromNodeServer direct path', () => {
     const other = await handshake(`${server.wsUrl}/other`);
     expect(await other.first).toBe('native');
     expect(paths).toEqual(['emulated /app/ws']);
+  });
+
+  it('cascade: the last app gets the direct path when the earlier ones declined without receiving, not when one received', async () => {
+    const paths = watchPaths();
+    const { node } = wsEcho();
+    // Declines by path before reading anything: cascade hands the last app the server's own scope/receive/send.
+    const byPath: App = async (scope, _receive, send) => {
+      if (scope.type === 'websocket' && scope.path === '/native') {
+        await send({ type: 'websocket.close' });
+        return;
+      }
+      await send({ type: 'http.response.start', status: 404 });
+      await send({ type: 'http.response.body' });
+    };
+    // Reads websocket.connect first, then declines: the last app must get the replayed receive.
+    const reading: App = async (scope, receive, send) => {
+      if (scope.type === 'websocket') await receive();
+      await send({ type: 'http.response.start', status: 404 });
+      await send({ type: 'http.response.body' });
+    };
+    server = await startTestServer(mount({ '/a': cascade([byPath, fromNodeServer(node)]), '/': cascade([reading, fromNodeServer(node)]) }));
+    const first = await handshake(`${server.wsUrl}/a/x`);
+    expect(await echoOnce(first.ws, 'a')).toBe('a');
+    const second = await handshake(`${server.wsUrl}/b`);
+    expect(await echoOnce(second.ws, 'b')).toBe('b');
+    // '/a' is a real prefix: mount's scope copy alone keeps the emulated path; '/' passes the scope through.
+    expect(paths).toEqual(['emulated /a/x', 'emulated /b']);
+    paths.length = 0;
+    await server.close();
+    server = await startTestServer(cascade([byPath, fromNodeServer(node)]));
+    const third = await handshake(`${server.wsUrl}/c`);
+    expect(await echoOnce(third.ws, 'c')).toBe('c');
+    expect(paths).toEqual(['direct /c']);
+  });
+
+  it('trusted proxy headers that rewrite the client keep the emulated path (the library reads the scope\'s address)', async () => {
+    const paths = watchPaths();
+    const node = http.createServer();
+    const wss = new WebSocketServer({ server: node, perMessageDeflate: false });
+    cleanups.push(() => new Promise((resolve) => wss.close(resolve)));
+    wss.on('connection', (ws, req) => ws.send(String(req.socket.remoteAddress)));
+    server = await startTestServer(fromNodeServer(node), { proxyHeaders: true, forwardedAllowIps: '127.0.0.1' });
+    const proxied = new WebSocket(server.wsUrl, { headers: { 'x-forwarded-for': '203.0.113.9' } });
+    proxied.on('error', () => {});
+    cleanups.push(() => proxied.terminate());
+    expect(await within(new Promise<string>((r) => proxied.once('message', (d: Buffer) => r(d.toString()))), 5000, 'address')).toBe('203.0.113.9');
+    const plain = await handshake(server.wsUrl);
+    expect(await plain.first).toBe('127.0.0.1');
+    expect(paths).toEqual(['emulated /', 'direct /']);
+  });
+
+  it('HTTP/2 extended CONNECT and TestClient keep the emulated path', async () => {
+    const paths = watchPaths();
+    const { node } = wsEcho();
+    server = await startTestServer(fromNodeServer(node), { http2: true });
+    const session = await connectH2(server.url);
+    cleanups.push(() => closeH2(session));
+    const h2 = await h2websocket(session, '/h2');
+    expect(h2.status).toBe(200);
+    expect(await echoOnce(h2.ws!, 'over h2')).toBe('over h2');
+    h2.ws!.close(1000);
+
+    const client = new TestClient(fromNodeServer(node));
+    const socket = await within(client.websocket('/t'), 5000, 'websocket');
+    socket.sendText('in process');
+    expect(await within(socket.receiveText(), 5000, 'text')).toBe('in process');
+    socket.close(1000);
+    await within(socket.settled(), 5000, 'settled');
+    expect(paths).toEqual(['emulated /h2', 'emulated /t']);
   });
 
   it('limitConcurrency counts a direct WebSocket until its socket closes', async () => {
