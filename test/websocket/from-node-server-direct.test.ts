@@ -194,7 +194,7 @@ describe('fromNodeServer direct path', () => {
     expect(paths).toEqual(['emulated /a/x', 'emulated /b']);
     paths.length = 0;
     await server.close();
-    server = await startTestServer(cascade([byPath, fromNodeServer(node)]));
+    server = await startTestServer(mount({ '/': cascade([byPath, fromNodeServer(node)]) }));
     const third = await handshake(`${server.wsUrl}/c`);
     expect(await echoOnce(third.ws, 'c')).toBe('c');
     expect(paths).toEqual(['direct /c']);
