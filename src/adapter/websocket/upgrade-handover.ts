@@ -90,7 +90,9 @@ export function watchAnswerStatus(socket: Duplex, record: (status: number) => vo
 const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})/;
 
 function statusOf(chunk: unknown): number {
-  const text = typeof chunk === 'string' ? chunk.slice(0, 16) : chunk instanceof Uint8Array ? Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(16, chunk.byteLength)).toString('latin1') : '';
+  let text = '';
+  if (typeof chunk === 'string') text = chunk.slice(0, 16);
+  else if (chunk instanceof Uint8Array) text = Buffer.from(chunk.buffer, chunk.byteOffset, Math.min(16, chunk.byteLength)).toString('latin1');
   const match = STATUS_LINE.exec(text);
   return match ? Number(match[1]) : 0;
 }
