@@ -11,7 +11,8 @@ import { profileTargets } from '../profile/profile-targets.mjs';
 const PAYLOAD_BYTES = 100;
 const TARGETS = [
   { name: 'socketio', label: 'socket.io 4 on its own server.listen()' },
-  { name: 'socketio-bridged', label: 'the same socket.io server via serve(fromNodeServer(server))' },
+  { name: 'socketio-bridged', label: 'the same socket.io server via serve(fromNodeServer(server)) (direct path)' },
+  { name: 'socketio-composed', label: 'the same, composed: serve(cascade([fromNodeServer(server), fallback])) (emulated path)' },
 ];
 
 function measure(target, seconds) {
@@ -52,4 +53,4 @@ const markdown = [
 ].join('\n');
 saveScenario('socketio', markdown, { targets: TARGETS, failed, samples: Object.fromEntries(samples) });
 
-if (config.profile) await profileTargets('socketio', ['socketio', 'socketio-bridged'], measure, 'message');
+if (config.profile) await profileTargets('socketio', ['socketio', 'socketio-bridged', 'socketio-composed'], measure, 'message');

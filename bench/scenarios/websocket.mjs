@@ -11,7 +11,8 @@ const MESSAGE_BYTES = 100;
 const TARGETS = [
   { name: 'ws', label: 'raw ws 8 (WebSocketServer on node:http)' },
   { name: 'pagi-serve', label: 'PAGI echo app via serve()' },
-  { name: 'ws-bridged', label: 'the same ws server via serve(fromNodeServer(server))' },
+  { name: 'ws-bridged', label: 'the same ws server via serve(fromNodeServer(server)) (direct path)' },
+  { name: 'ws-composed', label: 'the same, composed: serve(cascade([fromNodeServer(server), fallback])) (emulated path)' },
 ];
 
 function measure(target, seconds) {
@@ -52,4 +53,4 @@ const markdown = [
 ].join('\n');
 saveScenario('websocket', markdown, { targets: TARGETS, failed, samples: Object.fromEntries(samples) });
 
-if (config.profile) await profileTargets('websocket', ['ws', 'pagi-serve', 'ws-bridged'], measure, 'message');
+if (config.profile) await profileTargets('websocket', ['ws', 'pagi-serve', 'ws-bridged', 'ws-composed'], measure, 'message');

@@ -2,7 +2,7 @@
 // these names; bench/targets/server.ts builds one of them per child process.
 import { bigDownloadExpress, helloExpress, jsonEchoExpress, sizedExpress, sseFanoutExpress, streamExpress } from './express-apps.js';
 import { bridge, cascadeInFront, hostListener, hostPagiListener, hostPagiServe, mountInFront } from './hosts.js';
-import { hostBridgedSocketIoEcho, hostBridgedWebSocketEcho, hostSocketIoEcho } from './node-server-apps.js';
+import { hostBridgedSocketIoEcho, hostBridgedWebSocketEcho, hostComposedSocketIoEcho, hostComposedWebSocketEcho, hostSocketIoEcho } from './node-server-apps.js';
 import { stackExpress, stackNative, stackRaw } from './stack-apps.js';
 import type { Hosted } from './hosts.js';
 import { helloApp, jsonEchoApp, sseFanoutApp, streamApp, wsEchoApp } from './pagi-apps.js';
@@ -63,10 +63,12 @@ export const catalog: Record<string, Record<string, Builder>> = {
     ws: hostRawWebSocketEcho,
     'pagi-serve': () => hostPagiServe(wsEchoApp),
     'ws-bridged': hostBridgedWebSocketEcho,
+    'ws-composed': hostComposedWebSocketEcho,
   },
   socketio: {
     socketio: hostSocketIoEcho,
     'socketio-bridged': hostBridgedSocketIoEcho,
+    'socketio-composed': hostComposedSocketIoEcho,
   },
   shadow: {
     'express-bridged': async () => hostPagiListener(await bridge(userExpress())),

@@ -21,6 +21,7 @@ import { describeScope, rejectedSend, unawaitedSendMessage, watchedSend, type Un
 import { ResponseWriter, type WriteTimeoutHost } from './response-writer.js';
 import { writeInterim } from './interim.js';
 import type { LiveEntry, LiveExchanges } from './live-exchanges.js';
+import { RESOLVED } from '../protocol/resolved.js';
 
 /** How a host (toExpress) customises what the exchange writes. */
 export interface ExchangeHooks {
@@ -46,7 +47,6 @@ interface QueuedSend {
 
 const kExchange = Symbol('pagi.exchange');
 type TrackedResponse = ServerResponse & { [kExchange]?: Exchange | undefined };
-const RESOLVED = Promise.resolve();
 
 export class Exchange implements ReaderHost, UnawaitedSendSink, WriteTimeoutHost, LiveEntry {
   readonly req: IncomingMessage;

@@ -37,6 +37,7 @@ import type { App, ConnectionScope, Receive, ReceiveEvent, Scope, Send, SendEven
 import { fanOutLifespan, warnOnStderr, type LifespanWarning } from './lifespan-fanout.js';
 import { notFound } from './not-found.js';
 import { ReceiveLog, type LogReader } from './receive-log.js';
+import { RESOLVED } from '../protocol/resolved.js';
 
 export interface CascadeOptions {
   /** Start statuses that decline. Default `[404]`; `[404, 405]` also falls through on 405. */
@@ -52,7 +53,6 @@ export interface CascadeOptions {
 }
 
 const DEFAULT_REPLAY_LIMIT = 1024 * 1024;
-const RESOLVED = Promise.resolve();
 
 /** Tries `apps` in order; the first that does not decline answers. */
 export function cascade(...apps: App[]): App;

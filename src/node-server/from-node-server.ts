@@ -8,14 +8,18 @@
  * arrives, not once at wrap time: socket.io replaces them with its own
  * dispatcher when it attaches, and other libraries add theirs late.
  *
- * `websocket` scopes go to the server's `'upgrade'` listeners (ws, socket.io)
- * with a request and a socket that behave like Node's (`upgrade-bridge.ts`);
- * with no listener they are declined with 404 before the handshake, so
- * `cascade`/`mount` treat them as "not mine".
+ * `websocket` scopes go to the server's `'upgrade'` listeners (ws, socket.io):
+ * straight on `serve()` they get Node's own upgrade (`direct-upgrade.ts`);
+ * otherwise (mount, cascade, middleware, HTTP/2, TestClient) a request and a
+ * socket that behave like Node's (`upgrade-bridge.ts`). With no listener they
+ * are declined with 404 before the handshake, so `cascade`/`mount` treat them
+ * as "not mine".
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { fromExpress, type FromExpressOptions, type NextFunction } from '../bridge/index.js';
 import type { App } from '../protocol/types.js';
+import { nativeUpgradeOf } from '../_internal/native-upgrade.js';
+import { serveUpgradeDirect, upgradePath } from './direct-upgrade.js';
 import { serveUpgrade } from './upgrade-bridge.js';
 
 /** Options of {@link fromNodeServer}: those of `fromExpress` (lifespan hooks, `highWaterMark`, ...). */
@@ -48,6 +52,12 @@ export function fromNodeServer(server: Server, options: FromNodeServerOptions = 
   const http = fromExpress(dispatch, options);
   return function nodeServerApp(scope, receive, send) {
     if (scope.type !== 'websocket') return http(scope, receive, send);
+    const listeners = server.listeners('upgrade') as Array<Parameters<typeof serveUpgradeDirect>[1][number]>;
+    if (listeners.length > 0) {
+      const native = upgradePath.enabled ? nativeUpgradeOf(send)?.adopt(scope, receive) : undefined;
+      upgradePath.served?.(native ? 'direct' : 'emulated', scope);
+      if (native) return serveUpgradeDirect(server, listeners, native);
+    }
     return serveUpgrade(server, scope, receive, send);
   };
 }

@@ -4,17 +4,17 @@
  * answer turned into `websocket.accept` (subprotocol and headers kept) or an
  * `http.response.*` refusal, frames both ways.
  */
+import { randomBytes } from 'node:crypto';
 import { IncomingMessage, type Server } from 'node:http';
 import { Socket } from 'node:net';
 import type { HeaderPair, Receive, Send, WebSocketScope } from '../protocol/types.js';
 import { UpgradeSocket, type HandshakeAnswer } from './upgrade-socket.js';
+import { RESOLVED } from '../protocol/resolved.js';
 
 /** Headers of a 101 that belong to the handshake itself, not to `websocket.accept`. */
 const HANDSHAKE_OWNED = new Set(['upgrade', 'connection', 'sec-websocket-accept', 'sec-websocket-extensions', 'sec-websocket-protocol']);
 /** Headers of a refusal the PAGI server owns. */
 const REFUSAL_OWNED = new Set(['connection', 'transfer-encoding', 'keep-alive', 'content-length']);
-
-const RESOLVED = Promise.resolve();
 
 type UpgradeListener = (req: IncomingMessage, socket: UpgradeSocket, head: Buffer) => void;
 
@@ -122,6 +122,15 @@ function upgradeRequest(scope: WebSocketScope, socket: UpgradeSocket): IncomingM
     req.rawHeaders.push(name, value);
     const existing = req.headers[name];
     req.headers[name] = existing === undefined ? value : `${String(existing)}, ${value}`;
+  }
+  // HTTP/2 extended CONNECT (RFC 8441) has no Upgrade/Connection/Sec-WebSocket-Key: the library would
+  // refuse with 400, so its handshake gets the HTTP/1.1 headers (the key's accept is ours to drop).
+  if (scope.http_version === '2') {
+    for (const [name, value] of [['connection', 'Upgrade'], ['upgrade', 'websocket'], ['sec-websocket-key', randomBytes(16).toString('base64')]] as const) {
+      if (req.headers[name] !== undefined) continue;
+      req.rawHeaders.push(name, value);
+      req.headers[name] = value;
+    }
   }
   req.complete = true;
   req.push(null);

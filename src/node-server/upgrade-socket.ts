@@ -10,6 +10,7 @@ import { Duplex } from 'node:stream';
 // Named exports: ws's ESM wrapper exports Receiver/Sender by name (its default is the bare WebSocket class).
 import * as wsModule from 'ws';
 import type { HeaderPair } from '../protocol/types.js';
+import { RESOLVED } from '../protocol/resolved.js';
 
 interface FrameReceiver {
   write(chunk: Buffer, cb?: (err?: Error | null) => void): boolean;
@@ -238,6 +239,9 @@ export class UpgradeSocket extends Duplex {
       } catch (err) {
         next = Promise.reject(err);
       }
+      // The session took the frame at once (its shared RESOLVED): nothing to wait for, so the
+      // library's write finishes synchronously, without a `.then` and a microtask per frame.
+      if (next === RESOLVED) return;
     } else next = this.pending.then(task, task);
     this.pending = next;
     const settled = (): void => {

@@ -20,6 +20,7 @@
  */
 import type { Scope, Send } from './types.js';
 import type { NormalizedSendEvent, SendValidator } from './validate.js';
+import { RESOLVED } from './resolved.js';
 
 /** Where a server reports a send that rejected while nothing awaited it. */
 export interface UnawaitedSendSink {
@@ -101,8 +102,6 @@ function reportIfUnobserved(promise: WatchedSend, sink: UnawaitedSendSink, error
     // A failing report must not become the crash it exists to prevent.
   }
 }
-
-const RESOLVED = Promise.resolve();
 
 /**
  * A `send` that never waits (lifespan scopes): validates the event, commits

@@ -7,8 +7,7 @@
 import type { HeadersInput, SSEScope, SendFor } from '../protocol/types.js';
 import { header } from './request.js';
 import { sendSteps, type SendStep } from './send-steps.js';
-
-const RESOLVED = Promise.resolve();
+import { RESOLVED } from '../protocol/resolved.js';
 
 /** One event for `SSEStream.send`. */
 export interface SSEMessage {

@@ -6,8 +6,7 @@
  */
 import type { HeadersInput, SendFor, WebSocketScope } from '../protocol/types.js';
 import { sendSteps } from './send-steps.js';
-
-const RESOLVED = Promise.resolve();
+import { RESOLVED } from '../protocol/resolved.js';
 
 /** Options of `WebSocketConnection.accept`. */
 export interface WebSocketAcceptOptions {

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { cascade, fromNodeServer, mount } from '../../src/index.js';
 import type { App } from '../../src/protocol/types.js';
+import { upgradePath } from '../../src/node-server/direct-upgrade.js';
 import { waitFor, within } from '../server/helpers.js';
 import { startTestServer, type TestServer } from '../server/test-server.js';
 
@@ -98,6 +99,9 @@ describe('fromNodeServer composed and under load', () => {
   });
 
   it('a library that does not read: the bridge buffers at most one stream buffer, the session queue overflows with 1008', async () => {
+    // The emulated path's bound (mount/cascade take it); straight on serve() the library reads its own socket.
+    upgradePath.enabled = false;
+    cleanups.push(() => (upgradePath.enabled = true));
     let library: WebSocket | undefined;
     let received = 0;
     server = await startTestServer(

@@ -7,6 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { NativeUpgrade } from '../../_internal/native-upgrade.js';
 import type { ConnectionController } from '../../protocol/connection.js';
 import type { HeaderPair, WebSocketScope } from '../../protocol/types.js';
 import { answeredElsewhere } from './handshake.js';
@@ -68,6 +69,7 @@ export interface Http1TransportOptions {
 
 export class Http1Transport implements WebSocketTransport {
   readonly logAccess?: (status: number) => void;
+  readonly native: NativeUpgrade;
 
   constructor(
     private readonly options: Http1TransportOptions,
@@ -75,6 +77,7 @@ export class Http1Transport implements WebSocketTransport {
     readonly socket: Duplex,
     private readonly head: Buffer,
   ) {
+    this.native = { req, socket, head };
     const accessLog = options.accessLog;
     if (accessLog) this.logAccess = (status) => accessLog(req, status);
   }

@@ -10,7 +10,9 @@
  *
  * Phases: `connecting` (the app has not answered; the socket sits paused with
  * whatever the client already sent buffered in it), `refusing` (an HTTP answer
- * is being written), `open` (a `ws` WebSocket owns the socket), `closed`.
+ * is being written), `open` (a `ws` WebSocket owns the socket), `direct`
+ * (handed to a `fromNodeServer` app's own listeners, see `upgrade-handover.ts`:
+ * the session only tracks the socket), `closed`.
  * The scope's outcome (clean/abnormal, via `pagi.connection`) and the event
  * `receive()` repeats forever (`endEvent`) are recorded once, by `end()`;
  * the transport may take longer to close than that.
@@ -24,6 +26,9 @@ import { describeScope, followSend, rejectedSend, unawaitedSendMessage, watchedS
 import { log, type Logger } from '../options.js';
 import { Keepalive } from './keepalive.js';
 import type { RefusalWriter, WebSocketTransport } from './transport.js';
+import { markUpgradeSend } from '../../_internal/native-upgrade.js';
+import { UpgradeHandover, watchAnswerStatus, writeGoingAway } from './upgrade-handover.js';
+import { RESOLVED } from '../../protocol/resolved.js';
 
 export interface WebSocketSettings {
   /** Largest inbound message in bytes (`ws` maxPayload; above it the peer gets 1009). */
@@ -50,13 +55,12 @@ export interface SessionContext {
   fallthrough?: boolean;
 }
 
-type Phase = 'connecting' | 'refusing' | 'open' | 'closed';
+type Phase = 'connecting' | 'refusing' | 'open' | 'direct' | 'closed';
 
 /** Sends resolve at once while `ws` holds less than this; above it they wait for the write callback. */
 const SEND_HIGH_WATER = 64 * 1024;
 
 const CONNECT_EVENT: ReceiveEvent = { type: 'websocket.connect' };
-const RESOLVED = Promise.resolve();
 
 interface QueuedSend {
   event: unknown;
@@ -64,6 +68,8 @@ interface QueuedSend {
   reject: (err: unknown) => void;
 }
 const HTTP_DISCONNECT: ReceiveEvent = { type: 'http.disconnect' };
+/** The end of a handed-over socket: nobody receives it (the app gave up `receive`), the outcome is clean. */
+const DIRECT_CLOSED: ReceiveEvent = { type: 'websocket.disconnect', code: 1005, reason: '' };
 
 export class WebSocketSession implements UnawaitedSendSink {
   /** Resolves once the socket is closed, whatever the outcome. */
@@ -115,6 +121,10 @@ export class WebSocketSession implements UnawaitedSendSink {
     // Node removed its own listeners when it emitted 'upgrade'; an unhandled 'error' would crash the process.
     socket.on('error', this.onSocketError);
     socket.once('close', this.onSocketClose);
+    // fallthrough needs the app's 404 before the handshake: only the emulated path reports one.
+    if (transport.native && ctx.fallthrough !== true) {
+      markUpgradeSend(this.send, new UpgradeHandover(this.scope, this.receive, transport.native, this.handOver));
+    }
   }
 
   /**
@@ -144,6 +154,8 @@ export class WebSocketSession implements UnawaitedSendSink {
     } else if (this.phase === 'open' && this.ws) {
       this.fail('server_shutdown', 1006);
       if (this.ws.readyState === WebSocket.OPEN) this.closeWith(1001, 'server shutdown');
+    } else if (this.phase === 'direct' && this.answerStatus === 101) {
+      writeGoingAway(this.socket);
     }
   }
 
@@ -154,6 +166,20 @@ export class WebSocketSession implements UnawaitedSendSink {
     if (this.ws) this.ws.terminate();
     else this.socket.destroy();
   }
+
+  /**
+   * The direct path: the app takes Node's upgrade before receiving anything;
+   * from here on the session only counts the socket (admission), logs the
+   * status the library writes, and closes or destroys it at shutdown.
+   */
+  private readonly handOver = (): boolean => {
+    if (this.phase !== 'connecting' || this.connectDelivered || this.validator.started || this.endEvent || !this.stillOurs()) return false;
+    this.phase = 'direct';
+    this.connectDelivered = true;
+    this.connection.markStarted();
+    watchAnswerStatus(this.socket, (status) => (this.answerStatus = status));
+    return true;
+  };
 
   // ------------------------------------------------------------ receive
 
@@ -221,6 +247,7 @@ export class WebSocketSession implements UnawaitedSendSink {
 
   /** Performs one send: throws (→ rejection) or returns a promise only when it has to wait. */
   private performSend(event: unknown): Promise<void> | undefined {
+    if (this.phase === 'direct') throw new OutOfOrder(eventType(event), 'direct', 'nothing: the Node server owns the socket');
     if (this.phase === 'connecting') this.stillOurs();
     const gone = this.goneReason();
     if (gone !== undefined) {
@@ -401,6 +428,7 @@ export class WebSocketSession implements UnawaitedSendSink {
 
   private readonly onSocketClose = (): void => {
     this.clearTimers();
+    if (this.phase === 'direct') this.end(DIRECT_CLOSED, undefined);
     if (this.phase === 'connecting') this.fail('client_closed', 1006);
     // A refusal whose last byte went out ends cleanly when its last write resolves (HTTP/2 closes
     // the stream before that); anything else closing mid-refusal is the client leaving.

@@ -9,6 +9,7 @@ import type { WebSocket } from 'ws';
 import type { ConnectionController } from '../../protocol/connection.js';
 import type { HeaderPair, WebSocketScope } from '../../protocol/types.js';
 import type { NormalizedSendEvent } from '../../protocol/validate.js';
+import type { NativeUpgrade } from '../../_internal/native-upgrade.js';
 
 /** The `http.response.*` events a refusal is made of (PROTOCOL.md §5.3). */
 export type RefusalEvent = Extract<
@@ -53,4 +54,10 @@ export interface WebSocketTransport {
   answeredElsewhere(): boolean;
   /** Called once when the socket closed, with the answer's status (101, a refusal's, 0 for none). */
   logAccess?(status: number): void;
+  /**
+   * The upgrade as Node emitted it, for the direct path (`fromNodeServer`
+   * straight on `serve()`); only HTTP/1.1 has one (HTTP/2 extended CONNECT
+   * keeps the emulated path).
+   */
+  readonly native?: NativeUpgrade;
 }
