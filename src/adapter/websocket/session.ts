@@ -402,7 +402,11 @@ export class WebSocketSession implements UnawaitedSendSink {
   private readonly onSocketClose = (): void => {
     this.clearTimers();
     if (this.phase === 'connecting') this.fail('client_closed', 1006);
-    else if (this.phase === 'refusing' && this.connection.disconnect('client_closed')) this.end(HTTP_DISCONNECT, 'client_closed');
+    // A refusal whose last byte went out ends cleanly when its last write resolves (HTTP/2 closes
+    // the stream before that); anything else closing mid-refusal is the client leaving.
+    else if (this.phase === 'refusing' && !this.refusal?.completed && this.connection.disconnect('client_closed')) {
+      this.end(HTTP_DISCONNECT, 'client_closed');
+    }
     if (this.phase !== 'open') this.phase = 'closed';
   };
 

@@ -24,6 +24,12 @@ export interface RefusalWriter {
   plain(status: number, text: string, extraHeaders?: ReadonlyArray<readonly [string, string]>): Promise<void>;
   /** Cuts an unfinished refusal: what was written goes out, no terminator (§4.6). */
   destroy(): void;
+  /**
+   * The whole refusal reached the transport. The session asks when the
+   * connection closes, which can happen before the last `write` resolves
+   * (HTTP/2 closes the stream as it sends the end of the response).
+   */
+  readonly completed: boolean;
 }
 
 /** One handshake's connection, as the session sees it. */

@@ -30,6 +30,10 @@ export class UpgradeResponse implements RefusalWriter {
     this.res.shouldKeepAlive = false;
   }
 
+  get completed(): boolean {
+    return this.res.writableFinished;
+  }
+
   /** Writes one validated `http.response.*` event; resolves when Node can take more. */
   async write(event: HttpEvent): Promise<void> {
     const res = this.res;

@@ -10,10 +10,20 @@ import type { RefusalEvent, RefusalWriter } from '../../adapter/websocket/index.
 import { pipeRefusalFile, type RefusalFileEvent } from '../../adapter/websocket/refusal-file.js';
 import { buildHead } from '../../adapter/response-head.js';
 
-const { NGHTTP2_INTERNAL_ERROR } = http2.constants;
+const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = http2.constants;
 
 export class Http2Refusal implements RefusalWriter {
   constructor(private readonly res: Http2ServerResponse) {}
+
+  /**
+   * The compat response emits 'finish' (and reports `writableFinished`)
+   * whenever its stream closes, a client's RST_STREAM included: only an ended
+   * response on a stream closed with NO_ERROR completed (the rule of
+   * `ResponseWriter.completed`).
+   */
+  get completed(): boolean {
+    return this.res.writableEnded && this.res.stream.rstCode === NGHTTP2_NO_ERROR;
+  }
 
   async write(event: RefusalEvent): Promise<void> {
     const res = this.res;

@@ -13,6 +13,11 @@ const ends = new Map<string, ReceiveEvent>();
 /** `/flood`: how many of its sends had resolved. */
 let floodResolved = 0;
 const FLOOD = { count: 24, size: 32 * 1024 };
+/** How each refusal's scope ended (`pagi.connection`): 'clean' or the reason. */
+const refusalEnds = new Map<string, string>();
+/** `/refuse-slowly` sends its last body once this resolves. */
+let refusalGate = deferred<void>();
+const accessLines: string[] = [];
 
 const app: App = async (scope, receive, send) => {
   if (scope.type === 'http') {
@@ -24,7 +29,18 @@ const app: App = async (scope, receive, send) => {
   const ws = scope as WebSocketScope;
   await receive(); // websocket.connect
   const key = ws.path + (ws.query_string ? `?${ws.query_string}` : '');
-  if (ws.path === '/refuse') {
+  if (ws.path === '/refuse-clean' || ws.path === '/refuse-slowly') {
+    void ws['pagi.connection'].end_future().then((reason) => refusalEnds.set(ws.path, reason ?? 'clean'));
+  }
+  if (ws.path === '/refuse-slowly') {
+    await send({ type: 'http.response.start', status: 403, headers: [['content-type', 'text/plain']] });
+    await send({ type: 'http.response.body', body: 'not ', more: true });
+    await refusalGate.promise;
+    // The client reset the stream meanwhile: the send reports the disconnect.
+    await send({ type: 'http.response.body', body: 'you' }).catch(() => undefined);
+    return;
+  }
+  if (ws.path === '/refuse' || ws.path === '/refuse-clean') {
     await send({ type: 'http.response.start', status: 403, headers: [['content-type', 'text/plain'], ['x-why', 'policy']] });
     await send({ type: 'http.response.body', body: 'not you' });
     return;
@@ -91,7 +107,7 @@ function closed(ws: WebSocket): Promise<[number, string]> {
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer(app, { http2: true });
+  server = await startTestServer(app, { http2: true, accessLog: (line) => void accessLines.push(line) });
 });
 afterAll(async () => {
   await server.close();
@@ -162,6 +178,34 @@ describe('WebSocket over HTTP/2 (RFC 8441)', () => {
       expect(await within(r.body, 5000, 'refusal body')).toBe('not you');
       expect((await h2websocket(session, '/close-before-accept')).status).toBe(403);
     } finally {
+      await closeH2(session);
+    }
+  });
+
+  it('a refusal ends cleanly once sent; a refusal the client resets is client_closed; one access log line each', async () => {
+    const session = await connectH2(server.url);
+    refusalGate = deferred<void>();
+    try {
+      const clean = await h2websocket(session, '/refuse-clean');
+      expect(await within(clean.body, 5000, 'refusal body')).toBe('not you');
+      // The compat response emits 'finish' on every stream close: the clean one must not read as a reset.
+      await waitFor(() => refusalEnds.has('/refuse-clean'), 5000, 'end of the clean refusal');
+      expect(refusalEnds.get('/refuse-clean')).toBe('clean');
+
+      const reset = await h2websocket(session, '/refuse-slowly');
+      expect(reset.status).toBe(403);
+      const closed = once(reset.stream, 'close');
+      reset.stream.close(http2.constants.NGHTTP2_CANCEL);
+      await within(closed, 5000, 'client stream close');
+      await waitFor(() => refusalEnds.has('/refuse-slowly'), 5000, 'end of the reset refusal');
+      expect(refusalEnds.get('/refuse-slowly')).toBe('client_closed');
+      refusalGate.resolve();
+      for (const path of ['/refuse-clean', '/refuse-slowly']) {
+        await waitFor(() => accessLines.some((line) => line.includes(`"CONNECT ${path} HTTP/2.0" 403`)), 5000, `access log of ${path}`);
+        expect(accessLines.filter((line) => line.includes(`CONNECT ${path} `))).toHaveLength(1);
+      }
+    } finally {
+      refusalGate.resolve();
       await closeH2(session);
     }
   });
