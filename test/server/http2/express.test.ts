@@ -20,7 +20,10 @@ import { startTestServer, type TestServer } from '../test-server.js';
 import { closeH2, connectH2, h2request } from './h2-client.js';
 
 const staticDir = mkdtempSync(path.join(os.tmpdir(), 'pagi-h2-express-'));
-writeFileSync(path.join(staticDir, 'page.html'), `<!doctype html><p>${'static '.repeat(2000)}</p>\n`);
+// Past HTTP/2's default 64 KiB window: the file only arrives whole if flow control works through the bridge.
+writeFileSync(path.join(staticDir, 'page.html'), `<!doctype html><p>${'static '.repeat(30_000)}</p>\n`);
+
+const BIG_JSON = JSON.stringify({ items: Array.from({ length: 8000 }, (_, i) => `item ${i}`) });
 
 /** What the streaming route's req/res emitted, per side. */
 const streamEvents = new Map<string, string[]>();
@@ -155,6 +158,7 @@ afterAll(async () => {
 
 const ROUTES: Array<{ name: string; method?: string; target: string; headers?: Record<string, string>; body?: string }> = [
   { name: 'express.static', target: '/static/page.html' },
+  { name: 'express.static, HEAD', method: 'HEAD', target: '/static/page.html' },
   { name: 'express.static, a range', target: '/static/page.html', headers: { range: 'bytes=10-99' } },
   { name: 'express.static, conditional (If-None-Match of the ETag) → 304', target: '/static/page.html', headers: { 'if-none-match': 'ETAG' } },
   { name: 'express.static, a missing file → 404', target: '/static/nope.html' },
@@ -164,6 +168,8 @@ const ROUTES: Array<{ name: string; method?: string; target: string; headers?: R
   { name: 'two cookies', target: '/cookies' },
   { name: 'a thrown error → 500', target: '/boom' },
   { name: 'express.json POST with content-length', method: 'POST', target: '/echo', headers: { 'content-type': 'application/json', 'content-length': '15' }, body: '{"a":[1,"two"]}' },
+  // Past the 64 KiB window in the upload direction (express.json's limit is 100 KB).
+  { name: 'express.json POST, 95 KB', method: 'POST', target: '/echo', headers: { 'content-type': 'application/json', 'content-length': String(BIG_JSON.length) }, body: BIG_JSON },
   { name: 'an unknown route → 404', target: '/nowhere' },
 ];
 
