@@ -232,6 +232,7 @@ describe('RST_STREAM while Express streams', () => {
   }
 
   it("the handler's req emits 'aborted' then 'close', its res 'close', as on Node's compat server", async () => {
+    streamEvents.clear();
     const nativeEvents = await resetMidStream(nativeH2Url, 'native-h2');
     const bridgedEvents = await resetMidStream(bridged.url, 'bridged-h2');
     expect(nativeEvents).toContain('req:aborted');
