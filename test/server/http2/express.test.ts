@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromExpress } from '../../../src/bridge/index.js';
 import { waitFor, within } from '../helpers.js';
 import { startTestServer, type TestServer } from '../test-server.js';
-import { closeH2, connectH2, h2request } from './h2-client.js';
+import { abandonUpload, closeH2, connectH2, h2request } from './h2-client.js';
 
 const staticDir = mkdtempSync(path.join(os.tmpdir(), 'pagi-h2-express-'));
 // Past HTTP/2's default 64 KiB window: the file only arrives whole if flow control works through the bridge.
@@ -86,6 +86,10 @@ function makeApp(side: string): Express {
   app.post('/echo', express.json(), (req, res) => {
     res.status(201).json({ got: req.body as unknown, length: req.get('content-length') ?? null });
   });
+  app.post('/upload', (req, res) => {
+    record(side, req, res);
+    req.resume();
+  });
   app.get('/stream', (req, res) => {
     record(side, req, res);
     res.type('text/plain');
@@ -139,6 +143,11 @@ beforeAll(async () => {
   // Express cannot run on http2.createServer, so the native HTTP/2 reference for the reset is the
   // same streaming handler written on Node's compat API directly.
   nativeH2 = http2.createServer((req, res) => {
+    if (req.url === '/upload') {
+      record('native-h2', req, res);
+      req.resume();
+      return;
+    }
     if (req.url !== '/stream') return void res.writeHead(404).end();
     record('native-h2', req, res);
     res.setHeader('content-type', 'text/plain; charset=utf-8');
@@ -230,6 +239,20 @@ describe('RST_STREAM while Express streams', () => {
       await closeH2(session);
     }
   }
+
+  it("mid-upload (RST_STREAM before END_STREAM): req 'aborted' and 'close', res 'close', no 'error', as natively", async () => {
+    streamEvents.clear();
+    const portOf = (url: string) => Number(new URL(url).port);
+    for (const [url, side] of [[nativeH2Url, 'native-h2'], [bridged.url, 'bridged-h2']] as const) {
+      await abandonUpload(portOf(url), '/upload', 1000, http2.constants.NGHTTP2_CANCEL, () => waitFor(() => streamEvents.has(side), 5000, `${side}: handler called`));
+      const events = () => streamEvents.get(side) ?? [];
+      await waitFor(() => events().includes('req:close') && events().includes('res:close'), 5000, `${side}: req and res close`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const nativeEvents = streamEvents.get('native-h2') ?? [];
+    expect(nativeEvents).toContain('req:aborted');
+    expect([...(streamEvents.get('bridged-h2') ?? [])].sort()).toEqual([...nativeEvents].sort());
+  });
 
   it("the handler's req emits 'aborted' then 'close', its res 'close', as on Node's compat server", async () => {
     streamEvents.clear();
