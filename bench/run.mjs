@@ -12,7 +12,7 @@ import { describeMode, serverEntryArgs } from './lib/build.mjs';
 import { buildSummary } from './lib/summary.mjs';
 import { repoRoot, serverCommand } from './lib/target.mjs';
 
-const SCENARIOS = ['hello', 'json', 'stack', 'scale', 'toolkit', 'shadow', 'stream', 'memory', 'websocket', 'socketio', 'sse', 'channels'];
+const SCENARIOS = ['hello', 'h2', 'json', 'stack', 'scale', 'toolkit', 'shadow', 'stream', 'memory', 'websocket', 'socketio', 'sse', 'channels'];
 
 // `--node=<binary>` (or BENCH_NODE) runs everything — scenarios, servers, clients — on another
 // Node: this script restarts itself on that binary, and every child uses process.execPath.

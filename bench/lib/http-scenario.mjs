@@ -8,6 +8,10 @@ import { startTargets, stopTargets } from './target.mjs';
 import { profileTargets } from '../profile/profile-targets.mjs';
 
 const MB = 1024 * 1024;
+const DEFAULT_LATENCY = [
+  ['p50', 'p50 ms'],
+  ['p99', 'p99 ms'],
+];
 
 /**
  * kinds: [{ key, title, request: { method, path?, body, headers }, connections, unit: 'req/s' | 'MB/s',
@@ -15,6 +19,8 @@ const MB = 1024 * 1024;
  * With unit 'MB/s' the rate is response bytes per second, or requests × `megabytesPerRequest`
  * when that is given (uploads, where the interesting bytes are the ones sent).
  * `profile: { kind, names }` profiles those targets under that kind's load when BENCH_PROFILE=1.
+ * `kind.loader: { run, label, latency }` replaces wrk/autocannon (h2load for HTTP/2): `run` takes
+ * httpLoad's options, `label(connections)` names it, `latency` lists its [field, column] pairs.
  */
 export async function httpScenario({ scenario, targets: allTargets, kinds, profile: declared }) {
   // BENCH_TARGETS=a,b: only those targets (keep the baselines in the list for the ratios); a
@@ -44,7 +50,7 @@ export async function httpScenario({ scenario, targets: allTargets, kinds, profi
 function measurerFor(kind) {
   return async function measure(target, seconds) {
     const { path = '/', ...request } = kind.request;
-    const sample = await httpLoad({ url: new URL(path, target.server.url).href, seconds, connections: kind.connections, ...request });
+    const sample = await (kind.loader?.run ?? httpLoad)({ url: new URL(path, target.server.url).href, seconds, connections: kind.connections, ...request });
     if (kind.unit === 'MB/s') {
       sample.mbps = kind.megabytesPerRequest ? sample.rate * kind.megabytesPerRequest : sample.bytesPerSecond / MB;
     }
@@ -57,7 +63,8 @@ function tableFor(kind, running, failed, samples) {
   const header = ['target', kind.unit];
   if (kind.unit === 'MB/s') header.push('req/s');
   for (const baseline of kind.baselines) header.push(`vs ${baseline.label}`);
-  header.push('p50 ms', 'p99 ms', 'server CPU', 'CPU µs/req');
+  const latency = kind.loader?.latency ?? DEFAULT_LATENCY;
+  header.push(...latency.map(([, column]) => column), 'server CPU', 'CPU µs/req');
   for (const baseline of kind.baselines) header.push(`per CPU vs ${baseline.label}`);
   header.push('errors');
   const rows = running.map((target) => {
@@ -65,14 +72,14 @@ function tableFor(kind, running, failed, samples) {
     const row = [target.label, formatNumber(m[metric], kind.unit === 'MB/s' ? 1 : 0)];
     if (kind.unit === 'MB/s') row.push(formatNumber(m.rate, 1));
     for (const baseline of kind.baselines) row.push(formatRatio(pairedRatio(samples, target.name, baseline.name, metric)));
-    row.push(formatNumber(m.p50, 1), formatNumber(m.p99, 1), `${formatNumber(m.serverCpu * 100)} %`, formatNumber(m.cpuMicros, 1));
+    row.push(...latency.map(([field]) => formatNumber(m[field], 1)), `${formatNumber(m.serverCpu * 100)} %`, formatNumber(m.cpuMicros, 1));
     for (const baseline of kind.baselines) row.push(formatRatio(pairedRatio(samples, target.name, baseline.name, 'perCpuSecond')));
     row.push(formatNumber(m.failures));
     return row;
   });
   for (const target of failed) rows.push([target.label, `not run: ${target.reason}`, ...header.slice(2).map(() => '')]);
   return [
-    `### ${kind.title}, ${loadGeneratorLabel(kind.connections)}`,
+    `### ${kind.title}, ${(kind.loader?.label ?? loadGeneratorLabel)(kind.connections)}`,
     '',
     markdownTable(header, rows),
     '',

@@ -60,6 +60,8 @@ export function buildSummary(resultsDir) {
   // Native.
   measuredRow('native, hello: PAGI app on `serve()` vs raw node:http', '≥ 0.95×', helloSamples, 'pagi-serve', 'raw', atLeast(0.95));
   measuredRow('native, hello: PAGI app via `toNodeListener` vs raw node:http', '≥ 0.97×', helloSamples, 'pagi-listener', 'raw', atLeast(0.97));
+  const h2 = kindSamples('h2', 'h2');
+  measuredRow('native, h2: PAGI app on `serve({ http2: true })` vs raw node:http2 (h2load)', '≥ 0.90×', h2, 'pagi-serve', 'raw', atLeast(0.9));
   const websocket = load(resultsDir, 'websocket');
   const wsSamples = asMap(websocket?.samples);
   const wsRatio = websocket ? targetRow('native, websocket echo: PAGI on `serve()` vs raw `ws`', '≥ 0.95×', wsSamples, 'pagi-serve', 'ws', atLeast(0.95)) : undefined;

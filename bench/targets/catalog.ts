@@ -2,6 +2,7 @@
 // these names; bench/targets/server.ts builds one of them per child process.
 import { bigDownloadExpress, helloExpress, jsonEchoExpress, sizedExpress, sseFanoutExpress, streamExpress } from './express-apps.js';
 import { bridge, cascadeInFront, hostListener, hostPagiListener, hostPagiServe, mountInFront } from './hosts.js';
+import { compatHelloListener, hostHttp2Compat, hostPagiServeHttp2, hostRawHttp2Hello } from './http2-hosts.js';
 import { hostBridgedSocketIoEcho, hostBridgedWebSocketEcho, hostComposedSocketIoEcho, hostComposedWebSocketEcho, hostSocketIoEcho } from './node-server-apps.js';
 import { stackExpress, stackNative, stackRaw } from './stack-apps.js';
 import type { Hosted } from './hosts.js';
@@ -24,6 +25,12 @@ export const catalog: Record<string, Record<string, Builder>> = {
     'pagi-serve': () => hostPagiServe(helloApp),
     fastify: hostFastifyHello,
     hono: hostHonoHello,
+  },
+  h2: {
+    raw: hostRawHttp2Hello,
+    compat: () => hostHttp2Compat(compatHelloListener),
+    'pagi-serve': () => hostPagiServeHttp2(helloApp),
+    'express-bridged-serve': async () => hostPagiServeHttp2(await bridge(helloExpress())),
   },
   json: {
     express: () => hostListener(jsonEchoExpress()),

@@ -55,7 +55,7 @@ export async function mountInFront(native: App, bridged: App): Promise<App> {
 }
 
 /** A port that was free a moment ago, for `serve()`, which is told its port up front. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', reject);

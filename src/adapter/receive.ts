@@ -24,6 +24,13 @@ const EMPTY = Buffer.alloc(0);
 const kReader = Symbol('pagi.bodyReader');
 
 type ReadableRequest = IncomingMessage & { [kReader]?: BodyReader };
+/** The parts of node:http2's stream the reader looks at (the compat request carries it as `stream`). */
+interface Http2StreamLike {
+  readonly endAfterHeaders: boolean;
+  readonly _readableState: { ended: boolean };
+  once(event: 'aborted', listener: () => void): unknown;
+}
+type Http2Request = IncomingMessage & { stream?: Http2StreamLike };
 // Node's private 100-continue bookkeeping on ServerResponse (lib/_http_server.js):
 // `_expect_continue` is set for `Expect: 100-continue` requests, `_sent100` once
 // the interim response went out (automatically when the server has no
@@ -41,6 +48,8 @@ export class BodyReader {
   private replayed: Buffer | undefined;
   private sawEnd = false;
   private sawClose = false;
+  /** HTTP/2: the client reset the stream before its END_STREAM (see `watchReset`). */
+  private cutByReset = false;
   private readonly req: ReadableRequest;
   private readonly res: ContinueResponse;
   private readonly host: ReaderHost;
@@ -56,6 +65,22 @@ export class BodyReader {
     this.host = host;
     this.requestType = sse ? 'sse.request' : 'http.request';
     this.maxBodySize = maxBodySize;
+    const stream = (req as Http2Request).stream;
+    if (stream !== undefined && !stream.endAfterHeaders) this.watchReset(stream);
+  }
+
+  /**
+   * HTTP/2: when the client resets a stream, Node ends the compat request
+   * (and reports it `complete`) as if the body were whole. The stream's
+   * 'aborted' comes before that end: if no END_STREAM had arrived by then,
+   * the body was cut, and the reader answers the disconnect, never `more: false`.
+   * (A stream whose HEADERS ended it has no body to cut.)
+   */
+  private watchReset(stream: Http2StreamLike): void {
+    stream.once('aborted', () => {
+      // `_readableState.ended`: the end of the stream was pushed (END_STREAM received).
+      if (!stream._readableState.ended) this.cutByReset = true;
+    });
   }
 
   /** Nobody has called `receive()` yet (every call either checks 100-continue or ends the body). */
@@ -134,7 +159,7 @@ export class BodyReader {
     }
     // `complete` is HTTP/1's "the parser saw the end"; HTTP/2's compat request only
     // ends after a read, which the 'end' listener records.
-    if ((req.complete || this.sawEnd) && req.readableLength === 0) {
+    if ((req.complete || this.sawEnd) && req.readableLength === 0 && !this.cutByReset) {
       this.bodyDone = true;
       this.stopReading();
       const raw = req.rawTrailers;

@@ -80,6 +80,8 @@ class Exchange implements OutboxHooks, BodyHooks, SocketOwner {
   private readonly req: IncomingMessage;
   private readonly response: FakeResponse;
   private readonly res: ServerResponse;
+  /** The scope is an HTTP/2 stream (`http_version` '2'). */
+  private readonly http2: boolean;
   /** 'finish' was emitted: the terminal send was accepted. */
   private responseFinished = false;
   /** The promise is being settled: tearing the socket down is housekeeping, not an abort. */
@@ -102,6 +104,7 @@ class Exchange implements OutboxHooks, BodyHooks, SocketOwner {
     this.handler = handler;
     this.options = options;
     this.connection = scope['pagi.connection'];
+    this.http2 = line.httpVersionMajor === 2;
     this.outbox = new Outbox(send, this);
     this.socket = new StubSocket(scope, this, options.highWaterMark);
     this.request = createFakeRequest(line, this.socket, scope, receive, this, primed);
@@ -115,7 +118,7 @@ class Exchange implements OutboxHooks, BodyHooks, SocketOwner {
     });
     const res = this.response.res;
     this.res = res;
-    if (line.httpVersionMajor === 2) {
+    if (this.http2) {
       // ServerResponse treats any x.0 version like HTTP/1.0; HTTP/2 streams
       // do frame bodies (and allow trailers) like chunked HTTP/1.1.
       (res as unknown as { useChunkedEncodingByDefault: boolean }).useChunkedEncodingByDefault = true;
@@ -244,7 +247,9 @@ class Exchange implements OutboxHooks, BodyHooks, SocketOwner {
   socketClosed(): void {
     // Node's server destroys every request whose response has not finished
     // when its socket closes: 'aborted' if the body was incomplete, then 'close'.
-    if (!this.responseFinished && !this.req.destroyed) this.req.destroy(connectionReset());
+    // HTTP/2: Node's compat server ends a reset stream's request with 'aborted' and 'close' and no
+    // 'error' (a stream went away, not a socket), so the bridge does too.
+    if (!this.responseFinished && !this.req.destroyed) this.req.destroy(this.http2 ? undefined : connectionReset());
   }
 
   socketTimedOut(): void {

@@ -30,6 +30,7 @@ export class UpgradeResponse implements RefusalWriter {
     this.res.shouldKeepAlive = false;
   }
 
+  /** The whole refusal was handed to the socket (HTTP/1's 'finish' means just that). */
   get completed(): boolean {
     return this.res.writableFinished;
   }

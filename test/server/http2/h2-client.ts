@@ -5,6 +5,7 @@
  */
 import http2, { type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { once } from 'node:events';
+import net from 'node:net';
 import { WebSocket } from 'ws';
 import { within } from '../helpers.js';
 
@@ -122,4 +123,52 @@ export function h2websocket(session: ClientHttp2Session, path: string, headers: 
 interface ClientSide {
   _isServer: boolean;
   setSocket(socket: http2.ClientHttp2Stream, head: Buffer, options: object): void;
+}
+
+/** One HTTP/2 frame (RFC 9113 §4.1). */
+function h2frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
+  const head = Buffer.alloc(9);
+  head.writeUIntBE(payload.length, 0, 3);
+  head[3] = type;
+  head[4] = flags;
+  head.writeUInt32BE(streamId, 5);
+  return Buffer.concat([head, payload]);
+}
+
+/** HPACK literal without indexing, name from the static table (RFC 7541 §6.2.2); values < 128 bytes. */
+function hpackLiteral(nameIndex: number, value: string): Buffer {
+  return Buffer.concat([Buffer.from([nameIndex, value.length]), Buffer.from(value, 'latin1')]);
+}
+
+/**
+ * What Node's own client cannot do (its `stream.close(code)` sends END_STREAM
+ * before RST_STREAM): a POST's HEADERS and `bytes` of DATA without
+ * END_STREAM, then, once `ready()` resolves, RST_STREAM with `rstCode` — a
+ * client abandoning an upload, as curl does when interrupted. Raw frames on a
+ * plain socket (h2c prior knowledge).
+ */
+export async function abandonUpload(port: number, path: string, bytes: number, rstCode: number, ready: () => Promise<void>): Promise<void> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  socket.on('data', () => {}); // the server's SETTINGS and the like: read and ignored
+  try {
+    await within(once(socket, 'connect'), 5000, 'raw h2 connect');
+    // :method POST (static index 3) and :scheme http (6) indexed; :path (4) and :authority (1) literal.
+    const headers = Buffer.concat([Buffer.from([0x83, 0x86]), hpackLiteral(4, path), hpackLiteral(1, `127.0.0.1:${port}`)]);
+    socket.write(
+      Buffer.concat([
+        Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'),
+        h2frame(0x4, 0, 0, Buffer.alloc(0)), // SETTINGS
+        h2frame(0x1, 0x4, 1, headers), // HEADERS, END_HEADERS (no END_STREAM)
+        h2frame(0x0, 0, 1, Buffer.alloc(bytes, 0x78)), // DATA (no END_STREAM)
+      ]),
+    );
+    await ready();
+    const code = Buffer.alloc(4);
+    code.writeUInt32BE(rstCode);
+    await new Promise<void>((resolve) => socket.write(h2frame(0x3, 0, 1, code), () => resolve())); // RST_STREAM
+  } finally {
+    // Closing the connection too would end the scope by itself; give the reset its own moment first.
+    setTimeout(() => socket.destroy(), 200).unref();
+  }
 }

@@ -4,11 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App, ReceiveEvent } from '../../../src/protocol/types.js';
 import { deferred, waitFor, within } from '../helpers.js';
 import { startTestServer, type TestServer } from '../test-server.js';
-import { closeH2, connectH2, h2request } from './h2-client.js';
+import { abandonUpload, closeH2, connectH2, h2request } from './h2-client.js';
 
 /** `/sse` waits for this before its second event: the first must have arrived on its own. */
 let releaseSecond = deferred();
 const ends = new Map<string, ReceiveEvent>();
+/** `/upload?<name>`: the receive() results, in order. */
+const uploads = new Map<string, string[]>();
 
 const app: App = async (scope, receive, send) => {
   if (scope.type === 'sse') {
@@ -25,6 +27,15 @@ const app: App = async (scope, receive, send) => {
     await send({ type: 'http.response.body', body: 'body', more: true });
     await send({ type: 'http.response.trailers', headers: [['x-checksum', 'abc']] });
     return;
+  }
+  if (scope.path === '/upload') {
+    const seen: string[] = [];
+    uploads.set(scope.query_string, seen);
+    for (;;) {
+      const event = await receive();
+      seen.push(event.type === 'http.request' ? `body ${event.body.length} more=${String(event.more)}` : event.type);
+      if (event.type !== 'http.request' || !event.more) return;
+    }
   }
   if (scope.path === '/hang') {
     await send({ type: 'http.response.start', status: 200 });
@@ -86,6 +97,17 @@ describe('scopes over HTTP/2', () => {
     }
   });
 
+
+  for (const [name, code] of [['CANCEL', http2.constants.NGHTTP2_CANCEL], ['NO_ERROR', http2.constants.NGHTTP2_NO_ERROR]] as const) {
+    it(`RST_STREAM (${name}) mid-upload, before END_STREAM: http.disconnect, never the cut body as complete`, async () => {
+      // Node's compat request ends (and says complete) on a reset; the body reader must not believe it.
+      await abandonUpload(server.port, `/upload?${name}`, 1000, code, () =>
+        waitFor(() => (uploads.get(name)?.length ?? 0) > 0, 5000, 'first body chunk'),
+      );
+      await waitFor(() => uploads.get(name)?.at(-1) === 'http.disconnect' || /more=false/.test(uploads.get(name)?.at(-1) ?? ''), 5000, 'end of the upload');
+      expect(uploads.get(name)).toEqual(['body 1000 more=true', 'http.disconnect']);
+    });
+  }
 
   it('RST_STREAM of one stream is http.disconnect for that scope; another stream on the session completes', async () => {
     const session = await connectH2(server.url);
