@@ -44,6 +44,9 @@ export interface ScopeOptions {
   interim?: boolean;
 }
 
+// Capability markers without data: one frozen object each, shared by every scope (no per-request allocation).
+const OFFERED: Readonly<Record<string, never>> = Object.freeze({});
+
 const PAGI_VERSION = '0.5';
 const SPEC_VERSION = '0.6';
 
@@ -75,6 +78,11 @@ export function requestToScope(
   if (httpVersion !== '2') extensions.header_case = { raw_headers: incoming.rawHeaders };
   // Trailers follow a chunked HTTP/1.1 body or an HTTP/2 stream's last headers.
   if (httpVersion !== '1.0' && !sse) extensions.request_trailers = {};
+  // Response side. HTTP/2 has no reason phrase and no 1xx final status; HTTP/1.0 none of
+  // chunked framing's trailers (Node drops them there, so nothing is offered).
+  if (httpVersion !== '2') extensions.reason_phrase = OFFERED;
+  if (httpVersion === '1.1' && !sse) extensions.final_informational = OFFERED;
+  if (httpVersion !== '1.0' && !sse) extensions.late_trailers = OFFERED;
 
   const scope: HTTPScope | SSEScope = {
     type: sse ? 'sse' : 'http',

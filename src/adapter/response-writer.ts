@@ -15,7 +15,7 @@ import { formatSseKeepalive } from '../protocol/sse-format.js';
 import type { NodeTransport } from './transport.js';
 
 export type StartEvent = Extract<NormalizedSendEvent, { type: 'http.response.start' }>;
-export type WriteHead = (res: ServerResponse, status: number, flat: string[]) => void;
+export type WriteHead = (res: ServerResponse, status: number, flat: string[], reason: string | undefined) => void;
 
 /** Told when a write waited for `'drain'` longer than the send timeout. */
 export interface WriteTimeoutHost {
@@ -118,9 +118,11 @@ export class ResponseWriter {
     // Node itself: an app-set Connection header replaces Node's own and its Keep-Alive line.
     else if (info.keepAlive !== undefined && this.res.shouldKeepAlive) info.flat.push('connection', info.keepAlive);
     if (this.customWriteHead !== undefined) {
-      this.customWriteHead(this.res, status, info.flat);
+      this.customWriteHead(this.res, status, info.flat, head.reason);
     } else {
-      this.res.writeHead(status, info.flat);
+      // `reason_phrase`: validated with Node's own rule, so writeHead cannot throw on it.
+      if (head.reason === undefined) this.res.writeHead(status, info.flat);
+      else this.res.writeHead(status, head.reason, info.flat);
       this.headPending = !this.http2;
     }
   }
@@ -154,7 +156,7 @@ export class ResponseWriter {
     const all = headers.slice();
     if (!hasHeader(all, 'content-type')) all.push(['content-type', 'text/event-stream']);
     if (!hasHeader(all, 'cache-control')) all.push(['cache-control', 'no-cache']);
-    this.head = { type: 'http.response.start', status, headers: all, trailers: false };
+    this.head = { type: 'http.response.start', status, headers: all, trailers: false, reason: undefined };
     this.flushHead();
   }
 
