@@ -105,8 +105,8 @@ export class ResponseWriter {
   writeHead(knownLength: number | undefined, inline = false): void {
     const head = this.head as StartEvent;
     const status = head.status;
-    // 204/304 carry no content-length, and HEAD answers never open the file to learn one.
-    if (knownLength !== undefined && (status === 204 || status === 304 || (this.isHead && !inline))) knownLength = undefined;
+    // 1xx/204/304 carry no content-length, and HEAD answers never open the file to learn one.
+    if (knownLength !== undefined && (bodiless(status) || (this.isHead && !inline))) knownLength = undefined;
     const info = buildHead(head.headers, knownLength, head.trailers, this.http2);
     this.framedByLength = info.hasContentLength || (knownLength !== undefined && !head.trailers);
     if (info.dropped !== undefined) {
@@ -139,8 +139,7 @@ export class ResponseWriter {
     const headers = (this.head as StartEvent).headers;
     const chosen = hasHeader(headers, 'content-length') || hasHeader(headers, 'transfer-encoding');
     const status = (this.head as StartEvent).status;
-    const bodiless = status === 204 || status === 304 || (this.isHead && length === 0);
-    this.writeHead(chosen || bodiless ? undefined : length, true);
+    this.writeHead(chosen || bodiless(status) || (this.isHead && length === 0) ? undefined : length, true);
   }
 
   /** Writes the held head and pushes it to the client now. */
@@ -348,6 +347,14 @@ export class ResponseWriter {
       this.res[kWriter] = undefined;
     }
   }
+}
+
+/**
+ * Statuses Node sends without a body (it sets `_hasBody = false` and drops
+ * what is written): 204, 304 and a final 1xx (`final_informational`).
+ */
+function bodiless(status: number): boolean {
+  return status === 204 || status === 304 || status < 200;
 }
 
 /** The bytes of `chunk` as a string of one char per byte. */

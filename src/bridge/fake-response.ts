@@ -10,7 +10,7 @@
  * `addTrailers`) are replaced by own properties that emit PAGI events.
  * Own properties survive Express's `Object.setPrototypeOf(res, app.response)`.
  */
-import { ServerResponse, type IncomingMessage } from 'node:http';
+import { STATUS_CODES, ServerResponse, type IncomingMessage } from 'node:http';
 import type { HeaderPair, SendEvent } from '../protocol/types.js';
 import { headerPairs, trailerPairs } from './response-headers.js';
 import { installResponseHooks, type Chunk, type ResponseHookTarget, type WriteCallback } from './response-hooks.js';
@@ -28,6 +28,10 @@ export interface ResponseChannel {
   readonly fullflush: boolean;
   /** `scope.extensions.interim` is advertised, so `http.response.interim` may be sent. */
   readonly interim: boolean;
+  /** `scope.extensions.reason_phrase` is advertised, so a start may carry `reason`. */
+  readonly reasonPhrase: boolean;
+  /** `scope.extensions.late_trailers` is advertised, so trailers may end a chunked body nobody promised them on. */
+  readonly lateTrailers: boolean;
   readonly highWaterMark: number;
 }
 
@@ -206,8 +210,12 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     this.trailersPromised = trailer && res.chunkedEncoding === true && res._hasBody;
     this.started = true;
     if (this.isGone()) return;
-    const start: SendEvent = { type: 'http.response.start', status: this.res.statusCode, headers: pairs };
+    const status = this.res.statusCode;
+    const start: SendEvent = { type: 'http.response.start', status, headers: pairs };
     if (this.trailersPromised) start.trailers = true;
+    // Node's writeHead has just settled (and validated) `statusMessage`; only
+    // one that is not the standard phrase needs the `reason_phrase` extension.
+    if (this.channel.reasonPhrase && this.res.statusMessage !== (STATUS_CODES[status] ?? 'unknown')) start.reason = this.res.statusMessage;
     this.pendingHead = nodeHeaderValues(pairs, lengthBefore);
     this.channel.outbox.enqueue(start);
   }
@@ -368,8 +376,11 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     this.internals._headerSent = true;
     this.channel.socket.touch();
     this.channel.socket.bytesWritten += body.length;
-    if (this.trailersPromised) {
-      if (body.length > 0) outbox.enqueue({ type: 'http.response.body', body, more: true }, body.length);
+    if (this.trailersPromised || this.lateTrailersDue()) {
+      if (body.length > 0) {
+        this.headFlushed = true;
+        outbox.enqueue({ type: 'http.response.body', body, more: true }, body.length);
+      }
       outbox.enqueue({ type: 'http.response.trailers', headers: this.trailers }, 0, onTerminalSettled, this);
     } else if (this.internals._hasBody && !this.startHasLength && !this.headFlushed) {
       // Node frames this body as chunked (or close-delimited on HTTP/1.0)
@@ -389,6 +400,16 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     // end() uncorks and writes everything at once.
     this.lastBodySeq = outbox.lastSeq;
     this.uncork();
+  }
+
+  /**
+   * `addTrailers()` without a `Trailer` header: Node still writes them after
+   * the last chunk of a chunked body (`0\r\n` + trailers), so under
+   * `late_trailers` they end the body; elsewhere (a length, HTTP/1.0, HEAD,
+   * no extension) Node or the protocol drops them.
+   */
+  private lateTrailersDue(): boolean {
+    return this.trailers.length > 0 && this.channel.lateTrailers && this.internals._hasBody && this.internals.chunkedEncoding;
   }
 
   /** Registers an `end()` callback the way the running Node does. */
