@@ -88,8 +88,8 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
   /** The start carries `content-length`, so the serving side frames the body by length. */
   private startHasLength = false;
   private trailers: HeaderPair[] = [];
-  /** The queued start's pairs and Node's own strings of its non-ASCII values, until a body write decides their encoding. */
-  private pendingHead: { pairs: HeaderPair[]; nodeValues: string[] } | undefined;
+  /** The queued start's pairs and Node's own strings of its non-ASCII values (and reason), until a body write decides their encoding. */
+  private pendingHead: PendingHead | undefined;
   private terminalResolved = false;
   /** Node 24's own list of `end()` callbacks (see `END_CALLBACKS_BEFORE_FINISH`). */
   private endCallbacks: WriteCallback[] | undefined;
@@ -217,6 +217,7 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     // one that is not the standard phrase needs the `reason_phrase` extension.
     if (this.channel.reasonPhrase && this.res.statusMessage !== (STATUS_CODES[status] ?? 'unknown')) start.reason = this.res.statusMessage;
     this.pendingHead = nodeHeaderValues(pairs, lengthBefore);
+    if (start.reason !== undefined && NON_ASCII.test(start.reason)) (this.pendingHead ??= { pairs, nodeValues: [] }).start = start;
     this.channel.outbox.enqueue(start);
   }
 
@@ -235,6 +236,8 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     head.nodeValues.forEach((value, i) => {
       (head.pairs[i] as HeaderPair)[1] = Buffer.from(value, 'utf8').toString('latin1');
     });
+    // The status line is part of that head: an obs-text reason goes out UTF-8-encoded too.
+    if (head.start?.reason !== undefined) head.start.reason = Buffer.from(head.start.reason, 'utf8').toString('latin1');
   }
 
   flushHeaders(): void {
@@ -450,6 +453,13 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
   }
 }
 
+/** See `ResponseCapture.pendingHead`; `start` is set when its reason is non-ASCII. */
+interface PendingHead {
+  pairs: HeaderPair[];
+  nodeValues: string[];
+  start?: Extract<SendEvent, { type: 'http.response.start' }>;
+}
+
 const EMPTY = Buffer.alloc(0);
 const NON_ASCII = /[^\x00-\x7f]/;
 
@@ -462,7 +472,7 @@ const NON_ASCII = /[^\x00-\x7f]/;
  * into `Buffer.from(value, 'latin1')` and concatenates that buffer as UTF-8
  * text, so bytes over 0x7F become U+FFFD.
  */
-function nodeHeaderValues(pairs: HeaderPair[], lengthBefore: number | null): { pairs: HeaderPair[]; nodeValues: string[] } | undefined {
+function nodeHeaderValues(pairs: HeaderPair[], lengthBefore: number | null): PendingHead | undefined {
   let nodeValues: string[] | undefined;
   // Node's `_contentLength` as it walks the headers: a `content-length` header sets it on the way.
   let length = lengthBefore;
