@@ -8,11 +8,11 @@
  * `Trailer` header. What PAGI still cannot carry is proven here too.
  */
 import express from 'express';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/protocol/types.js';
 import { diffExchange, summarize, type CompareOptions } from './compare.js';
 import { describeEachExpress, type ExpressModule } from './express-versions.js';
-import { expectSame, first, startPair, type ExchangeResult, type Pair } from './harness.js';
+import { expectSame, first, header, startPair, type ExchangeResult, type Pair } from './harness.js';
 import { buildRequest, type RequestSpec } from './raw-client.js';
 
 function extensionsApp(express: ExpressModule): express.Express {
@@ -65,6 +65,10 @@ function extensionsApp(express: ExpressModule): express.Express {
     res.addTrailers({ 'X-Dropped': 'yes' });
     res.end('b');
   });
+  app.get('/end-then-destroy', (req, res) => {
+    res.end('ended then destroyed');
+    req.socket.destroy();
+  });
   app.get('/header-case', (_req, res) => {
     res.setHeader('X-Mixed-Case', '1');
     res.end('case');
@@ -91,6 +95,14 @@ function head(result: ExchangeResult, side: 'native' | 'bridged'): string {
 
 const withText: CompareOptions = { compareStatusText: true };
 const pipelinedAfter = (path: string): Buffer => Buffer.concat([buildRequest({ path }), buildRequest({ path: '/plain' })]);
+
+// Express logs the ERR_INVALID_CHAR of /bad-reason; both versions' suites share the spy.
+beforeAll(() => {
+  vi.spyOn(console, 'error').mockImplementation(() => undefined);
+});
+afterAll(() => {
+  vi.restoreAllMocks();
+});
 
 describeEachExpress('response extensions: native vs bridged', (express) => {
   const pairs: Record<'direct' | 'protocol', Pair | undefined> = { direct: undefined, protocol: undefined };
@@ -188,6 +200,18 @@ describeEachExpress('response extensions: native vs bridged', (express) => {
       expectSameWire(result);
       expect(first(result.native).headers.map(([name]) => name)).toContain('X-Mixed-Case');
       expect(first(result.bridged).headers.map(([name]) => name)).toContain('x-mixed-case');
+    });
+
+    it("res.end() then socket.destroy() in one tick: 'connection: close' where Node wrote keep-alive", async () => {
+      const pair = pairs.protocol as Pair;
+      const result = await pair.request({ path: '/end-then-destroy' }, { observeCloseMs: 200 });
+      // Node had written the whole keep-alive response before the destroy closed the socket. A PAGI
+      // app has one way to close the connection after a complete response — `connection: close`
+      // in the head — since abort() after the terminal event is a no-op (§7), so the bridge says so.
+      const connection = (side: 'native' | 'bridged'): string | undefined => header(result[side], 'connection');
+      expect([connection('native'), header(result.native, 'keep-alive')]).toEqual(['keep-alive', 'timeout=5']);
+      expect([connection('bridged'), header(result.bridged, 'keep-alive')]).toEqual(['close', undefined]);
+      expect(diffExchange(result.native, result.bridged, { ignoreHeaders: ['connection', 'keep-alive'], compareServerClose: true })).toEqual([]);
     });
   });
 });
