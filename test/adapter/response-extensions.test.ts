@@ -2,7 +2,7 @@
 // late_trailers on toNodeListener, serve() (HTTP/1.1 and HTTP/2) and TestClient, on real sockets.
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidEvent, OutOfOrder } from '../../src/protocol/errors.js';
-import type { App, Scope, SendEvent } from '../../src/protocol/types.js';
+import type { App, HTTPScope, SendEvent } from '../../src/protocol/types.js';
 import { TestClient } from '../../src/testing/index.js';
 import { servePagi, type PagiServer } from '../helpers/server.js';
 import { rawExchange } from '../helpers/raw-socket.js';
@@ -24,7 +24,7 @@ async function listener(app: App): Promise<number> {
 const GET = (path: string, version = '1.1'): string => `GET ${path} HTTP/${version}\r\nHost: x\r\n${version === '1.1' ? 'Connection: close\r\n' : ''}\r\n`;
 
 /** Sends `attempts` in order (recording each outcome), then a plain 200 unless one of them succeeded as a terminal answer. */
-function attemptsApp(attempts: (scope: Scope) => SendEvent[][], outcomes: string[]): App {
+function attemptsApp(attempts: (scope: HTTPScope) => SendEvent[][], outcomes: string[]): App {
   return async (scope, _receive, send) => {
     if (scope.type !== 'http') return;
     const offered = ['reason_phrase', 'final_informational', 'late_trailers'].filter((name) => scope.extensions[name] !== undefined);
