@@ -104,7 +104,8 @@ export function h2websocket(session: ClientHttp2Session, path: string, headers: 
         // A WebSocket built with a null address reads closeTimeout and autoPong from these options
         // and has no defaults for them: without closeTimeout its close timer is 1 ms, and it
         // destroys the stream before the server's Close frame can arrive (the client sees 1006).
-        const ws = new WebSocket(null as unknown as string, undefined, { closeTimeout: 30_000, autoPong: true }) as WebSocket & ClientSide;
+        const adopted = { closeTimeout: 30_000, autoPong: true };
+        const ws = new WebSocket(null as unknown as string, undefined, adopted) as WebSocket & ClientSide;
         ws._isServer = false;
         ws.setSocket(stream, Buffer.alloc(0), { maxPayload: 0, allowSynchronousEvents: true });
         ws.on('error', () => {});
