@@ -2,9 +2,10 @@
  * The response-side extensions' checks for the send validator
  * (docs/protocol.md#extensions): `reason_phrase` (a reason phrase on
  * `http.response.start`), `final_informational` (a final 1xx status) and
- * `late_trailers` (trailers after a streamed body nobody promised). Each is
- * read from `scope.extensions` only when an event uses it, so the common
- * path looks nothing up.
+ * `late_trailers` (trailers after a streamed body nobody promised), and
+ * `advertises`, the one lookup of `scope.extensions` every extension's
+ * event uses. Each is read only when an event uses it, so the common path
+ * looks nothing up.
  */
 import { InvalidEvent, OutOfOrder } from './errors.js';
 import type { HeaderPair, Scope } from './types.js';

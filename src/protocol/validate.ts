@@ -12,7 +12,7 @@ import { isAbsolute } from 'node:path';
 import { InvalidEvent, OutOfOrder, describeType } from './errors.js';
 import { checkFraming, validateHeaders } from './headers.js';
 import type { HeaderPair, Scope } from './types.js';
-import { checkFinalInformational, checkLateTrailers, checkReason } from './response-extensions.js';
+import { advertises, checkFinalInformational, checkLateTrailers, checkReason } from './response-extensions.js';
 
 export type NormalizedSendEvent =
   | { type: 'http.response.start'; status: number; headers: HeaderPair[]; trailers: boolean; reason: string | undefined }
@@ -188,8 +188,7 @@ class Validator implements SendValidator {
   /** The `interim` extension: a 1xx response before the start; the state stays `idle`. */
   private interim(e: Record<string, unknown>): Step {
     const type = 'http.response.interim';
-    const extensions = (this.scope as { extensions?: Record<string, unknown> }).extensions;
-    if (!extensions || extensions.interim === undefined) {
+    if (!advertises(this.scope, 'interim')) {
       throw new InvalidEvent(type, undefined, 'the interim extension is not advertised in scope.extensions');
     }
     const status = e.status;
@@ -204,8 +203,7 @@ class Validator implements SendValidator {
 
   private fullflush(allowed: string[]): Step {
     const type = 'http.fullflush';
-    const extensions = (this.scope as { extensions?: Record<string, unknown> }).extensions;
-    if (!extensions || extensions.fullflush === undefined) {
+    if (!advertises(this.scope, 'fullflush')) {
       throw new InvalidEvent(type, undefined, 'the fullflush extension is not advertised in scope.extensions');
     }
     if (!allowed.includes(this.state)) throw new OutOfOrder(type, this.state, this.expected());
