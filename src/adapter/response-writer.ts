@@ -107,7 +107,7 @@ export class ResponseWriter {
     const status = head.status;
     // 1xx/204/304 carry no content-length, and HEAD answers never open the file to learn one.
     if (knownLength !== undefined && (bodiless(status) || (this.isHead && !inline))) knownLength = undefined;
-    const info = buildHead(head.headers, knownLength, head.trailers, this.http2);
+    const info = buildHead(head.headers, knownLength, head.trailers, this.http2, this.http2 ? undefined : head.header_names);
     this.framedByLength = info.hasContentLength || (knownLength !== undefined && !head.trailers);
     if (info.dropped !== undefined) {
       log(this.logger, 'debug', `ignored framing header(s) set by the app: ${info.dropped.join(', ')}`);
@@ -155,7 +155,7 @@ export class ResponseWriter {
     const all = headers.slice();
     if (!hasHeader(all, 'content-type')) all.push(['content-type', 'text/event-stream']);
     if (!hasHeader(all, 'cache-control')) all.push(['cache-control', 'no-cache']);
-    this.head = { type: 'http.response.start', status, headers: all, trailers: false, reason: undefined };
+    this.head = { type: 'http.response.start', status, headers: all, trailers: false, reason: undefined, header_names: undefined };
     this.flushHead();
   }
 

@@ -11,7 +11,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Disconnected } from '../protocol/errors.js';
-import type { ConnectionState, Receive, Send, SendEvent } from '../protocol/types.js';
+import type { ConnectionState, HeaderPair, Receive, Send, SendEvent } from '../protocol/types.js';
 import { createFakeRequest, type BodyHooks, type FakeRequest } from './fake-request.js';
 import { createFakeResponse, type FakeResponse } from './fake-response.js';
 import { StubSocket, type SocketOwner } from './fake-socket.js';
@@ -113,6 +113,7 @@ class Exchange implements OutboxHooks, BodyHooks, SocketOwner {
       interim: scope.type === 'http' && scope.extensions !== undefined && 'interim' in scope.extensions,
       reasonPhrase: scope.extensions !== undefined && 'reason_phrase' in scope.extensions,
       lateTrailers: scope.type === 'http' && scope.extensions !== undefined && 'late_trailers' in scope.extensions,
+      headerCase: scope.extensions !== undefined && 'header_case' in scope.extensions,
       highWaterMark: options.highWaterMark,
     });
     const res = this.response.res;
@@ -306,8 +307,12 @@ class Exchange implements OutboxHooks, BodyHooks, SocketOwner {
  */
 function closeAfterResponse(event: SendEvent): SendEvent {
   if (event.type !== 'http.response.start') return event;
-  const headers = (event.headers ?? []).filter(([name]) => name !== 'connection');
-  return { ...event, headers: [...headers, ['connection', 'close']] };
+  const pairs = (event.headers ?? []) as HeaderPair[];
+  const keep = (_: unknown, i: number): boolean => (pairs[i] as HeaderPair)[0] !== 'connection';
+  const amended: SendEvent = { ...event, headers: [...pairs.filter(keep), ['connection', 'close']] };
+  // `header_names` lines up with the headers by index.
+  if (event.header_names !== undefined) amended.header_names = [...event.header_names.filter(keep), 'Connection'];
+  return amended;
 }
 
 type ResponseWithExchange = ServerResponse & { [kExchange]: Exchange };

@@ -32,6 +32,8 @@ export interface ResponseChannel {
   readonly reasonPhrase: boolean;
   /** `scope.extensions.late_trailers` is advertised, so trailers may end a chunked body nobody promised them on. */
   readonly lateTrailers: boolean;
+  /** `scope.extensions.header_case` is advertised, so a start may spell its header names (`header_names`). */
+  readonly headerCase: boolean;
   readonly highWaterMark: number;
 }
 
@@ -180,7 +182,8 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     const lengthBefore = this.internals._contentLength;
     proto._storeHeader.call(this.res, firstLine, headers);
     const res = this.internals;
-    const pairs = headerPairs(this.res, headers);
+    const names: string[] | undefined = this.channel.headerCase ? [] : undefined;
+    const pairs = headerPairs(this.res, headers, names);
     let contentLength = false;
     let transferEncoding = false;
     let trailer = false;
@@ -201,6 +204,7 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
       typeof res._contentLength === 'number'
     ) {
       pairs.push(['content-length', String(res._contentLength)]);
+      names?.push('Content-Length');
       contentLength = true;
     }
     this.startHasLength = contentLength;
@@ -216,6 +220,8 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     // Node's writeHead has just settled (and validated) `statusMessage`; only
     // one that is not the standard phrase needs the `reason_phrase` extension.
     if (this.channel.reasonPhrase && this.res.statusMessage !== (STATUS_CODES[status] ?? 'unknown')) start.reason = this.res.statusMessage;
+    // Node writes names as set (`res.setHeader('X-Foo')` → `X-Foo`); only a head that spells one differently needs them.
+    if (names !== undefined && names.some(notLowerCase)) start.header_names = names;
     this.pendingHead = nodeHeaderValues(pairs, lengthBefore);
     if (start.reason !== undefined && NON_ASCII.test(start.reason)) (this.pendingHead ??= { pairs, nodeValues: [] }).start = start;
     this.channel.outbox.enqueue(start);
@@ -451,6 +457,10 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     proto.addTrailers.call(this.res, headers);
     this.trailers = trailerPairs(headers);
   }
+}
+
+function notLowerCase(name: string): boolean {
+  return name !== name.toLowerCase();
 }
 
 /** See `ResponseCapture.pendingHead`; `start` is set when its reason is non-ASCII. */

@@ -1,7 +1,7 @@
 /**
  * The response-side extensions' checks for the send validator
  * (docs/protocol.md#extensions): `reason_phrase` (a reason phrase on
- * `http.response.start`), `final_informational` (a final 1xx status) and
+ * `http.response.start`), `header_case` (its headers' wire spelling), `final_informational` (a final 1xx status) and
  * `late_trailers` (trailers after a streamed body nobody promised), and
  * `advertises`, the one lookup of `scope.extensions` every extension's
  * event uses. Each is read only when an event uses it, so the common path
@@ -32,6 +32,30 @@ export function checkReason(scope: Scope, type: string, reason: unknown): string
     throw new InvalidEvent(type, 'reason', `must not contain U+${code.toUpperCase()} (CR, LF, controls and chars above U+00FF are refused, as by Node's writeHead)`);
   }
   return reason;
+}
+
+/**
+ * `header_names` of `http.response.start` (under `header_case`): the wire
+ * spelling of each header's name, by index, each the same name in any case.
+ * Returns a copy (the head may be held until the first body).
+ */
+export function checkHeaderNames(scope: Scope, type: string, names: unknown, headers: readonly HeaderPair[]): string[] {
+  if (!advertises(scope, 'header_case')) {
+    throw new InvalidEvent(type, 'header_names', 'needs the header_case extension, which is not advertised in scope.extensions');
+  }
+  if (!Array.isArray(names) || names.length !== headers.length) {
+    throw new InvalidEvent(type, 'header_names', `must be an array of ${headers.length} names, one per header`);
+  }
+  const out: string[] = new Array(names.length);
+  for (let i = 0; i < names.length; i++) {
+    const name: unknown = names[i];
+    const expected = (headers[i] as HeaderPair)[0];
+    if (typeof name !== 'string' || name.toLowerCase() !== expected) {
+      throw new InvalidEvent(type, `header_names[${i}]`, `must spell '${expected}' (in any case), got ${JSON.stringify(name)}`);
+    }
+    out[i] = name;
+  }
+  return out;
 }
 
 /**

@@ -60,7 +60,7 @@ export interface Extensions {
   request_target?: RequestTargetExtension;
   /** The last `http.request` event carries the request's trailers. See docs/protocol.md#extensions. */
   request_trailers?: Record<string, never>;
-  /** The request head as the client spelled it. See docs/protocol.md#extensions. */
+  /** The request head as the client spelled it; a response start may spell its own names (`header_names`). See docs/protocol.md#extensions. */
   header_case?: HeaderCaseExtension;
   /** `http.response.start` may carry `reason`, the status line's reason phrase (HTTP/1.x). See docs/protocol.md#extensions. */
   reason_phrase?: Readonly<Record<string, never>>;
@@ -253,6 +253,12 @@ export interface HTTPResponseStartEvent {
   trailers?: boolean;
   /** The status line's reason phrase (HTTP/1.x): tab, printable ASCII and U+0080–U+00FF only. */
   reason?: string;
+  /**
+   * Under `scope.extensions.header_case`: how each header's name is spelled
+   * on the wire (`'X-Request-Id'`), by index into `headers`, each the same
+   * name in any case. Without it names go out lower-case.
+   */
+  header_names?: string[];
 }
 
 /**

@@ -12,10 +12,18 @@ import { isAbsolute } from 'node:path';
 import { InvalidEvent, OutOfOrder, describeType } from './errors.js';
 import { checkFraming, validateHeaders } from './headers.js';
 import type { HeaderPair, Scope } from './types.js';
-import { advertises, checkFinalInformational, checkLateTrailers, checkReason } from './response-extensions.js';
+import { advertises, checkFinalInformational, checkHeaderNames, checkLateTrailers, checkReason } from './response-extensions.js';
 
 export type NormalizedSendEvent =
-  | { type: 'http.response.start'; status: number; headers: HeaderPair[]; trailers: boolean; reason: string | undefined }
+  | {
+      type: 'http.response.start';
+      status: number;
+      headers: HeaderPair[];
+      trailers: boolean;
+      reason: string | undefined;
+      /** `header_case`: the wire spelling of each header's name, by index. */
+      header_names: string[] | undefined;
+    }
   | { type: 'http.response.body'; kind: 'inline'; body: Uint8Array; more: boolean }
   | { type: 'http.response.body'; kind: 'file'; file: string; offset: number; length: number | undefined }
   | { type: 'http.response.body'; kind: 'fh'; fh: FileHandle; offset: number; length: number | undefined }
@@ -156,10 +164,14 @@ class Validator implements SendValidator {
         if (this.scope.type === 'http' && status < 200) checkFinalInformational(this.scope, type, status);
         else throw new InvalidEvent(type, 'status', `must be an integer from ${minStatus} to 999, got ${status}`);
       }
-      const headers = checkFraming(type, validateHeaders(type, 'headers', e.headers));
+      const validated = validateHeaders(type, 'headers', e.headers);
+      const headers = checkFraming(type, validated);
       const reason = e.reason === undefined ? undefined : checkReason(this.scope, type, e.reason);
+      let names = e.header_names === undefined ? undefined : checkHeaderNames(this.scope, type, e.header_names, validated);
+      // Collapsed duplicate content-lengths no longer line up with the names: lower-case then.
+      if (headers !== validated) names = undefined;
       if (s !== idle) throw new OutOfOrder(type, s, this.expected());
-      return { event: { type, status, headers, trailers: Boolean(e.trailers), reason }, next: 'started', noop: false };
+      return { event: { type, status, headers, trailers: Boolean(e.trailers), reason, header_names: names }, next: 'started', noop: false };
     }
     if (type === 'http.response.body') {
       const event = normalizeBody(e);

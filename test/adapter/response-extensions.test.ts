@@ -195,3 +195,35 @@ function lateEvents(path: string): SendEvent[] {
     { type: 'http.response.trailers', headers: [['x-checksum', 'abc']] },
   ];
 }
+
+describe('header_case on the response (header_names)', () => {
+  const spelled: SendEvent[] = [
+    { type: 'http.response.start', status: 200, headers: [['x-request-id', '7'], ['content-type', 'text/plain']], header_names: ['X-Request-ID', 'Content-Type'] },
+    { type: 'http.response.body', body: 'spelled' },
+  ];
+
+  it('toNodeListener writes each name as spelled; a name that is not the same header is InvalidEvent naming it', async () => {
+    const outcomes: string[] = [];
+    const app = attemptsApp(
+      () => [[{ type: 'http.response.start', status: 200, headers: [['x-a', '1']], header_names: ['X-B'] }], spelled],
+      outcomes,
+    );
+    const wire = await rawExchange(await listener(app), GET('/'));
+    expect(wire).toMatch(/^HTTP\/1\.1 200 OK\r\nX-Request-ID: 7\r\nContent-Type: text\/plain\r\n/);
+    expect(outcomes[1]).toMatch(/^InvalidEvent: http\.response\.start: header_names\[0\] must spell 'x-a' \(in any case\), got "X-B"/);
+  });
+
+  it('HTTP/2 and TestClient do not offer it: header_names is refused', async () => {
+    const outcomes: string[] = [];
+    const server = await startTestServer(attemptsApp(() => [spelled], outcomes), { http2: true });
+    servers.push(server);
+    const session = await connectH2(server.url);
+    try {
+      expect((await h2request(session, { ':path': '/' })).body).toBe('fallback');
+    } finally {
+      await closeH2(session);
+    }
+    expect(outcomes[1]).toMatch(/header_names needs the header_case extension/);
+    await expect(new TestClient(attemptsApp(() => [spelled], [])).get('/')).rejects.toThrow(InvalidEvent);
+  });
+});

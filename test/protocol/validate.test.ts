@@ -283,3 +283,18 @@ describe('response extensions (reason_phrase, final_informational, late_trailers
     rejects(run(httpScope(offered), start, { type: 'http.response.body' }), { type: 'http.response.trailers' }, OutOfOrder, /not allowed in state 'done'/);
   });
 });
+
+describe('header_names (header_case)', () => {
+  const scope = () => httpScope({ header_case: { raw_headers: [] } });
+  it('kept by index; a wrong count or a different name is InvalidEvent', () => {
+    const event = createSendValidator(scope()).check({ type: 'http.response.start', status: 200, headers: [['X-A', '1']], header_names: ['X-A'] }).event;
+    expect(event).toMatchObject({ headers: [['x-a', '1']], header_names: ['X-A'] });
+    rejects(createSendValidator(scope()), { type: 'http.response.start', status: 200, headers: [], header_names: ['X'] }, InvalidEvent, /header_names must be an array of 0 names/);
+    rejects(createSendValidator(scope()), { type: 'http.response.start', status: 200, headers: [['a', '1']], header_names: [1] }, InvalidEvent, /header_names\[0\] must spell 'a'/);
+  });
+  it('dropped when duplicate content-lengths were collapsed (indexes no longer line up)', () => {
+    const headers = [['content-length', '1'], ['content-length', '1']];
+    const event = createSendValidator(scope()).check({ type: 'http.response.start', status: 200, headers, header_names: ['Content-Length', 'Content-Length'] }).event;
+    expect(event).toMatchObject({ headers: [['content-length', '1']], header_names: undefined });
+  });
+});
