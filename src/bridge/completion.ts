@@ -11,7 +11,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Disconnected } from '../protocol/errors.js';
-import type { ConnectionState, HeaderPair, Receive, Send, SendEvent } from '../protocol/types.js';
+import type { ConnectionState, Receive, Send, SendEvent } from '../protocol/types.js';
 import { createFakeRequest, type BodyHooks, type FakeRequest } from './fake-request.js';
 import { createFakeResponse, type FakeResponse } from './fake-response.js';
 import { StubSocket, type SocketOwner } from './fake-socket.js';
@@ -307,12 +307,8 @@ class Exchange implements OutboxHooks, BodyHooks, SocketOwner {
  */
 function closeAfterResponse(event: SendEvent): SendEvent {
   if (event.type !== 'http.response.start') return event;
-  const pairs = (event.headers ?? []) as HeaderPair[];
-  const keep = (_: unknown, i: number): boolean => (pairs[i] as HeaderPair)[0] !== 'connection';
-  const amended: SendEvent = { ...event, headers: [...pairs.filter(keep), ['connection', 'close']] };
-  // `header_names` lines up with the headers by index.
-  if (event.header_names !== undefined) amended.header_names = [...event.header_names.filter(keep), 'Connection'];
-  return amended;
+  const headers = (event.headers ?? []).filter(([name]) => name !== 'connection');
+  return { ...event, headers: [...headers, ['connection', 'close']] };
 }
 
 type ResponseWithExchange = ServerResponse & { [kExchange]: Exchange };

@@ -8,6 +8,7 @@
  * looks nothing up.
  */
 import { InvalidEvent, OutOfOrder } from './errors.js';
+import { TOKEN } from './headers.js';
 import type { HeaderPair, Scope } from './types.js';
 
 /** True when the server advertises `name` in `scope.extensions`. */
@@ -35,27 +36,26 @@ export function checkReason(scope: Scope, type: string, reason: unknown): string
 }
 
 /**
- * `header_names` of `http.response.start` (under `header_case`): the wire
- * spelling of each header's name, by index, each the same name in any case.
- * Returns a copy (the head may be held until the first body).
+ * `header_names` of `http.response.start` (under `header_case`): spellings
+ * for header names. Each header whose name one of them spells (ignoring
+ * case) goes out spelled so, the others lower-case. Keyed by name, not by
+ * position, so a middleware that adds, drops or reorders headers on its way
+ * keeps a valid start. Returns the spelling of each of `headers`, by index.
  */
-export function checkHeaderNames(scope: Scope, type: string, names: unknown, headers: readonly HeaderPair[]): string[] {
+export function spellHeaderNames(scope: Scope, type: string, names: unknown, headers: readonly HeaderPair[]): string[] {
   if (!advertises(scope, 'header_case')) {
     throw new InvalidEvent(type, 'header_names', 'needs the header_case extension, which is not advertised in scope.extensions');
   }
-  if (!Array.isArray(names) || names.length !== headers.length) {
-    throw new InvalidEvent(type, 'header_names', `must be an array of ${headers.length} names, one per header`);
-  }
-  const out: string[] = new Array(names.length);
+  if (!Array.isArray(names)) throw new InvalidEvent(type, 'header_names', `must be an array of header names, got ${typeof names}`);
+  const spelling = new Map<string, string>();
   for (let i = 0; i < names.length; i++) {
     const name: unknown = names[i];
-    const expected = (headers[i] as HeaderPair)[0];
-    if (typeof name !== 'string' || name.toLowerCase() !== expected) {
-      throw new InvalidEvent(type, `header_names[${i}]`, `must spell '${expected}' (in any case), got ${JSON.stringify(name)}`);
+    if (typeof name !== 'string' || !TOKEN.test(name)) {
+      throw new InvalidEvent(type, `header_names[${i}]`, `is not a valid header name: ${JSON.stringify(name)}`);
     }
-    out[i] = name;
+    spelling.set(name.toLowerCase(), name);
   }
-  return out;
+  return headers.map(([name]) => spelling.get(name) ?? name);
 }
 
 /**

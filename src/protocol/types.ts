@@ -254,9 +254,9 @@ export interface HTTPResponseStartEvent {
   /** The status line's reason phrase (HTTP/1.x): tab, printable ASCII and U+0080–U+00FF only. */
   reason?: string;
   /**
-   * Under `scope.extensions.header_case`: how each header's name is spelled
-   * on the wire (`'X-Request-Id'`), by index into `headers`, each the same
-   * name in any case. Without it names go out lower-case.
+   * Under `scope.extensions.header_case`: spellings for header names
+   * (`['X-Request-ID']`). Each header whose name one of them spells, ignoring
+   * case, goes out spelled so; the others (and all without it) lower-case.
    */
   header_names?: string[];
 }

@@ -12,7 +12,7 @@ import { isAbsolute } from 'node:path';
 import { InvalidEvent, OutOfOrder, describeType } from './errors.js';
 import { checkFraming, validateHeaders } from './headers.js';
 import type { HeaderPair, Scope } from './types.js';
-import { advertises, checkFinalInformational, checkHeaderNames, checkLateTrailers, checkReason } from './response-extensions.js';
+import { advertises, checkFinalInformational, checkLateTrailers, checkReason, spellHeaderNames } from './response-extensions.js';
 
 export type NormalizedSendEvent =
   | {
@@ -21,7 +21,7 @@ export type NormalizedSendEvent =
       headers: HeaderPair[];
       trailers: boolean;
       reason: string | undefined;
-      /** `header_case`: the wire spelling of each header's name, by index. */
+      /** `header_case`: the wire spelling of each of `headers`' names, by index. */
       header_names: string[] | undefined;
     }
   | { type: 'http.response.body'; kind: 'inline'; body: Uint8Array; more: boolean }
@@ -164,12 +164,9 @@ class Validator implements SendValidator {
         if (this.scope.type === 'http' && status < 200) checkFinalInformational(this.scope, type, status);
         else throw new InvalidEvent(type, 'status', `must be an integer from ${minStatus} to 999, got ${status}`);
       }
-      const validated = validateHeaders(type, 'headers', e.headers);
-      const headers = checkFraming(type, validated);
+      const headers = checkFraming(type, validateHeaders(type, 'headers', e.headers));
       const reason = e.reason === undefined ? undefined : checkReason(this.scope, type, e.reason);
-      let names = e.header_names === undefined ? undefined : checkHeaderNames(this.scope, type, e.header_names, validated);
-      // Collapsed duplicate content-lengths no longer line up with the names: lower-case then.
-      if (headers !== validated) names = undefined;
+      const names = e.header_names === undefined ? undefined : spellHeaderNames(this.scope, type, e.header_names, headers);
       if (s !== idle) throw new OutOfOrder(type, s, this.expected());
       return { event: { type, status, headers, trailers: Boolean(e.trailers), reason, header_names: names }, next: 'started', noop: false };
     }
