@@ -26,7 +26,7 @@ import { RESOLVED } from '../protocol/resolved.js';
 /** How a host (toExpress) customises what the exchange writes. */
 export interface ExchangeHooks {
   /** Writes the head; toExpress merges it with headers already set on `res`. */
-  writeHead?(res: ServerResponse, status: number, flat: string[]): void;
+  writeHead?(res: ServerResponse, status: number, flat: string[], reason: string | undefined): void;
   /** toExpress `fallthrough`: called at a 404 start; the response is then swallowed. */
   fallthrough?(): void;
   /**

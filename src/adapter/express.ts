@@ -128,11 +128,12 @@ function setContentLength(scope: HTTPScope | SSEScope, length: number): void {
  * app's value replaces a header of the same name, `set-cookie` is appended.
  * `res.writeHead` is called on the instance so `on-headers` hooks run.
  */
-function mergeAndWriteHead(res: ServerResponse, status: number, flat: string[]): void {
+function mergeAndWriteHead(res: ServerResponse, status: number, flat: string[], reason: string | undefined): void {
   for (let i = 0; i < flat.length; i += 2) {
     const name = flat[i] as string;
     if (name !== 'set-cookie') res.removeHeader(name);
   }
   for (let i = 0; i < flat.length; i += 2) res.appendHeader(flat[i] as string, flat[i + 1] as string);
-  res.writeHead(status);
+  if (reason === undefined) res.writeHead(status);
+  else res.writeHead(status, reason);
 }

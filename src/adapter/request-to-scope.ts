@@ -44,6 +44,9 @@ export interface ScopeOptions {
   interim?: boolean;
 }
 
+// Capability markers without data: one frozen object each, shared by every scope (no per-request allocation).
+const OFFERED: Readonly<Record<string, never>> = Object.freeze({});
+
 const PAGI_VERSION = '0.5';
 const SPEC_VERSION = '0.6';
 
@@ -63,19 +66,7 @@ export function requestToScope(
   const encrypted = socket?.encrypted === true;
   // Scanned once: the type and the interim extension both depend on it.
   const sse = wantsEventStream(headers);
-  const extensions: Extensions = {};
-  if (options.fullflush !== false) extensions.fullflush = {};
-  // `http` scopes of HTTP/1.1 only: 1xx must not reach an HTTP/1.0 client
-  // (RFC 9110 §15.2), and the HTTP/2 compat response has no writeProcessing().
-  if (options.interim !== false && httpVersion === '1.1' && !sse) extensions.interim = {};
-  if (encrypted) extensions.tls = tlsExtensionFor(socket as unknown as TLSSocket);
-  // What the split below loses: an absolute-form target's scheme and host, a bare `?`.
-  extensions.request_target = { target };
-  // HTTP/1.x: Node's own array, shared, not copied (HTTP/2's carries the pseudo-headers).
-  if (httpVersion !== '2') extensions.header_case = { raw_headers: incoming.rawHeaders };
-  // Trailers follow a chunked HTTP/1.1 body or an HTTP/2 stream's last headers.
-  if (httpVersion !== '1.0' && !sse) extensions.request_trailers = {};
-
+  const extensions = extensionsFor(target, incoming.rawHeaders, httpVersion, sse, encrypted ? socket : null, options);
   const scope: HTTPScope | SSEScope = {
     type: sse ? 'sse' : 'http',
     pagi: { version: PAGI_VERSION, spec_version: SPEC_VERSION },
@@ -93,6 +84,52 @@ export function requestToScope(
   };
   if (socket) addAddresses(scope, socket);
   return scope;
+}
+
+/**
+ * `scope.extensions` (docs/protocol.md#extensions). The common request —
+ * plain HTTP/1.1, not SSE, every extension on — is one object literal, so
+ * all its keys live in the object itself: adding keys one by one past V8's
+ * four in-object slots allocates (and grows) a separate property store.
+ */
+function extensionsFor(
+  target: string,
+  rawHeaders: string[],
+  httpVersion: '1.0' | '1.1' | '2',
+  sse: boolean,
+  tlsSocket: SocketLike | null,
+  options: ScopeOptions,
+): Extensions {
+  if (httpVersion === '1.1' && !sse && tlsSocket === null && options.fullflush !== false && options.interim !== false) {
+    return {
+      fullflush: {},
+      interim: {},
+      request_target: { target },
+      header_case: { raw_headers: rawHeaders },
+      request_trailers: {},
+      reason_phrase: OFFERED,
+      final_informational: OFFERED,
+      late_trailers: OFFERED,
+    };
+  }
+  const extensions: Extensions = {};
+  if (options.fullflush !== false) extensions.fullflush = {};
+  // `http` scopes of HTTP/1.1 only: 1xx must not reach an HTTP/1.0 client
+  // (RFC 9110 §15.2), and the HTTP/2 compat response has no writeProcessing().
+  if (options.interim !== false && httpVersion === '1.1' && !sse) extensions.interim = {};
+  if (tlsSocket !== null) extensions.tls = tlsExtensionFor(tlsSocket as unknown as TLSSocket);
+  // What raw_path/query_string lose: an absolute-form target's scheme and host, a bare `?`.
+  extensions.request_target = { target };
+  // HTTP/1.x: Node's own array, shared, not copied (HTTP/2's carries the pseudo-headers).
+  if (httpVersion !== '2') extensions.header_case = { raw_headers: rawHeaders };
+  // Trailers follow a chunked HTTP/1.1 body or an HTTP/2 stream's last headers.
+  if (httpVersion !== '1.0' && !sse) extensions.request_trailers = {};
+  // Response side. HTTP/2 has no reason phrase and no 1xx final status; HTTP/1.0 no chunked
+  // framing to carry trailers (Node drops them there, so nothing is offered).
+  if (httpVersion !== '2') extensions.reason_phrase = OFFERED;
+  if (httpVersion === '1.1' && !sse) extensions.final_informational = OFFERED;
+  if (httpVersion !== '1.0' && !sse) extensions.late_trailers = OFFERED;
+  return extensions;
 }
 
 /** HTTP/2 (§3.1): pseudo-headers removed, `:authority` becomes (or replaces) `host`. */

@@ -6,7 +6,8 @@
  * `connection: close` is honoured by Node's own header, an app's own
  * `connection: keep-alive` is kept as Node keeps it (HTTP/1.x, see
  * `keepAlive`), and a `content-length` the server knows (file bodies) is
- * added when the app gave none.
+ * added when the app gave none. Names are written lower-case, or as
+ * `names` spells them (`header_names`, the `header_case` extension).
  */
 import type { HeaderPair } from '../protocol/types.js';
 
@@ -45,6 +46,7 @@ export function buildHead(
   knownLength: number | undefined,
   trailers: boolean,
   http2 = false,
+  names?: readonly string[],
 ): HeadInfo {
   const flat: string[] = [];
   let hasContentLength = false;
@@ -67,7 +69,8 @@ export function buildHead(
     }
     if (name === 'content-length') hasContentLength = true;
     else if (name === 'upgrade') upgrade = true;
-    flat.push(name, pair[1]);
+    // `header_case` (HTTP/1.x): the name as the app spelled it; Node writes names as given.
+    flat.push(names === undefined ? name : (names[i] as string), pair[1]);
   }
   // RFC 9110 §7.8: an Upgrade header field in a response needs "Connection: upgrade".
   if (upgrade) flat.push('connection', 'upgrade');

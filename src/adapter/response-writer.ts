@@ -15,7 +15,7 @@ import { formatSseKeepalive } from '../protocol/sse-format.js';
 import type { NodeTransport } from './transport.js';
 
 export type StartEvent = Extract<NormalizedSendEvent, { type: 'http.response.start' }>;
-export type WriteHead = (res: ServerResponse, status: number, flat: string[]) => void;
+export type WriteHead = (res: ServerResponse, status: number, flat: string[], reason: string | undefined) => void;
 
 /** Told when a write waited for `'drain'` longer than the send timeout. */
 export interface WriteTimeoutHost {
@@ -105,9 +105,9 @@ export class ResponseWriter {
   writeHead(knownLength: number | undefined, inline = false): void {
     const head = this.head as StartEvent;
     const status = head.status;
-    // 204/304 carry no content-length, and HEAD answers never open the file to learn one.
-    if (knownLength !== undefined && (status === 204 || status === 304 || (this.isHead && !inline))) knownLength = undefined;
-    const info = buildHead(head.headers, knownLength, head.trailers, this.http2);
+    // 1xx/204/304 carry no content-length, and HEAD answers never open the file to learn one.
+    if (knownLength !== undefined && (bodiless(status) || (this.isHead && !inline))) knownLength = undefined;
+    const info = buildHead(head.headers, knownLength, head.trailers, this.http2, this.http2 ? undefined : head.header_names);
     this.framedByLength = info.hasContentLength || (knownLength !== undefined && !head.trailers);
     if (info.dropped !== undefined) {
       log(this.logger, 'debug', `ignored framing header(s) set by the app: ${info.dropped.join(', ')}`);
@@ -118,9 +118,11 @@ export class ResponseWriter {
     // Node itself: an app-set Connection header replaces Node's own and its Keep-Alive line.
     else if (info.keepAlive !== undefined && this.res.shouldKeepAlive) info.flat.push('connection', info.keepAlive);
     if (this.customWriteHead !== undefined) {
-      this.customWriteHead(this.res, status, info.flat);
+      this.customWriteHead(this.res, status, info.flat, head.reason);
     } else {
-      this.res.writeHead(status, info.flat);
+      // `reason_phrase`: validated with Node's own rule, so writeHead cannot throw on it.
+      if (head.reason === undefined) this.res.writeHead(status, info.flat);
+      else this.res.writeHead(status, head.reason, info.flat);
       this.headPending = !this.http2;
     }
   }
@@ -137,8 +139,7 @@ export class ResponseWriter {
     const headers = (this.head as StartEvent).headers;
     const chosen = hasHeader(headers, 'content-length') || hasHeader(headers, 'transfer-encoding');
     const status = (this.head as StartEvent).status;
-    const bodiless = status === 204 || status === 304 || (this.isHead && length === 0);
-    this.writeHead(chosen || bodiless ? undefined : length, true);
+    this.writeHead(chosen || bodiless(status) || (this.isHead && length === 0) ? undefined : length, true);
   }
 
   /** Writes the held head and pushes it to the client now. */
@@ -154,7 +155,7 @@ export class ResponseWriter {
     const all = headers.slice();
     if (!hasHeader(all, 'content-type')) all.push(['content-type', 'text/event-stream']);
     if (!hasHeader(all, 'cache-control')) all.push(['cache-control', 'no-cache']);
-    this.head = { type: 'http.response.start', status, headers: all, trailers: false };
+    this.head = { type: 'http.response.start', status, headers: all, trailers: false, reason: undefined, header_names: undefined };
     this.flushHead();
   }
 
@@ -346,6 +347,14 @@ export class ResponseWriter {
       this.res[kWriter] = undefined;
     }
   }
+}
+
+/**
+ * Statuses Node sends without a body (it sets `_hasBody = false` and drops
+ * what is written): 204, 304 and a final 1xx (`final_informational`).
+ */
+function bodiless(status: number): boolean {
+  return status === 204 || status === 304 || status < 200;
 }
 
 /** The bytes of `chunk` as a string of one char per byte. */

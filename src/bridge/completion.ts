@@ -114,6 +114,9 @@ class Exchange implements OutboxHooks, BodyHooks, SocketOwner {
       socket: this.socket,
       fullflush: scope.extensions !== undefined && 'fullflush' in scope.extensions,
       interim: scope.type === 'http' && scope.extensions !== undefined && 'interim' in scope.extensions,
+      reasonPhrase: scope.extensions !== undefined && 'reason_phrase' in scope.extensions,
+      lateTrailers: scope.type === 'http' && scope.extensions !== undefined && 'late_trailers' in scope.extensions,
+      headerCase: scope.extensions !== undefined && 'header_case' in scope.extensions,
       highWaterMark: options.highWaterMark,
     });
     const res = this.response.res;

@@ -10,7 +10,7 @@
  * `addTrailers`) are replaced by own properties that emit PAGI events.
  * Own properties survive Express's `Object.setPrototypeOf(res, app.response)`.
  */
-import { ServerResponse, type IncomingMessage } from 'node:http';
+import { STATUS_CODES, ServerResponse, type IncomingMessage } from 'node:http';
 import type { HeaderPair, SendEvent } from '../protocol/types.js';
 import { headerPairs, trailerPairs } from './response-headers.js';
 import { installResponseHooks, type Chunk, type ResponseHookTarget, type WriteCallback } from './response-hooks.js';
@@ -28,6 +28,12 @@ export interface ResponseChannel {
   readonly fullflush: boolean;
   /** `scope.extensions.interim` is advertised, so `http.response.interim` may be sent. */
   readonly interim: boolean;
+  /** `scope.extensions.reason_phrase` is advertised, so a start may carry `reason`. */
+  readonly reasonPhrase: boolean;
+  /** `scope.extensions.late_trailers` is advertised, so trailers may end a chunked body nobody promised them on. */
+  readonly lateTrailers: boolean;
+  /** `scope.extensions.header_case` is advertised, so a start may spell its header names (`header_names`). */
+  readonly headerCase: boolean;
   readonly highWaterMark: number;
 }
 
@@ -84,8 +90,8 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
   /** The start carries `content-length`, so the serving side frames the body by length. */
   private startHasLength = false;
   private trailers: HeaderPair[] = [];
-  /** The queued start's pairs and Node's own strings of its non-ASCII values, until a body write decides their encoding. */
-  private pendingHead: { pairs: HeaderPair[]; nodeValues: string[] } | undefined;
+  /** The queued start's pairs and Node's own strings of its non-ASCII values (and reason), until a body write decides their encoding. */
+  private pendingHead: PendingHead | undefined;
   private terminalResolved = false;
   /** Node 24's own list of `end()` callbacks (see `END_CALLBACKS_BEFORE_FINISH`). */
   private endCallbacks: WriteCallback[] | undefined;
@@ -176,7 +182,8 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     const lengthBefore = this.internals._contentLength;
     proto._storeHeader.call(this.res, firstLine, headers);
     const res = this.internals;
-    const pairs = headerPairs(this.res, headers);
+    const names: string[] | undefined = this.channel.headerCase ? [] : undefined;
+    const pairs = headerPairs(this.res, headers, names);
     let contentLength = false;
     let transferEncoding = false;
     let trailer = false;
@@ -197,6 +204,7 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
       typeof res._contentLength === 'number'
     ) {
       pairs.push(['content-length', String(res._contentLength)]);
+      names?.push('Content-Length');
       contentLength = true;
     }
     this.startHasLength = contentLength;
@@ -206,9 +214,16 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     this.trailersPromised = trailer && res.chunkedEncoding === true && res._hasBody;
     this.started = true;
     if (this.isGone()) return;
-    const start: SendEvent = { type: 'http.response.start', status: this.res.statusCode, headers: pairs };
+    const status = this.res.statusCode;
+    const start: SendEvent = { type: 'http.response.start', status, headers: pairs };
     if (this.trailersPromised) start.trailers = true;
+    // Node's writeHead has just settled (and validated) `statusMessage`; only
+    // one that is not the standard phrase needs the `reason_phrase` extension.
+    if (this.channel.reasonPhrase && this.res.statusMessage !== (STATUS_CODES[status] ?? 'unknown')) start.reason = this.res.statusMessage;
+    // Node writes names as set (`res.setHeader('X-Foo')` → `X-Foo`); only a head that spells one differently needs them.
+    if (names !== undefined && names.some(notLowerCase)) start.header_names = names;
     this.pendingHead = nodeHeaderValues(pairs, lengthBefore);
+    if (start.reason !== undefined && NON_ASCII.test(start.reason)) (this.pendingHead ??= { pairs, nodeValues: [] }).start = start;
     this.channel.outbox.enqueue(start);
   }
 
@@ -227,6 +242,8 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     head.nodeValues.forEach((value, i) => {
       (head.pairs[i] as HeaderPair)[1] = Buffer.from(value, 'utf8').toString('latin1');
     });
+    // The status line is part of that head: an obs-text reason goes out UTF-8-encoded too.
+    if (head.start?.reason !== undefined) head.start.reason = Buffer.from(head.start.reason, 'utf8').toString('latin1');
   }
 
   flushHeaders(): void {
@@ -368,8 +385,11 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     this.internals._headerSent = true;
     this.channel.socket.touch();
     this.channel.socket.bytesWritten += body.length;
-    if (this.trailersPromised) {
-      if (body.length > 0) outbox.enqueue({ type: 'http.response.body', body, more: true }, body.length);
+    if (this.trailersPromised || this.lateTrailersDue()) {
+      if (body.length > 0) {
+        this.headFlushed = true;
+        outbox.enqueue({ type: 'http.response.body', body, more: true }, body.length);
+      }
       outbox.enqueue({ type: 'http.response.trailers', headers: this.trailers }, 0, onTerminalSettled, this);
     } else if (this.internals._hasBody && !this.startHasLength && !this.headFlushed) {
       // Node frames this body as chunked (or close-delimited on HTTP/1.0)
@@ -389,6 +409,16 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
     // end() uncorks and writes everything at once.
     this.lastBodySeq = outbox.lastSeq;
     this.uncork();
+  }
+
+  /**
+   * `addTrailers()` without a `Trailer` header: Node still writes them after
+   * the last chunk of a chunked body (`0\r\n` + trailers), so under
+   * `late_trailers` they end the body; elsewhere (a length, HTTP/1.0, HEAD,
+   * no extension) Node or the protocol drops them.
+   */
+  private lateTrailersDue(): boolean {
+    return this.trailers.length > 0 && this.channel.lateTrailers && this.internals._hasBody && this.internals.chunkedEncoding;
   }
 
   /** Registers an `end()` callback the way the running Node does. */
@@ -429,6 +459,17 @@ class ResponseCapture implements FakeResponse, ResponseHookTarget {
   }
 }
 
+function notLowerCase(name: string): boolean {
+  return name !== name.toLowerCase();
+}
+
+/** See `ResponseCapture.pendingHead`; `start` is set when its reason is non-ASCII. */
+interface PendingHead {
+  pairs: HeaderPair[];
+  nodeValues: string[];
+  start?: Extract<SendEvent, { type: 'http.response.start' }>;
+}
+
 const EMPTY = Buffer.alloc(0);
 const NON_ASCII = /[^\x00-\x7f]/;
 
@@ -441,7 +482,7 @@ const NON_ASCII = /[^\x00-\x7f]/;
  * into `Buffer.from(value, 'latin1')` and concatenates that buffer as UTF-8
  * text, so bytes over 0x7F become U+FFFD.
  */
-function nodeHeaderValues(pairs: HeaderPair[], lengthBefore: number | null): { pairs: HeaderPair[]; nodeValues: string[] } | undefined {
+function nodeHeaderValues(pairs: HeaderPair[], lengthBefore: number | null): PendingHead | undefined {
   let nodeValues: string[] | undefined;
   // Node's `_contentLength` as it walks the headers: a `content-length` header sets it on the way.
   let length = lengthBefore;

@@ -16,41 +16,48 @@ function findOutHeadersSymbol(): symbol | undefined {
   return Object.getOwnPropertySymbols(probe).find((s) => s.description === 'kOutHeaders');
 }
 
-/** The headers `_storeHeader` received, as PAGI pairs in Node's order: one pair per array element. */
-export function headerPairs(res: ServerResponse, headers: unknown): HeaderPair[] {
+/**
+ * The headers `_storeHeader` received, as PAGI pairs in Node's order: one
+ * pair per array element. `names`, when given, receives each pair's name as
+ * Node would write it (the caller's spelling), by index.
+ */
+export function headerPairs(res: ServerResponse, headers: unknown, names?: string[]): HeaderPair[] {
   const out: HeaderPair[] = [];
   if (headers === null || headers === undefined) return out;
   if (Array.isArray(headers)) {
     if (headers.length > 0 && Array.isArray(headers[0])) {
-      for (const entry of headers as Array<[string, unknown]>) addPairs(out, entry[0], entry[1]);
+      for (const entry of headers as Array<[string, unknown]>) addPairs(out, names, entry[0], entry[1]);
     } else {
-      for (let i = 0; i + 1 < headers.length; i += 2) addPairs(out, headers[i] as string, headers[i + 1]);
+      for (let i = 0; i + 1 < headers.length; i += 2) addPairs(out, names, headers[i] as string, headers[i + 1]);
     }
   } else if (kOutHeaders !== undefined && headers === (res as unknown as Record<symbol, unknown>)[kOutHeaders]) {
     const map = headers as Record<string, [string, unknown]>;
     for (const key in map) {
       const entry = map[key] as [string, unknown];
-      addPairs(out, entry[0], entry[1]);
+      addPairs(out, names, entry[0], entry[1]);
     }
   } else {
     const map = headers as Record<string, unknown>;
-    for (const key of Object.keys(map)) addPairs(out, key, map[key]);
+    for (const key of Object.keys(map)) addPairs(out, names, key, map[key]);
   }
   return out;
 }
 
-function addPairs(out: HeaderPair[], name: string, value: unknown): void {
-  const lower = String(name).toLowerCase();
+function addPairs(out: HeaderPair[], names: string[] | undefined, name: string, value: unknown): void {
+  const spelled = String(name);
+  const lower = spelled.toLowerCase();
+  const before = out.length;
   if (Array.isArray(value)) {
     // Node writes one line per element, except a multi-valued `cookie`.
     if (value.length < 2 || lower !== 'cookie') {
       for (const item of value) out.push([lower, String(item)]);
-      return;
+    } else {
+      out.push([lower, value.join('; ')]);
     }
-    out.push([lower, value.join('; ')]);
-    return;
+  } else {
+    out.push([lower, String(value)]);
   }
-  out.push([lower, String(value)]);
+  if (names !== undefined) for (let i = before; i < out.length; i++) names.push(spelled);
 }
 
 /** `addTrailers` input (object or array of pairs) as PAGI pairs, the way Node writes them. */

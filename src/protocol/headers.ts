@@ -5,8 +5,8 @@
 import { InvalidEvent, describeType } from './errors.js';
 import type { HeaderPair } from './types.js';
 
-// RFC 9110 token characters: what Node itself accepts in a header name.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** RFC 9110 token characters: what Node itself accepts in a header name. */
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Node rejects every control character in a value except HTAB, and anything above U+00FF.
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 

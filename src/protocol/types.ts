@@ -48,7 +48,8 @@ export interface TLSExtension {
 
 /**
  * `scope.extensions`: a key present means the server offers that capability
- * on this scope (`fullflush`, `interim`, `tls`, `request_target`, `request_trailers`, `header_case`). See docs/protocol.md#extensions.
+ * on this scope (`fullflush`, `interim`, `tls`, `request_target`, `request_trailers`, `header_case`,
+ * `reason_phrase`, `final_informational`, `late_trailers`). See docs/protocol.md#extensions.
  */
 export interface Extensions {
   fullflush?: Record<string, never>;
@@ -59,8 +60,14 @@ export interface Extensions {
   request_target?: RequestTargetExtension;
   /** The last `http.request` event carries the request's trailers. See docs/protocol.md#extensions. */
   request_trailers?: Record<string, never>;
-  /** The request head as the client spelled it. See docs/protocol.md#extensions. */
+  /** The request head as the client spelled it; a response start may spell its own names (`header_names`). See docs/protocol.md#extensions. */
   header_case?: HeaderCaseExtension;
+  /** `http.response.start` may carry `reason`, the status line's reason phrase (HTTP/1.x). See docs/protocol.md#extensions. */
+  reason_phrase?: Readonly<Record<string, never>>;
+  /** `http.response.start` may carry a final 1xx status other than 101 (HTTP/1.1). See docs/protocol.md#extensions. */
+  final_informational?: Readonly<Record<string, never>>;
+  /** `http.response.trailers` may end a streamed body whose start promised none. See docs/protocol.md#extensions. */
+  late_trailers?: Readonly<Record<string, never>>;
   [name: string]: object | undefined;
 }
 
@@ -233,14 +240,25 @@ export interface HTTPDisconnectEvent {
 }
 
 /**
- * Sent: status (200–999, required) and headers; `trailers: true` promises an
- * `http.response.trailers` event. See docs/protocol.md#httpresponsestart.
+ * Sent: status (200–999, required; 100 and 102–199 too under
+ * `scope.extensions.final_informational`) and headers; `trailers: true`
+ * promises an `http.response.trailers` event; `reason` (only under
+ * `scope.extensions.reason_phrase`) replaces the standard reason phrase.
+ * See docs/protocol.md#httpresponsestart.
  */
 export interface HTTPResponseStartEvent {
   type: 'http.response.start';
   status: number;
   headers?: HeadersInput;
   trailers?: boolean;
+  /** The status line's reason phrase (HTTP/1.x): tab, printable ASCII and U+0080–U+00FF only. */
+  reason?: string;
+  /**
+   * Under `scope.extensions.header_case`: spellings for header names
+   * (`['X-Request-ID']`). Each header whose name one of them spells, ignoring
+   * case, goes out spelled so; the others (and all without it) lower-case.
+   */
+  header_names?: string[];
 }
 
 /**
@@ -258,7 +276,11 @@ export interface HTTPResponseBodyEvent {
   more?: boolean;
 }
 
-/** Sent: the trailers promised by `trailers: true`; ends the response. See docs/protocol.md#httpresponsetrailers. */
+/**
+ * Sent: the trailers promised by `trailers: true` (or, under
+ * `scope.extensions.late_trailers`, after a streamed body without a
+ * `content-length`); ends the response. See docs/protocol.md#httpresponsetrailers.
+ */
 export interface HTTPResponseTrailersEvent {
   type: 'http.response.trailers';
   headers?: HeadersInput;

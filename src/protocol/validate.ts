@@ -12,9 +12,18 @@ import { isAbsolute } from 'node:path';
 import { InvalidEvent, OutOfOrder, describeType } from './errors.js';
 import { checkFraming, validateHeaders } from './headers.js';
 import type { HeaderPair, Scope } from './types.js';
+import { advertises, checkFinalInformational, checkLateTrailers, checkReason, spellHeaderNames } from './response-extensions.js';
 
 export type NormalizedSendEvent =
-  | { type: 'http.response.start'; status: number; headers: HeaderPair[]; trailers: boolean }
+  | {
+      type: 'http.response.start';
+      status: number;
+      headers: HeaderPair[];
+      trailers: boolean;
+      reason: string | undefined;
+      /** `header_case`: the wire spelling of each of `headers`' names, by index. */
+      header_names: string[] | undefined;
+    }
   | { type: 'http.response.body'; kind: 'inline'; body: Uint8Array; more: boolean }
   | { type: 'http.response.body'; kind: 'file'; file: string; offset: number; length: number | undefined }
   | { type: 'http.response.body'; kind: 'fh'; fh: FileHandle; offset: number; length: number | undefined }
@@ -82,6 +91,8 @@ class Validator implements SendValidator {
   started = false;
   // HTTP sub-machine (also used by SSE and WebSocket refusals).
   private trailersPromised = false;
+  /** The accepted start's headers (for `late_trailers`: no trailers after a content-length). */
+  private startHeaders: HeaderPair[] | undefined;
   private readonly scope: Scope;
 
   constructor(scope: Scope) {
@@ -116,7 +127,10 @@ class Validator implements SendValidator {
 
   commit(step: Step): void {
     if (step.noop) return;
-    if (step.event.type === 'http.response.start') this.trailersPromised = step.event.trailers;
+    if (step.event.type === 'http.response.start') {
+      this.trailersPromised = step.event.trailers;
+      this.startHeaders = step.event.headers;
+    }
     if (!this.started && STARTING_TYPES.has(step.event.type)) this.started = true;
     this.state = step.next;
   }
@@ -146,11 +160,15 @@ class Validator implements SendValidator {
         throw new InvalidEvent(type, 'status', `must be an integer, got ${describeType(status)}`);
       }
       if (status < minStatus || status > 999) {
-        throw new InvalidEvent(type, 'status', `must be an integer from ${minStatus} to 999, got ${status}`);
+        // An http scope's final 1xx (`final_informational`); SSE and WebSocket refusals have none.
+        if (this.scope.type === 'http' && status < 200) checkFinalInformational(this.scope, type, status);
+        else throw new InvalidEvent(type, 'status', `must be an integer from ${minStatus} to 999, got ${status}`);
       }
       const headers = checkFraming(type, validateHeaders(type, 'headers', e.headers));
+      const reason = e.reason === undefined ? undefined : checkReason(this.scope, type, e.reason);
+      const names = e.header_names === undefined ? undefined : spellHeaderNames(this.scope, type, e.header_names, headers);
       if (s !== idle) throw new OutOfOrder(type, s, this.expected());
-      return { event: { type, status, headers, trailers: Boolean(e.trailers) }, next: 'started', noop: false };
+      return { event: { type, status, headers, trailers: Boolean(e.trailers), reason, header_names: names }, next: 'started', noop: false };
     }
     if (type === 'http.response.body') {
       const event = normalizeBody(e);
@@ -166,9 +184,12 @@ class Validator implements SendValidator {
     }
     // http.response.trailers
     const headers = validateHeaders(type, 'headers', e.headers);
-    if (!this.trailersPromised || (s !== 'started' && s !== 'streaming' && s !== 'trailers-due')) {
-      const why = this.trailersPromised ? this.expected() : 'a start with trailers: true first';
-      throw new OutOfOrder(type, s, why);
+    if (!this.trailersPromised) {
+      // Unpromised trailers: `late_trailers` (http scopes; an SSE refusal has no use for them).
+      if (this.scope.type === 'http') checkLateTrailers(this.scope, s, this.startHeaders, this.expected());
+      else throw new OutOfOrder(type, s, 'a start with trailers: true first');
+    } else if (s !== 'started' && s !== 'streaming' && s !== 'trailers-due') {
+      throw new OutOfOrder(type, s, this.expected());
     }
     return { event: { type: 'http.response.trailers', headers }, next: 'done', noop: false };
   }
@@ -176,8 +197,7 @@ class Validator implements SendValidator {
   /** The `interim` extension: a 1xx response before the start; the state stays `idle`. */
   private interim(e: Record<string, unknown>): Step {
     const type = 'http.response.interim';
-    const extensions = (this.scope as { extensions?: Record<string, unknown> }).extensions;
-    if (!extensions || extensions.interim === undefined) {
+    if (!advertises(this.scope, 'interim')) {
       throw new InvalidEvent(type, undefined, 'the interim extension is not advertised in scope.extensions');
     }
     const status = e.status;
@@ -192,8 +212,7 @@ class Validator implements SendValidator {
 
   private fullflush(allowed: string[]): Step {
     const type = 'http.fullflush';
-    const extensions = (this.scope as { extensions?: Record<string, unknown> }).extensions;
-    if (!extensions || extensions.fullflush === undefined) {
+    if (!advertises(this.scope, 'fullflush')) {
       throw new InvalidEvent(type, undefined, 'the fullflush extension is not advertised in scope.extensions');
     }
     if (!allowed.includes(this.state)) throw new OutOfOrder(type, this.state, this.expected());

@@ -30,9 +30,11 @@ export interface TestClientOptions {
   /** Default `'1.1'`. */
   httpVersion?: '1.0' | '1.1' | '2';
   /**
-   * `scope.extensions`. Default `{ interim: {}, request_trailers: {} }` plus, on
+   * `scope.extensions`. Default `{ interim: {}, request_trailers: {},
+   * reason_phrase: {}, final_informational: {}, late_trailers: {} }` plus, on
    * each `http`/`sse` scope, `request_target` with the target as a server
-   * would have received it (interim responses are recorded in `response.events`).
+   * would have received it (interim responses are recorded in `response.events`,
+   * a reason phrase in `response.reason`).
    */
   extensions?: Extensions;
   /**
@@ -244,9 +246,14 @@ export class TestClient {
       server: this.config.server ?? (['testserver', 80] as [string, number]),
       // A fresh top-level copy per scope (§9.3).
       state: { ...this.lifespanState },
-      extensions: this.config.extensions ?? { interim: {}, request_trailers: {} },
+      extensions: this.config.extensions ?? defaultExtensions(),
     } as const;
   }
+}
+
+/** The extensions a test scope gets by default: those a serve()d HTTP/1.1 request has, minus transport facts. */
+function defaultExtensions(): Extensions {
+  return { interim: {}, request_trailers: {}, reason_phrase: {}, final_informational: {}, late_trailers: {} };
 }
 
 function warnUnawaitedSend(message: string, error: unknown): void {

@@ -41,11 +41,14 @@ export interface ResponseSource {
 export class TestResponse implements AsyncIterable<Uint8Array> {
   readonly status: number;
   readonly headers: ResponseHeaders;
+  /** The reason phrase the app set (`reason` on the start, `reason_phrase` extension); `undefined` means the standard one. */
+  readonly reason: string | undefined;
   private readonly source: ResponseSource;
 
-  constructor(status: number, headers: HeaderPair[], source: ResponseSource) {
+  constructor(status: number, headers: HeaderPair[], source: ResponseSource, reason?: string) {
     this.status = status;
     this.headers = new ResponseHeaders(headers);
+    this.reason = reason;
     this.source = source;
   }
 

@@ -87,6 +87,9 @@ describe('requestToScope', () => {
         request_target: { target: '/caf%C3%A9/x%2Fy+z?q=%20&r' },
         header_case: { raw_headers: ['Host', 'example.test', 'Cookie', 'a=1', 'X-Forwarded-For', '1.1.1.1', 'cookie', 'b=2', 'X-Forwarded-For', '2.2.2.2'] },
         request_trailers: {},
+        reason_phrase: {},
+        final_informational: {},
+        late_trailers: {},
       },
       'pagi.connection': connection,
     });
@@ -162,7 +165,7 @@ describe('requestToScope', () => {
   });
 
   it('omits fullflush when disabled', () => {
-    const always = ['header_case', 'request_target', 'request_trailers'];
+    const always = ['final_informational', 'header_case', 'late_trailers', 'reason_phrase', 'request_target', 'request_trailers'];
     expect(Object.keys(requestToScope(incoming(), connection, { fullflush: false, interim: false }).extensions).sort()).toEqual(always);
     expect(Object.keys(requestToScope(incoming(), connection, { fullflush: false }).extensions).sort()).toEqual(['interim', ...always].sort());
   });

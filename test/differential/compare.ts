@@ -17,7 +17,7 @@ export interface CompareOptions {
   normalizeHeader?: Record<string, (value: string) => string>;
   /** Rewrite the body before comparing, e.g. to mask a timestamp. */
   normalizeBody?: (body: Buffer) => Buffer | string;
-  /** Compare the reason phrase too (PAGI carries none, so a custom `statusMessage` cannot survive). */
+  /** Compare the reason phrase too (carried by the `reason_phrase` extension; off by default, as few scenarios set one). */
   compareStatusText?: boolean;
   /** Compare whether the server closed the connection (needs `observeCloseMs` on the request). */
   compareServerClose?: boolean;

@@ -252,3 +252,52 @@ describe('lifespan send state machine', () => {
   it('http events on a lifespan scope', () =>
     rejects(createSendValidator(lifespanScope()), start, InvalidEvent, /unknown event type for a 'lifespan' scope/));
 });
+
+describe('response extensions (reason_phrase, final_informational, late_trailers)', () => {
+  const offered = { reason_phrase: {}, final_informational: {}, late_trailers: {} };
+  const start = { type: 'http.response.start', status: 200 };
+  it('reason is normalised onto the start; undefined when absent', () => {
+    expect(createSendValidator(httpScope(offered)).check({ ...start, reason: 'Fine\tby\u00ffme' }).event).toMatchObject({ reason: 'Fine\tby\u00ffme' });
+    expect(createSendValidator(httpScope()).check(start).event).toMatchObject({ reason: undefined });
+  });
+  it('reason without the extension, of the wrong type, or with a control char', () => {
+    rejects(createSendValidator(httpScope()), { ...start, reason: 'Fine' }, InvalidEvent, /reason needs the reason_phrase extension/);
+    rejects(createSendValidator(httpScope(offered)), { ...start, reason: 7 }, InvalidEvent, /reason must be a string, got number/);
+    rejects(createSendValidator(httpScope(offered)), { ...start, reason: 'a\u0000b' }, InvalidEvent, /reason must not contain U\+00/);
+  });
+  it('a final 1xx only on http scopes under final_informational, never 101', () => {
+    expect(run(httpScope(offered), { type: 'http.response.start', status: 199 }).state).toBe('started');
+    rejects(createSendValidator(httpScope(offered)), { type: 'http.response.start', status: 101 }, InvalidEvent, /got 101 \(101 is only sent by the server/);
+    rejects(createSendValidator(httpScope()), { type: 'http.response.start', status: 100 }, InvalidEvent, /needs the final_informational extension/);
+    rejects(createSendValidator(sseScope(offered)), { type: 'http.response.start', status: 102 }, InvalidEvent, /from 200 to 999, got 102$/);
+  });
+  it('late trailers end an open body without a content-length', () => {
+    const v = run(httpScope(offered), start, { type: 'http.response.body', body: 'x', more: true });
+    v.commit(v.check({ type: 'http.response.trailers', headers: [['x-sum', '1']] }));
+    expect(v.complete).toBe(true);
+    expect(run(httpScope(offered), start, { type: 'http.response.trailers' }).complete).toBe(true);
+  });
+  it('late trailers: not after a content-length start, not after the body ended', () => {
+    const framed = run(httpScope(offered), { ...start, headers: [['content-length', '1']] }, { type: 'http.response.body', body: 'x', more: true });
+    rejects(framed, { type: 'http.response.trailers' }, OutOfOrder, /framed by content-length/);
+    rejects(run(httpScope(offered), start, { type: 'http.response.body' }), { type: 'http.response.trailers' }, OutOfOrder, /not allowed in state 'done'/);
+  });
+});
+
+describe('header_names (header_case)', () => {
+  const scope = () => httpScope({ header_case: { raw_headers: [] } });
+  it('spells the headers it names, by name (order and extra names do not matter)', () => {
+    const event = createSendValidator(scope()).check({
+      type: 'http.response.start',
+      status: 200,
+      headers: [['X-A', '1'], ['x-b', '2'], ['x-a', '3']],
+      header_names: ['X-B', 'Unused', 'X-A'],
+    }).event;
+    expect(event).toMatchObject({ headers: [['x-a', '1'], ['x-b', '2'], ['x-a', '3']], header_names: ['X-A', 'X-B', 'X-A'] });
+  });
+  it('not an array, or a name that is not a token, is InvalidEvent; without the extension too', () => {
+    rejects(createSendValidator(scope()), { type: 'http.response.start', status: 200, header_names: 'X' }, InvalidEvent, /header_names must be an array/);
+    rejects(createSendValidator(scope()), { type: 'http.response.start', status: 200, header_names: [1] }, InvalidEvent, /header_names\[0\] is not a valid header name/);
+    rejects(createSendValidator(httpScope()), { type: 'http.response.start', status: 200, header_names: [] }, InvalidEvent, /needs the header_case extension/);
+  });
+});

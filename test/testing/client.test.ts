@@ -210,13 +210,18 @@ describe('TestClient: protocol validation fails the test with the validation mes
   });
 
   it('a violation mid-stream fails the body read with the validation message', async () => {
-    const client = new TestClient(async (_s, _r, send) => {
-      await send({ type: 'http.response.start', status: 200 });
-      await send({ type: 'http.response.body', body: 'x', more: true });
-      await send({ type: 'http.response.trailers', headers: [] });
-    });
+    const client = new TestClient(
+      async (_s, _r, send) => {
+        await send({ type: 'http.response.start', status: 200 });
+        await send({ type: 'http.response.body', body: 'x', more: true });
+        await send({ type: 'http.response.trailers', headers: [] });
+      },
+      { extensions: {} },
+    );
     const res = await client.get('/');
-    await expect(res.text()).rejects.toThrow(/http\.response\.trailers: not allowed in state 'streaming' \(expected a start with trailers: true first\)/);
+    await expect(res.text()).rejects.toThrow(
+      /http\.response\.trailers: not allowed in state 'streaming' \(expected a start with trailers: true first \(or the late_trailers extension\)\)/,
+    );
   });
 
   it('a send after the app returned is OutOfOrder', async () => {
