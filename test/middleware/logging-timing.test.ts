@@ -9,7 +9,8 @@ import morgan from 'morgan';
 import responseTime from 'response-time';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { describeEachExpress, type ExpressModule } from '../differential/express-versions.js';
-import { expectSame, expectSameEvents, header, startPair, type Pair, type Probe } from '../differential/harness.js';
+import { expectSame, expectSameEvents, first, header, startPair, type Pair, type Probe } from '../differential/harness.js';
+import { buildRequest } from '../differential/raw-client.js';
 
 function app(express: ExpressModule, probe: Probe): express.Express {
   const server = express();
@@ -38,6 +39,11 @@ function app(express: ExpressModule, probe: Probe): express.Express {
   server.get('/streamed', (_req, res) => {
     res.write('a');
     setTimeout(() => res.end('b'), 50);
+  });
+  // morgan's own suite ('should not color 1xx'): a final 1xx status, which Node writes as a bare head.
+  server.get('/processing', (_req, res) => {
+    res.statusCode = 102;
+    res.end('dropped');
   });
   server.get('/missing-thing', (_req, res) => {
     res.sendStatus(404);
@@ -112,5 +118,21 @@ describeEachExpress('morgan and response-time through the bridge', (express) => 
     pair.native.probe.events[0] = parseLine(pair.native.probe.events[0] ?? '').fixed;
     pair.bridged.probe.events[0] = parseLine(pair.bridged.probe.events[0] ?? '').fixed;
     await expectSameEvents(pair);
+  });
+
+  it("a final 102 (morgan's 1xx test): the same bare head on the wire and the same log line", async () => {
+    // The client reads the 102 as interim; a pipelined request completes the exchange.
+    const result = await pair.exchange({
+      request: Buffer.concat([buildRequest({ path: '/processing' }), buildRequest({ path: '/fast' })]),
+      methods: ['GET'],
+    });
+    expectSame(result, maskTime);
+    expect(first(result.native).interim.map((i) => i.status)).toEqual([102]);
+    const lines = await Promise.all([
+      pair.native.probe.waitFor((e) => e.length === 2),
+      pair.bridged.probe.waitFor((e) => e.length === 2),
+    ]).then(() => [pair.native.probe.events, pair.bridged.probe.events].map((events) => events.map((l) => parseLine(l).fixed)));
+    expect(lines[0]).toEqual(['GET /processing 102 -', 'GET /fast 200 13']);
+    expect(lines[1]).toEqual(lines[0]);
   });
 });
