@@ -14,7 +14,7 @@ import { runHttpExchange, type RequestBody } from './http-exchange.js';
 import { startLifespan, type LifespanHandle } from './lifespan.js';
 import type { TestResponse } from './response.js';
 import { decodePath, encodePath } from '../protocol/paths.js';
-import { acceptsEventStream, buildHeaders, splitTarget, subprotocolsFrom, type HeadersInit, type QueryInit } from './scope.js';
+import { acceptsEventStream, buildHeaders, buildRawHeaders, splitTarget, subprotocolsFrom, type HeadersInit, type QueryInit } from './scope.js';
 import { SSEStream } from './sse-stream.js';
 import { openWebSocket, type WebSocketSession } from './websocket-session.js';
 
@@ -33,8 +33,10 @@ export interface TestClientOptions {
    * `scope.extensions`. Default `{ interim: {}, request_trailers: {},
    * reason_phrase: {}, final_informational: {}, late_trailers: {} }` plus, on
    * each `http`/`sse` scope, `request_target` with the target as a server
-   * would have received it (interim responses are recorded in `response.events`,
-   * a reason phrase in `response.reason`).
+   * would have received it and `header_case` with the headers as the test
+   * spelled them (interim responses are recorded in `response.events`, a
+   * reason phrase in `response.reason`, response header spellings in
+   * `response.rawHeaders`).
    */
   extensions?: Extensions;
   /**
@@ -113,7 +115,8 @@ export class TestClient {
   /** Sends one request; resolves when the app starts its response. */
   request(method: string, target: string, init: RequestInit = {}): Promise<TestResponse> {
     const { body, headers } = requestBody(init);
-    const pairs = buildHeaders(DEFAULTS, this.config.headers, this.jarHeader(), headers, init.headers);
+    const jar = this.jarHeader();
+    const pairs = buildHeaders(DEFAULTS, this.config.headers, jar, headers, init.headers);
     const { raw_path, query_string } = splitTarget(target, init.query);
     const scheme = this.config.scheme ?? 'http';
     const scope: Omit<HTTPScope, 'pagi.connection'> | Omit<SSEScope, 'pagi.connection'> = {
@@ -126,7 +129,8 @@ export class TestClient {
       // What a server received: the full raw path, and a bare `?` kept.
       const bare = query_string === '' && init.query === undefined && target.includes('?');
       const query = query_string !== '' ? `?${query_string}` : bare ? '?' : '';
-      scope.extensions = { ...scope.extensions, request_target: { target: scope.raw_path + query } };
+      const raw_headers = buildRawHeaders(DEFAULTS, this.config.headers, jar, headers, init.headers);
+      scope.extensions = { ...scope.extensions, request_target: { target: scope.raw_path + query }, header_case: { raw_headers } };
     }
     const trailers = init.trailers === undefined || scope.extensions.request_trailers === undefined ? undefined : buildHeaders(init.trailers);
     const response = runHttpExchange({

@@ -173,7 +173,7 @@ class HttpExchange implements ResponseSource, UnawaitedSendSink {
   private apply(event: NormalizedSendEvent, fileBytes: Uint8Array | undefined): void {
     switch (event.type) {
       case 'http.response.start':
-        this.started(event.status, event.headers, event.reason);
+        this.started(event.status, event.headers, event.reason, event.header_names);
         return;
       case 'sse.start':
         this.started(event.status, withSSEDefaults(event.headers));
@@ -210,9 +210,9 @@ class HttpExchange implements ResponseSource, UnawaitedSendSink {
     }
   }
 
-  private started(status: number, headers: HeaderPair[], reason?: string): void {
+  private started(status: number, headers: HeaderPair[], reason?: string, names?: string[]): void {
     this.conn.markStarted();
-    this.head.resolve(new TestResponse(status, headers, this, reason));
+    this.head.resolve(new TestResponse(status, headers, this, reason, names));
   }
 
   // ------------------------------------------------------------- outcomes

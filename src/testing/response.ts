@@ -43,12 +43,19 @@ export class TestResponse implements AsyncIterable<Uint8Array> {
   readonly headers: ResponseHeaders;
   /** The reason phrase the app set (`reason` on the start, `reason_phrase` extension); `undefined` means the standard one. */
   readonly reason: string | undefined;
+  /**
+   * The head as a server would write it, Node's flat `[name, value, …]` list:
+   * names spelled by the start's `header_names` (`header_case` extension),
+   * the others lower-case.
+   */
+  readonly rawHeaders: readonly string[];
   private readonly source: ResponseSource;
 
-  constructor(status: number, headers: HeaderPair[], source: ResponseSource, reason?: string) {
+  constructor(status: number, headers: HeaderPair[], source: ResponseSource, reason?: string, names?: readonly string[]) {
     this.status = status;
     this.headers = new ResponseHeaders(headers);
     this.reason = reason;
+    this.rawHeaders = headers.flatMap(([name, value], i) => [names?.[i] ?? name, value]);
     this.source = source;
   }
 

@@ -72,14 +72,31 @@ export function buildHeaders(...sources: Array<HeadersInit | undefined>): Header
   return out;
 }
 
-function toPairs(source: HeadersInit): HeaderPair[] {
+/**
+ * The same headers as `buildHeaders`, as a client would have put them on the
+ * wire: Node's flat `[name, value, …]` list (`header_case`'s `raw_headers`),
+ * names as the test spelled them, repeated `Cookie` headers kept separate.
+ */
+export function buildRawHeaders(...sources: Array<HeadersInit | undefined>): string[] {
+  let pairs: HeaderPair[] = [];
+  for (const source of sources) {
+    if (!source) continue;
+    const incoming = toPairs(source, false);
+    const replaced = new Set(incoming.map(([name]) => name.toLowerCase()));
+    pairs = pairs.filter(([name]) => !replaced.has(name.toLowerCase())).concat(incoming);
+  }
+  return pairs.flat();
+}
+
+function toPairs(source: HeadersInit, lower = true): HeaderPair[] {
+  const spell = lower ? (name: string) => name.toLowerCase() : (name: string) => name;
   if (Array.isArray(source)) {
-    return (source as ReadonlyArray<readonly [string, string]>).map(([n, v]) => [n.toLowerCase(), String(v)]);
+    return (source as ReadonlyArray<readonly [string, string]>).map(([n, v]) => [spell(n), String(v)]);
   }
   const out: HeaderPair[] = [];
   for (const [name, value] of Object.entries(source as Record<string, string | readonly string[]>)) {
     const values = Array.isArray(value) ? value : [value as string];
-    for (const v of values) out.push([name.toLowerCase(), String(v)]);
+    for (const v of values) out.push([spell(name), String(v)]);
   }
   return out;
 }

@@ -1,6 +1,8 @@
 // The response-side extensions for native PAGI apps: reason_phrase, final_informational and
 // late_trailers on toNodeListener, serve() (HTTP/1.1 and HTTP/2) and TestClient, on real sockets.
+import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fromExpress } from '../../src/bridge/index.js';
 import { InvalidEvent, OutOfOrder } from '../../src/protocol/errors.js';
 import type { App, HTTPScope, SendEvent } from '../../src/protocol/types.js';
 import { TestClient } from '../../src/testing/index.js';
@@ -213,7 +215,7 @@ describe('header_case on the response (header_names)', () => {
     expect(outcomes[1]).toMatch(/^InvalidEvent: http\.response\.start: header_names\[0\] is not a valid header name: "X A"/);
   });
 
-  it('HTTP/2 and TestClient do not offer it: header_names is refused', async () => {
+  it('HTTP/2 does not offer it: header_names is refused', async () => {
     const outcomes: string[] = [];
     const server = await startTestServer(attemptsApp(() => [spelled], outcomes), { http2: true });
     servers.push(server);
@@ -224,6 +226,33 @@ describe('header_case on the response (header_names)', () => {
       await closeH2(session);
     }
     expect(outcomes[1]).toMatch(/header_names needs the header_case extension/);
-    await expect(new TestClient(attemptsApp(() => [spelled], [])).get('/')).rejects.toThrow(InvalidEvent);
+  });
+
+  it("TestClient offers it: raw_headers as the test spelled them (Cookie headers separate), the start's spellings in response.rawHeaders", async () => {
+    let raw: unknown;
+    const app: App = async (scope, receive, send) => {
+      raw = (scope as HTTPScope).extensions?.['header_case'];
+      await receive();
+      for (const event of spelled) await send(event);
+    };
+    const client = new TestClient(app, { headers: { 'X-Tenant': 'acme' } });
+    const response = await client.get('/', { headers: [['X-Request-ID', 'abc'], ['Cookie', 'a=1'], ['Cookie', 'b=2']] });
+    expect(raw).toEqual({ raw_headers: ['host', 'testserver', 'X-Tenant', 'acme', 'X-Request-ID', 'abc', 'Cookie', 'a=1', 'Cookie', 'b=2'] });
+    expect(response.rawHeaders).toEqual(['X-Request-ID', '7', 'Content-Type', 'text/plain', 'x-plain', '1']);
+    expect(response.headers.get('x-request-id')).toBe('7');
+    // Without the key (explicit extensions), the start is refused.
+    await expect(new TestClient(attemptsApp(() => [spelled], []), { extensions: {} }).get('/')).rejects.toThrow(InvalidEvent);
+  });
+
+  it('TestClient with a bridged Express app: req.rawHeaders keeps the spelling, res.setHeader spellings reach response.rawHeaders', async () => {
+    const app = express();
+    app.get('/', (req, res) => {
+      res.setHeader('X-Echo', JSON.stringify(req.rawHeaders));
+      res.send('ok');
+    });
+    const response = await new TestClient(fromExpress(app)).get('/', { headers: [['X-Trace', 't1'], ['Cookie', 'a=1'], ['Cookie', 'b=2']] });
+    expect(JSON.parse(response.headers.get('x-echo') ?? '[]')).toEqual(['host', 'testserver', 'X-Trace', 't1', 'Cookie', 'a=1', 'Cookie', 'b=2']);
+    expect(response.rawHeaders).toContain('X-Echo');
+    expect(response.rawHeaders).toContain('Content-Type');
   });
 });
