@@ -22,6 +22,7 @@
 import { UnsupportedScope } from '../protocol/errors.js';
 import type {
   App,
+  HeaderPair,
   HTTPScope,
   Middleware,
   Receive,
@@ -33,8 +34,9 @@ import type {
   WebSocketScope,
 } from '../protocol/types.js';
 import type { BodyReceive } from './body-stream.js';
-import { StartTracker, answerError, renderTextError, type ErrorOptions } from './error-response.js';
-import { HttpError, type HttpErrorOptions } from './errors.js';
+import { StartTracker, answerError, type ErrorOptions } from './error-response.js';
+import { HttpError, statusText } from './errors.js';
+import { sendText } from './response.js';
 import { compilePattern, routingPath, type ParamsOf, type PatternMatcher, type PatternOptions } from './route-pattern.js';
 import { SSEStream } from './sse-stream.js';
 import { WebSocketConnection } from './websocket.js';
@@ -143,7 +145,7 @@ export function router(options: RouterOptions = {}): Router {
     try {
       const outcome = route(routes, scope, receive, tracker.send);
       // No route: nothing was sent, so the answer needs none of answerError's checks.
-      if (isRoutingAnswer(outcome)) return await (options.renderError ?? renderTextError)(outcome, send, scope);
+      if (outcome instanceof NoRoute) return await answerNoRoute(outcome, send, scope, options);
       await outcome;
     } catch (error) {
       await answerError(error, scope, send, tracker, options);
@@ -185,28 +187,23 @@ export function router(options: RouterOptions = {}): Router {
   return self;
 }
 
-/**
- * Finds the route for `scope` and runs it, or returns the 400/404/405/406/426
- * the request earned. Returned, not thrown: under `cascade` every request that
- * falls through to the app behind lands here, and a throw with its stack
- * capture cost more than the rest of the router.
- */
+/** Finds the route for `scope` and runs it, or returns the 400/404/405/406/426 the request earned (never thrown: see `NoRoute`). */
 function route(
   routes: readonly Route[],
   scope: HTTPScope | SSEScope | WebSocketScope,
   receive: Receive,
   send: Send,
-): Promise<void> | void | HttpError {
+): Promise<void> | void | NoRoute {
   const path = routingPath(scope);
   // Express cuts the path at a '#', a decoding router would not: one target, one meaning (§3.3).
-  if (path.includes('#')) return routingAnswer(400, 'request target contains "#"');
+  if (path.includes('#')) return new NoRoute(400, 'request target contains "#"');
   if (scope.type === 'websocket') {
     for (const r of routes) {
       if (r.kind !== 'websocket') continue;
       const found = r.match(path);
       if (found) return r.run(scope, receive, send, found.params);
     }
-    return routingAnswer(404);
+    return NOT_FOUND;
   }
   if (scope.type === 'sse') {
     for (const r of routes) {
@@ -234,30 +231,37 @@ function route(
     if (allowed.has('GET')) allowed.add('HEAD');
     const allow = [...allowed].sort().join(', ');
     if (method === 'OPTIONS') return answerOptions(send, allow);
-    return routingAnswer(405, undefined, { headers: [['allow', allow]] });
+    return new NoRoute(405, undefined, [['allow', allow]]);
   }
   // Only SSE/WebSocket routes know this path: say what the client must do differently.
-  if (streamOnly === 'websocket') return routingAnswer(426, undefined, { headers: [['upgrade', 'websocket']] });
-  if (streamOnly === 'sse') return routingAnswer(406, 'this endpoint serves text/event-stream');
-  return routingAnswer(404);
+  if (streamOnly === 'websocket') return UPGRADE_REQUIRED;
+  if (streamOnly === 'sse') return EVENT_STREAM_ONLY;
+  return NOT_FOUND;
 }
 
-const kRoutingAnswer = Symbol('pagi.routingAnswer');
-
-/** The router's own answer, without a stack: it is a response, not a failure anyone debugs. */
-function routingAnswer(status: number, message?: string, options?: HttpErrorOptions): HttpError {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return Object.assign(new HttpError(status, message, options), { [kRoutingAnswer]: true });
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
+/**
+ * The router's own answer to a request no route takes. Not an `HttpError`:
+ * under `cascade` every request that falls through to the app behind lands
+ * here, and building an Error (even without its stack) cost more than the
+ * rest of the router. A custom `renderError` still gets an `HttpError`.
+ */
+class NoRoute {
+  constructor(
+    readonly status: number,
+    readonly message?: string,
+    readonly headers: HeaderPair[] = [],
+  ) {}
 }
 
-/** Told apart from whatever a handler's call returned (a JavaScript handler may return anything). */
-function isRoutingAnswer(outcome: unknown): outcome is HttpError {
-  return outcome instanceof HttpError && (outcome as HttpError & { [kRoutingAnswer]?: true })[kRoutingAnswer] === true;
+const NOT_FOUND = new NoRoute(404);
+const UPGRADE_REQUIRED = new NoRoute(426, undefined, [['upgrade', 'websocket']]);
+const EVENT_STREAM_ONLY = new NoRoute(406, 'this endpoint serves text/event-stream');
+
+/** Renders `answer` as `renderTextError` would render the same `HttpError`. */
+function answerNoRoute(answer: NoRoute, send: Send, scope: Scope, options: RouterOptions): Promise<void> {
+  if (options.renderError) return options.renderError(new HttpError(answer.status, answer.message, { headers: answer.headers }), send, scope);
+  const headers: HeaderPair[] = [...answer.headers, ['x-content-type-options', 'nosniff']];
+  return sendText(send, answer.status, answer.message ?? statusText(answer.status), headers);
 }
 
 /** Express's automatic OPTIONS answer, byte for byte. */
