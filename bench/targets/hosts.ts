@@ -1,6 +1,7 @@
 // How a target is put on a socket. The pagi modules are imported lazily so that a target whose
 // module is missing or broken fails alone, with its own error, instead of taking the others down.
 import http from 'node:http';
+import type http2 from 'node:http2';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { App } from '../../src/protocol/types.js';
@@ -17,6 +18,11 @@ export function hostNodeServer(server: http.Server): Promise<Hosted> {
   // Benchmarks keep connections alive for the whole round; Node's 5 s default would make
   // autocannon reconnect mid-round on idle connections of slow targets.
   server.keepAliveTimeout = 60_000;
+  return listenHosted(server);
+}
+
+/** Listens on a free port of HOST; `close` stops the server. */
+export function listenHosted(server: http.Server | http2.Http2Server): Promise<Hosted> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, HOST, () => {

@@ -2,23 +2,14 @@
 // `serve({ http2: true })`. The raw servers never time sessions out, as PAGI's keep-alive of 60 s
 // does not within a round.
 import http2, { type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Stream } from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import type { App } from '../../src/protocol/types.js';
-import { freePort, HOST } from './hosts.js';
+import { freePort, HOST, listenHosted } from './hosts.js';
 import type { Hosted } from './hosts.js';
 
 const HELLO = 'Hello, World!';
 
 function hostHttp2(server: http2.Http2Server): Promise<Hosted> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      resolve({
-        port: (server.address() as AddressInfo).port,
-        close: () => new Promise<void>((done) => server.close(() => done())),
-      });
-    });
-  });
+  return listenHosted(server);
 }
 
 /** node:http2's core API: one `respond` and `end` per stream, the least work an h2 server can do. */
