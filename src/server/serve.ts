@@ -18,7 +18,7 @@ import { startLifespan, type Lifespan } from './lifespan.js';
 import { handleShutdownSignals, shutDownGracefully } from './shutdown.js';
 import { createWebSocketHandler, type WebSocketHandlerOptions } from '../adapter/websocket/index.js';
 import type { AccessLog } from './access-log.js';
-import { superviseWorkers, workerIdentity, reportToPrimary, onPrimaryShutdown } from './workers.js';
+import { superviseWorkers, workerIdentity, reportToPrimary, onPrimaryShutdown, leaveCluster } from './workers.js';
 
 export interface ServerHandle {
   /** The bound address (`port` is the real one when `0` was asked for); for `uds`, the path and port 0. */
@@ -74,8 +74,9 @@ async function serveInProcess(app: App, config: ResolvedConfig): Promise<ServerH
   const removeSignalHandlers = config.handleSignals ? handleShutdownSignals(() => stop(), log) : () => {};
   if (identity.isWorker) {
     onPrimaryShutdown(() => void stop());
-    // A cluster worker exists to serve: once its server is closed it leaves (its IPC channel would keep it alive).
-    void closed.then(() => process.exit(process.exitCode ?? 0));
+    // A cluster worker exists to serve: once its server is closed it leaves (its IPC channel would keep
+    // it alive), after the primary confirmed no connection is still on its way to it.
+    void closed.then(leaveCluster).then(() => process.exit(process.exitCode ?? 0));
   }
 
   let lifespan: Lifespan;

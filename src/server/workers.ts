@@ -31,9 +31,14 @@ export type WorkerReport =
   | { pagi: 'fatal'; message: string }
   /** limitMaxRequests reached: replace me. */
   | { pagi: 'recycle' }
+  /** My server is closed; answer once no connection is on its way to me (see `leaveCluster`). */
+  | { pagi: 'leaving' }
   | { pagi: 'heartbeat' };
 
 const SHUTDOWN_MESSAGE = { pagi: 'shutdown' } as const;
+const LEFT_MESSAGE = { pagi: 'left' } as const;
+/** How long a closed worker waits for the primary's answer before it exits anyway. */
+const LEAVE_TIMEOUT_MS = 2000;
 
 /** Restart delays grow from this, doubling per consecutive crash, up to MAX_BACKOFF_MS. */
 const FIRST_BACKOFF_MS = 100;
@@ -64,6 +69,38 @@ export function reportToPrimary(report: WorkerReport, sent?: () => void): void {
     // The primary is gone; nothing to tell.
     sent?.();
   }
+}
+
+/**
+ * In a cluster worker whose server is closed: resolves once the primary can
+ * hand it no more connections, so exiting loses none.
+ *
+ * Node's cluster primary hands each connection to a worker in an IPC message
+ * and keeps the socket open until the worker answers. A worker that closed its
+ * server bounces such late connections back (the primary gives them to another
+ * worker), but one that exits first never answers, and the primary holds the
+ * connection open forever: the client hangs. The primary handles a worker's
+ * messages in order, so once it reads `leaving` it has read the server's
+ * close and sends nothing new; its `left` answer travels behind any
+ * connection it had already sent, which this worker bounces before the
+ * answer arrives.
+ */
+export function leaveCluster(): Promise<void> {
+  if (!cluster.isWorker || !process.connected || !process.send) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      process.removeListener('message', onMessage);
+      resolve();
+    };
+    const onMessage = (message: unknown) => {
+      if (isMessage(message, 'left')) done();
+    };
+    // Unanswered (the primary is gone or stuck): exit anyway, as before.
+    const timer = setTimeout(done, LEAVE_TIMEOUT_MS);
+    process.on('message', onMessage);
+    reportToPrimary({ pagi: 'leaving' });
+  });
 }
 
 /** In a cluster worker, runs `begin` when the primary asks for a graceful shutdown. */
@@ -114,7 +151,13 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
 
   const spawn = (slot: Slot): Worker => {
     const worker = cluster.fork({ [WORKER_NUM_ENV]: String(slot.num) });
-    worker.on('message', (message: unknown) => onReport(slot, worker, message));
+    worker.on('message', (message: unknown) => {
+      // Answered for every worker, retiring ones included: see leaveCluster().
+      if (isMessage(message, 'leaving')) {
+        if (worker.isConnected()) worker.send(LEFT_MESSAGE);
+      }
+      else onReport(slot, worker, message);
+    });
     worker.on('exit', (code: number | null, signal: string | null) => onExit(slot, worker, code, signal));
     return worker;
   };

