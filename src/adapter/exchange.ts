@@ -18,7 +18,7 @@ import { log, type ResolvedOptions } from './options.js';
 import { streamFileBody, type FileBodyEvent } from './file-body.js';
 import { formatSseComment, formatSseEvent } from '../protocol/sse-format.js';
 import { describeScope, rejectedSend, unawaitedSendMessage, watchedSend, type UnawaitedSendSink } from '../protocol/unawaited.js';
-import { ResponseWriter, type WriteTimeoutHost } from './response-writer.js';
+import { bodiless, ResponseWriter, type WriteTimeoutHost } from './response-writer.js';
 import { writeInterim } from './interim.js';
 import type { LiveEntry, LiveExchanges } from './live-exchanges.js';
 import { RESOLVED } from '../protocol/resolved.js';
@@ -450,7 +450,7 @@ export class Exchange implements ReaderHost, UnawaitedSendSink, WriteTimeoutHost
         res: this.res,
         scope: this.scope,
         status: this.adopted ? adoptedStatus(this.res) : this.writer.status,
-        bodyBytes: this.adopted && (this.isHead || !bodyAllowed(this.res.statusCode)) ? 0 : this.writer.bodyBytes,
+        bodyBytes: this.adopted && (this.isHead || bodiless(this.res.statusCode)) ? 0 : this.writer.bodyBytes,
         reason: this.connection.reason,
       });
     } catch (error) {
@@ -472,11 +472,6 @@ export class Exchange implements ReaderHost, UnawaitedSendSink, WriteTimeoutHost
 /** What the head said on an adopted response (0 when none was written). */
 function adoptedStatus(res: ServerResponse): number {
   return res.headersSent ? res.statusCode : 0;
-}
-
-/** Node sends no body for 1xx, 204 and 304 responses. */
-function bodyAllowed(status: number): boolean {
-  return status >= 200 && status !== 204 && status !== 304;
 }
 
 type ErroredSocket = { errored?: (Error & { syscall?: string; code?: string }) | null };

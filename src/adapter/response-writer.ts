@@ -71,16 +71,11 @@ export class ResponseWriter {
     this.customWriteHead = writeHead;
   }
 
-  /**
-   * The whole response reached the transport. HTTP/2's compat response emits
-   * 'finish' (and reports `writableFinished`) whenever its stream closes, a
-   * client's RST_STREAM included: there only an ended response on a stream
-   * closed with NO_ERROR completed.
-   */
+  /** The whole response reached the transport (HTTP/2: see `http2ResponseCompleted`). */
   get completed(): boolean {
     const res = this.res;
     if (!this.http2) return res.writableFinished;
-    return res.writableEnded && (res as ServerResponse & { stream: { rstCode?: number } }).stream.rstCode === 0;
+    return http2ResponseCompleted(res as unknown as Http2ResponseLike);
   }
 
   /** Keeps the start until the first body (or flush). */
@@ -353,8 +348,23 @@ export class ResponseWriter {
  * Statuses Node sends without a body (it sets `_hasBody = false` and drops
  * what is written): 204, 304 and a final 1xx (`final_informational`).
  */
-function bodiless(status: number): boolean {
+export function bodiless(status: number): boolean {
   return status === 204 || status === 304 || status < 200;
+}
+
+/** What `http2ResponseCompleted` reads of node:http2's compat response. */
+export interface Http2ResponseLike {
+  readonly writableEnded: boolean;
+  readonly stream: { readonly rstCode?: number };
+}
+
+/**
+ * HTTP/2's compat response emits 'finish' (and reports `writableFinished`)
+ * whenever its stream closes, a client's RST_STREAM included: only an ended
+ * response on a stream closed with NO_ERROR (0) completed.
+ */
+export function http2ResponseCompleted(res: Http2ResponseLike): boolean {
+  return res.writableEnded && res.stream.rstCode === 0;
 }
 
 /** The bytes of `chunk` as a string of one char per byte. */

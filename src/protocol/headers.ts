@@ -7,8 +7,12 @@ import type { HeaderPair } from './types.js';
 
 /** RFC 9110 token characters: what Node itself accepts in a header name. */
 export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Node rejects every control character in a value except HTAB, and anything above U+00FF.
-const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/**
+ * Node's `checkInvalidHeaderChar`: every control character except HTAB, and
+ * anything above U+00FF, is refused in a header value (and in a status line's
+ * reason phrase, which `writeHead` checks the same way).
+ */
+export const INVALID_FIELD_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 
 /**
  * Checks `headers` of an event and returns a fresh array of pairs with
@@ -39,7 +43,7 @@ export function validateHeaders(eventType: string, field: string, headers: unkno
     if (!TOKEN.test(name)) {
       throw new InvalidEvent(eventType, `${field}[${i}][0]`, `is not a valid header name: ${JSON.stringify(name)}`);
     }
-    if (INVALID_VALUE.test(value as string)) {
+    if (INVALID_FIELD_CHAR.test(value as string)) {
       throw new InvalidEvent(
         eventType,
         `${field}[${i}][1]`,

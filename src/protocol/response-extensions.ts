@@ -8,7 +8,7 @@
  * looks nothing up.
  */
 import { InvalidEvent, OutOfOrder } from './errors.js';
-import { TOKEN } from './headers.js';
+import { INVALID_FIELD_CHAR, TOKEN } from './headers.js';
 import type { HeaderPair, Scope } from './types.js';
 
 /** True when the server advertises `name` in `scope.extensions`. */
@@ -17,17 +17,13 @@ export function advertises(scope: Scope, name: string): boolean {
   return extensions !== undefined && extensions !== null && extensions[name] !== undefined;
 }
 
-// Node's `checkInvalidHeaderChar`, which `writeHead` applies to the status
-// message (ERR_INVALID_CHAR): tab, visible ASCII, space and obs-text only.
-const INVALID_REASON_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
-
 /** `reason` of `http.response.start`: a string Node's `writeHead` accepts, only under `reason_phrase`. */
 export function checkReason(scope: Scope, type: string, reason: unknown): string {
   if (!advertises(scope, 'reason_phrase')) {
     throw new InvalidEvent(type, 'reason', 'needs the reason_phrase extension, which is not advertised in scope.extensions');
   }
   if (typeof reason !== 'string') throw new InvalidEvent(type, 'reason', `must be a string, got ${typeof reason}`);
-  const bad = INVALID_REASON_CHAR.exec(reason);
+  const bad = INVALID_FIELD_CHAR.exec(reason);
   if (bad !== null) {
     const code = (bad[0].codePointAt(0) as number).toString(16).padStart(2, '0');
     throw new InvalidEvent(type, 'reason', `must not contain U+${code.toUpperCase()} (CR, LF, controls and chars above U+00FF are refused, as by Node's writeHead)`);

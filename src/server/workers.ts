@@ -153,10 +153,8 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
     const worker = cluster.fork({ [WORKER_NUM_ENV]: String(slot.num) });
     worker.on('message', (message: unknown) => {
       // Answered for every worker, retiring ones included: see leaveCluster().
-      if (isMessage(message, 'leaving')) {
-        if (worker.isConnected()) worker.send(LEFT_MESSAGE);
-      }
-      else onReport(slot, worker, message);
+      if (!isMessage(message, 'leaving')) onReport(slot, worker, message);
+      else if (worker.isConnected()) worker.send(LEFT_MESSAGE);
     });
     worker.on('exit', (code: number | null, signal: string | null) => onExit(slot, worker, code, signal));
     return worker;

@@ -51,13 +51,7 @@ function encodeQuery(query: QueryInit): string {
  * replace earlier ones name by name (defaults < per-request headers).
  */
 export function buildHeaders(...sources: Array<HeadersInit | undefined>): HeaderPair[] {
-  let pairs: HeaderPair[] = [];
-  for (const source of sources) {
-    if (!source) continue;
-    const incoming = toPairs(source);
-    const replaced = new Set(incoming.map(([name]) => name));
-    pairs = pairs.filter(([name]) => !replaced.has(name)).concat(incoming);
-  }
+  const pairs = mergeSources(sources, true);
   const out: HeaderPair[] = [];
   let cookie = -1;
   for (const [name, value] of pairs) {
@@ -78,17 +72,22 @@ export function buildHeaders(...sources: Array<HeadersInit | undefined>): Header
  * names as the test spelled them, repeated `Cookie` headers kept separate.
  */
 export function buildRawHeaders(...sources: Array<HeadersInit | undefined>): string[] {
+  return mergeSources(sources, false).flat();
+}
+
+/** Later sources replace earlier ones by name (ignoring case); names lower-cased when `lower`. */
+function mergeSources(sources: ReadonlyArray<HeadersInit | undefined>, lower: boolean): HeaderPair[] {
   let pairs: HeaderPair[] = [];
   for (const source of sources) {
     if (!source) continue;
-    const incoming = toPairs(source, false);
+    const incoming = toPairs(source, lower);
     const replaced = new Set(incoming.map(([name]) => name.toLowerCase()));
     pairs = pairs.filter(([name]) => !replaced.has(name.toLowerCase())).concat(incoming);
   }
-  return pairs.flat();
+  return pairs;
 }
 
-function toPairs(source: HeadersInit, lower = true): HeaderPair[] {
+function toPairs(source: HeadersInit, lower: boolean): HeaderPair[] {
   const spell = lower ? (name: string) => name.toLowerCase() : (name: string) => name;
   if (Array.isArray(source)) {
     return (source as ReadonlyArray<readonly [string, string]>).map(([n, v]) => [spell(n), String(v)]);

@@ -35,8 +35,12 @@ const RESPONSE_STARTS = new Set(['http.response.start', 'sse.start', 'websocket.
 
 /** The default rendering: `text/plain`, the message (or the status text when not exposed). */
 export function renderTextError(error: HttpError, send: ResponseSend): Promise<void> {
-  const headers: HeadersInput = [...error.headers, ['x-content-type-options', 'nosniff']];
-  return sendText(send, error.status, error.expose ? error.message : statusText(error.status), headers);
+  return sendErrorText(send, error.status, error.expose ? error.message : statusText(error.status), error.headers);
+}
+
+/** An error answer as `renderTextError` writes it: `text/plain`, `x-content-type-options: nosniff`. */
+export function sendErrorText(send: ResponseSend, status: number, text: string, headers: HeadersInput): Promise<void> {
+  return sendText(send, status, text, [...headers, ['x-content-type-options', 'nosniff']]);
 }
 
 /**

@@ -34,9 +34,8 @@ import type {
   WebSocketScope,
 } from '../protocol/types.js';
 import type { BodyReceive } from './body-stream.js';
-import { StartTracker, answerError, type ErrorOptions } from './error-response.js';
+import { StartTracker, answerError, sendErrorText, type ErrorOptions } from './error-response.js';
 import { HttpError, statusText } from './errors.js';
-import { sendText } from './response.js';
 import { compilePattern, routingPath, type ParamsOf, type PatternMatcher, type PatternOptions } from './route-pattern.js';
 import { SSEStream } from './sse-stream.js';
 import { WebSocketConnection } from './websocket.js';
@@ -260,8 +259,7 @@ const EVENT_STREAM_ONLY = new NoRoute(406, 'this endpoint serves text/event-stre
 /** Renders `answer` as `renderTextError` would render the same `HttpError`. */
 function answerNoRoute(answer: NoRoute, send: Send, scope: Scope, options: RouterOptions): Promise<void> {
   if (options.renderError) return options.renderError(new HttpError(answer.status, answer.message, { headers: answer.headers }), send, scope);
-  const headers: HeaderPair[] = [...answer.headers, ['x-content-type-options', 'nosniff']];
-  return sendText(send, answer.status, answer.message ?? statusText(answer.status), headers);
+  return sendErrorText(send, answer.status, answer.message ?? statusText(answer.status), answer.headers);
 }
 
 /** Express's automatic OPTIONS answer, byte for byte. */

@@ -9,20 +9,16 @@ import http2, { type Http2ServerResponse, type OutgoingHttpHeaders } from 'node:
 import type { RefusalEvent, RefusalWriter } from '../../adapter/websocket/index.js';
 import { pipeRefusalFile, type RefusalFileEvent } from '../../adapter/websocket/refusal-file.js';
 import { buildHead } from '../../adapter/response-head.js';
+import { http2ResponseCompleted } from '../../adapter/response-writer.js';
 
-const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = http2.constants;
+const { NGHTTP2_INTERNAL_ERROR } = http2.constants;
 
 export class Http2Refusal implements RefusalWriter {
   constructor(private readonly res: Http2ServerResponse) {}
 
-  /**
-   * The compat response emits 'finish' (and reports `writableFinished`)
-   * whenever its stream closes, a client's RST_STREAM included: only an ended
-   * response on a stream closed with NO_ERROR completed (the rule of
-   * `ResponseWriter.completed`).
-   */
+  /** The whole refusal reached the stream (see `http2ResponseCompleted`: 'finish' also follows a reset). */
   get completed(): boolean {
-    return this.res.writableEnded && this.res.stream.rstCode === NGHTTP2_NO_ERROR;
+    return http2ResponseCompleted(this.res);
   }
 
   async write(event: RefusalEvent): Promise<void> {
