@@ -154,7 +154,7 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
     worker.on('message', (message: unknown) => {
       // Answered for every worker, retiring ones included: see leaveCluster().
       if (!isMessage(message, 'leaving')) onReport(slot, worker, message);
-      else if (worker.isConnected()) worker.send(LEFT_MESSAGE);
+      else tellWorker(worker, LEFT_MESSAGE);
     });
     worker.on('exit', (code: number | null, signal: string | null) => onExit(slot, worker, code, signal));
     return worker;
@@ -359,8 +359,7 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
   };
 
   const stopWorker = (worker: Worker) => {
-    if (worker.isConnected()) worker.send(SHUTDOWN_MESSAGE);
-    else worker.process.kill('SIGTERM');
+    if (!tellWorker(worker, SHUTDOWN_MESSAGE)) worker.process.kill('SIGTERM');
   };
 
   const killAll = () => {
@@ -407,6 +406,18 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
     fork(slot);
   }
   return started;
+}
+
+/**
+ * Sends `message` to a worker; false when its channel is already closed. A
+ * worker can exit between the check and the write: the callback takes that
+ * EPIPE, which without one is an 'error' event on the Worker and, unhandled,
+ * ends the primary.
+ */
+function tellWorker(worker: Worker, message: object): boolean {
+  if (!worker.isConnected()) return false;
+  worker.send(message, undefined, () => {});
+  return true;
 }
 
 function isMessage(message: unknown, kind: string): boolean {
