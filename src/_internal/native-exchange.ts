@@ -8,8 +8,10 @@
  *
  * The adapter marks each `send` it creates with a module-private symbol; the
  * bridge asks through `nativeExchangeOf`. Nothing public can set the mark, and
- * anything that wraps `send` (`cascade`, `mount`, `lint`, `shadow`,
- * `TestClient`, any middleware) hides it, so composed apps keep the fake path.
+ * anything that wraps `send` (`cascade`, `mount`, `lint`, `TestClient`, any
+ * middleware) hides it, so composed apps keep the fake path. `shadow` is the
+ * one intermediary that passes it on (for bodiless requests, observing the
+ * handed-over response itself: `compose/shadow-direct.ts`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 

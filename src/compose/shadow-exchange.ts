@@ -6,17 +6,20 @@
  * The primary's events go to the server first and are observed only once the
  * server accepted them (a `.then` on the send's own promise, which is returned
  * unchanged), so the primary is never held back and never sees an error of
- * the shadow's. The exchange ends, and is counted exactly once, when:
+ * the shadow's. A bodiless request lets a `fromExpress` primary keep the
+ * bridge's direct path; its answer is then observed on Node's response
+ * (`shadow-direct.ts`). The exchange ends, and is counted exactly once, when:
  * both answers are complete (matched / differed), the candidate failed or
  * timed out, or the comparison became impossible (skipped).
  */
 import type { App, HTTPScope, Receive, Send, SendEvent } from '../protocol/types.js';
-import { createSendValidator, type SendValidator } from '../protocol/validate.js';
+import { createSendValidator, type NormalizedSendEvent, type SendValidator } from '../protocol/validate.js';
 import { CandidateRun, type CandidateOutcome } from './shadow-candidate.js';
 import { compareResponses, type CompareRules, type ShadowMismatch } from './shadow-compare.js';
+import { offerDirectPrimary } from './shadow-direct.js';
 import { ObservedResponse } from './shadow-observer.js';
 import type { Outcome, ShadowSkipReason } from './shadow-report.js';
-import { RequestTee, declaresNoBody } from './shadow-tee.js';
+import { RequestTee, declaredLength, declaresNoBody } from './shadow-tee.js';
 
 /** One side of a compared exchange, as reported. */
 export interface ShadowSide {
@@ -98,12 +101,21 @@ export class ShadowExchange {
       receive,
       context.bodyLimit,
       declaresNoBody(scope.http_version, scope.headers),
+      declaredLength(scope.headers),
       () => this.run.startTimer(),
       () => this.skip('body-limit'),
       () => this.skip('body-unread'),
     );
     this.run = new CandidateRun(scope, context.candidateState, this.tee, context.timeoutMs, startedAt, context.jsonLimit);
-    if (this.tee.bodyComplete) this.run.startTimer();
+    if (this.tee.bodyComplete) {
+      this.run.startTimer();
+      // Bodiless: a fromExpress primary served by the adapter may keep the direct path (shadow-direct.ts).
+      offerDirectPrimary(this.primarySend, upstreamSend, scope, this.tee.primaryReceive, receive, {
+        record: (event) => this.primaryObserved(event),
+        trailers: (headers) => (this.primaryView.trailers = headers),
+        cut: () => this.skip('primary-incomplete'),
+      });
+    }
     // The client leaving (or the primary's response being cut) ends the comparison at once.
     scope['pagi.connection'].on_disconnect(() => this.skip('primary-incomplete'));
     void this.run.outcome.then(this.candidateDecided);
@@ -156,6 +168,13 @@ export class ShadowExchange {
       );
       return;
     }
+    this.maybeCompare();
+  }
+
+  /** The primary answered on the adapter's own response (direct path): already on the wire. */
+  private primaryObserved(event: NormalizedSendEvent): void {
+    if (this.finished || this.primaryFailed !== undefined) return;
+    this.primaryView.record(event);
     this.maybeCompare();
   }
 

@@ -33,12 +33,16 @@ export class RequestTee {
   /**
    * `bodiless`: the request declares no body, so the candidate gets the one
    * empty event without waiting for the primary to read it (a primary may
-   * never ask for a body that does not exist).
+   * never ask for a body that does not exist). `length`: the declared
+   * `content-length`; once that many bytes are copied the candidate's body is
+   * complete, because a reader that counts (Node's parser behind a bridged
+   * `req`) stops there and never asks for the closing `more: false` event.
    */
   constructor(
     private readonly upstream: Receive,
     private readonly limit: number,
     bodiless: boolean,
+    private readonly length: number | undefined,
     private readonly onBodyComplete: () => void,
     private readonly onOverflow: () => void,
     private readonly onStarved: () => void,
@@ -92,9 +96,10 @@ export class RequestTee {
       this.onOverflow();
       return;
     }
+    const more = event.more === true && !(this.length !== undefined && this.bytes >= this.length);
     // A copy: the primary owns the buffer it received (§2.3) and may reuse it.
-    this.copies.push({ type: 'http.request', body: Buffer.from(event.body), more: event.more });
-    if (!event.more) {
+    this.copies.push({ type: 'http.request', body: Buffer.from(event.body), more });
+    if (!more) {
       this.bodyComplete = true;
       this.onBodyComplete();
     }
