@@ -223,6 +223,7 @@ export class ShadowExchange {
   }
 
   private finish(result: ExchangeResult): void {
+    if (this.finished) return;
     this.finished = true;
     this.context.done(this, result);
   }
