@@ -8,10 +8,11 @@
  * all gone. It also runs the IPC relay (ipc-relay.ts) the workers' cluster
  * channel layer talks to.
  *
- * A worker is *replaced* (a successor is forked, and once it listens the old
- * one is asked to stop gracefully, so the port never goes unserved) when it
- * reached `limitMaxRequests`, and for every worker when `reload` sees a
- * change. A worker whose heartbeat stops (heartbeat.ts) is killed and
+ * A worker is *replaced* when it reached `limitMaxRequests`, and every
+ * worker when `reload` sees a change: a successor is forked, and once it
+ * listens the old one is asked to retire (it stops taking connections,
+ * answers the ones it holds, then exits), so the port never goes unserved
+ * and no request is lost. A worker whose heartbeat stops (heartbeat.ts) is killed and
  * restarted like a crashed one.
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -108,9 +109,9 @@ export function leaveCluster(): Promise<void> {
 /**
  * In a cluster worker, runs `begin` when the primary asks for a graceful
  * shutdown. `retiring` is true when the worker is being replaced: its port
- * stays served, so it keeps the connections the primary handed it until
- * they brought their request (connection-drain.ts), where a stop of the
- * whole server closes idle ones at once.
+ * stays served, so the connections the primary handed it get a grace to
+ * bring their request (connection-drain.ts), where a stop of the whole
+ * server closes idle ones at once.
  */
 export function onPrimaryShutdown(begin: (retiring: boolean) => void): void {
   process.on('message', (message: unknown) => {

@@ -7,10 +7,11 @@
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killChildren, runCli, within } from './helpers.js';
+import { connect, killChildren, readAll, runCli, within, type Child } from './helpers.js';
 
 afterEach(() => killChildren());
 
@@ -45,6 +46,52 @@ function getFresh(url: string): Promise<Outcome> {
     req.on('timeout', () => req.destroy(Object.assign(new Error('no answer'), { code: 'ETIMEDOUT' })));
     req.on('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, detail: err.code ?? err.message }));
   });
+}
+
+const REQUEST = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
+
+async function withApp<T>(run: (file: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'pagi-replace-'));
+  try {
+    const file = path.join(dir, 'app.mjs');
+    await writeFile(file, APP);
+    return await run(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Reads one response (the app's is always sized) off a kept-alive raw socket, leaving the socket open. */
+function readResponse(socket: net.Socket): Promise<string> {
+  let data = '';
+  return within(
+    new Promise<string>((resolve) => {
+      const onData = (chunk: Buffer) => {
+        data += chunk.toString('latin1');
+        const end = data.indexOf('\r\n\r\n');
+        const length = /\r\ncontent-length: (\d+)\r\n/i.exec(data)?.[1];
+        if (end === -1 || length === undefined || data.length < end + 4 + Number(length)) return;
+        socket.removeListener('data', onData);
+        resolve(data);
+      };
+      socket.on('data', onData);
+    }),
+    5000,
+    'response',
+  );
+}
+
+/** Sends fresh-connection requests until both original workers have been replaced; returns their pids. */
+async function replaceBothWorkers(child: Child, url: string): Promise<string[]> {
+  const replaced = () => (child.stdout() + child.stderr()).match(/worker \d replaced \(pid \d+\)/g)?.length ?? 0;
+  const deadline = Date.now() + 30_000;
+  while (replaced() < 2 && Date.now() < deadline) {
+    const outcome = await getFresh(url);
+    expect(outcome.ok, outcome.detail).toBe(true);
+  }
+  expect(replaced()).toBe(2);
+  const retiring = [...(child.stdout() + child.stderr()).matchAll(/worker \d \(pid (\d+)\): reached limit-max-requests/g)];
+  return retiring.slice(0, 2).map((match) => match[1] as string);
 }
 
 describe('worker replacement under load', () => {
@@ -92,5 +139,59 @@ describe('worker replacement under load', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a replaced worker drains what it accepted', () => {
+  it('answers a connection that had sent nothing yet, and a kept-alive one, each with Connection: close', { timeout: 60_000 }, async () => {
+    await withApp(async (file) => {
+      // A grace longer than the time both replacements take, so every held connection is still open.
+      const child = runCli(['--port', '0', '--workers', '2', '--limit-max-requests', '5', '--timeout-keep-alive', '15', '--log-level', 'debug', file]);
+      const url = (await child.waitOutput(/workers listening on (http:\/\/\S+)/))[1] as string;
+      const port = Number(new URL(url).port);
+      // Handed round-robin before any replacement: each sits on one of the two original workers.
+      const silent = await Promise.all(Array.from({ length: 4 }, () => connect(port)));
+      const kept = await Promise.all(Array.from({ length: 2 }, () => connect(port)));
+      for (const socket of kept) {
+        socket.write(REQUEST);
+        expect(await readResponse(socket)).toMatch(/^HTTP\/1\.1 200 [^]*\r\nConnection: keep-alive\r\n/);
+      }
+      const originals = await replaceBothWorkers(child, url);
+
+      const answers = await Promise.all(
+        [...silent, ...kept].map((socket) => {
+          const all = readAll(socket, 5000);
+          socket.write(REQUEST);
+          return all.then((data) => data.toString('latin1'));
+        }),
+      );
+      for (const answer of answers) {
+        expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+        expect(answer).toMatch(/\r\nConnection: close\r\n/);
+        expect(answer).toMatch(/\r\n\r\nok \d+$/);
+        // The retiring worker itself answered: the connection was neither reset nor moved.
+        expect(originals).toContain(/ok (\d+)$/.exec(answer)?.[1]);
+      }
+      for (const pid of originals) await child.waitOutput(new RegExp(`\\(pid ${pid}, replaced\\) exited \\(code 0\\)`), 20_000);
+      child.proc.kill('SIGTERM');
+      expect(await child.exited()).toBe(0);
+    });
+  });
+
+  it('closes a connection that sends nothing once the grace is over, and exits', { timeout: 60_000 }, async () => {
+    await withApp(async (file) => {
+      const child = runCli(['--port', '0', '--workers', '2', '--limit-max-requests', '3', '--timeout-keep-alive', '1', '--log-level', 'debug', file]);
+      const url = (await child.waitOutput(/workers listening on (http:\/\/\S+)/))[1] as string;
+      const silent = await Promise.all(Array.from({ length: 4 }, () => connect(Number(new URL(url).port))));
+      const closed = silent.map((socket) => {
+        socket.on('error', () => {});
+        return readAll(socket, 20_000);
+      });
+      const originals = await replaceBothWorkers(child, url);
+      for (const data of await Promise.all(closed)) expect(data.length).toBe(0);
+      for (const pid of originals) await child.waitOutput(new RegExp(`\\(pid ${pid}, replaced\\) exited \\(code 0\\)`), 20_000);
+      child.proc.kill('SIGTERM');
+      expect(await child.exited()).toBe(0);
+    });
   });
 });
