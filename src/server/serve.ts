@@ -16,6 +16,7 @@ import { listen, urlHost } from './listen.js';
 import { createNodeServer, type NodeServer } from './http.js';
 import { startLifespan, type Lifespan } from './lifespan.js';
 import { handleShutdownSignals, shutDownGracefully } from './shutdown.js';
+import { retireGraceMs } from './connection-drain.js';
 import { createWebSocketHandler, type WebSocketHandlerOptions } from '../adapter/websocket/index.js';
 import type { AccessLog } from './access-log.js';
 import { superviseWorkers, workerIdentity, reportToPrimary, onPrimaryShutdown, leaveCluster } from './workers.js';
@@ -57,13 +58,18 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Serve
 async function serveInProcess(app: App, config: ResolvedConfig): Promise<ServerHandle> {
   const log = config.logger;
   const identity = workerIdentity();
-  let markClosed!: () => void;
-  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  // A cluster worker is closed once it has also left the cluster (leaveCluster): whoever exits on
+  // `closed` (the CLI does, and so does the worker below) must not drop a connection the primary
+  // is still handing it. Exiting first left that client with no answer at all.
+  const markClosed = identity.isWorker ? () => leaveCluster().then(resolveClosed) : () => Promise.resolve(resolveClosed());
   // Whoever asks to stop (close(), a signal, the primary) goes through `stop`, which
   // becomes the graceful shutdown once the server listens. Before that the request is
   // remembered, and the startup path ends without listening (stoppedDuringStartup).
   let stopAsked = false;
-  let stop = (): Promise<void> => {
+  // `retiring`: the primary replaces this worker (see onPrimaryShutdown); nothing to it before listening.
+  let stop = (_retiring = false): Promise<void> => {
     if (!stopAsked) {
       stopAsked = true;
       log.info('stop requested during startup: lifespan startup finishes first (bounded by its timeout), then shutdown');
@@ -73,10 +79,10 @@ async function serveInProcess(app: App, config: ResolvedConfig): Promise<ServerH
   // Installed before lifespan starts: a SIGTERM during startup must not kill the process by the default action.
   const removeSignalHandlers = config.handleSignals ? handleShutdownSignals(() => stop(), log) : () => {};
   if (identity.isWorker) {
-    onPrimaryShutdown(() => void stop());
-    // A cluster worker exists to serve: once its server is closed it leaves (its IPC channel would keep
-    // it alive), after the primary confirmed no connection is still on its way to it.
-    void closed.then(leaveCluster).then(() => process.exit(process.exitCode ?? 0));
+    onPrimaryShutdown((retiring) => void stop(retiring));
+    // A cluster worker exists to serve: once closed (and out of the cluster) it exits, which its
+    // IPC channel would otherwise prevent.
+    void closed.then(() => process.exit(process.exitCode ?? 0));
   }
 
   let lifespan: Lifespan;
@@ -137,15 +143,17 @@ async function serveInProcess(app: App, config: ResolvedConfig): Promise<ServerH
 
   const stopHeartbeat = startHeartbeat(config.timeoutWorkerHealthcheck);
   let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
+  const shutDown = (retiring: boolean): Promise<void> => {
     stopHeartbeat();
-    closing ??= shutDownGracefully({ server, http, websocket, lifespan, config }).finally(() => {
+    const idleGraceMs = retiring ? retireGraceMs(config) : 0;
+    closing ??= shutDownGracefully({ server, http, websocket, lifespan, config }, { idleGraceMs }).finally(() => {
       removeSignalHandlers();
-      markClosed();
+      return markClosed();
     });
     return closing;
   };
-  stop = close;
+  const close = (): Promise<void> => shutDown(false);
+  stop = (retiring = false) => shutDown(retiring);
   // A worker is replaced by the primary (which then asks it to stop); a lone server stops, as uvicorn's does.
   stopForMaxRequests = identity.isWorker ? () => reportToPrimary({ pagi: 'recycle' }) : () => void close();
   const handle: ServerHandle = { address: { host: bound.host, port: bound.port }, url, server, closed, close };
@@ -164,13 +172,13 @@ async function stoppedDuringStartup(
   config: ResolvedConfig,
   lifespan: Lifespan,
   closed: Promise<void>,
-  markClosed: () => void,
+  markClosed: () => Promise<void>,
   removeSignalHandlers: () => void,
 ): Promise<ServerHandle> {
   await lifespan.shutdown();
   config.logger.info('stopped before listening');
   removeSignalHandlers();
-  markClosed();
+  void markClosed();
   const url = config.uds !== undefined ? `${config.tls ? 'https' : 'http'}+unix://${encodeURIComponent(config.uds)}` : `${config.tls ? 'https' : 'http'}://${urlHost(config.host)}:${config.port}`;
   return { address: { host: config.host, port: config.port }, url, server: null, closed, close: () => closed };
 }

@@ -2,7 +2,8 @@
  * Graceful shutdown of one server process, in the order the issue and
  * PROTOCOL.md §9.2 ask for: stop accepting, end SSE streams and close
  * WebSockets, let in-flight HTTP finish within the grace period, then the
- * lifespan shutdown. Also the signal handling (second signal forces exit).
+ * lifespan shutdown (connection-drain.ts closes the listener and the idle
+ * connections). Also the signal handling (second signal forces exit).
  */
 import type { ResolvedConfig } from './config.js';
 import type { HttpHandler } from './http-handler.js';
@@ -10,6 +11,7 @@ import type { NodeServer } from './http.js';
 import type { Lifespan } from './lifespan.js';
 import type { Logger } from './logger.js';
 import type { WebSocketHandler } from '../adapter/websocket/index.js';
+import { stopListening, sweepIdleConnections } from './connection-drain.js';
 
 export interface ServerParts {
   server: NodeServer;
@@ -19,25 +21,31 @@ export interface ServerParts {
   config: ResolvedConfig;
 }
 
-/** How often idle keep-alive connections are closed while draining. */
-const SWEEP_MS = 50;
 /** Once everything is cut, this bounds the wait for the sockets to go. */
 const FORCE_CLOSE_MS = 2000;
 
-export async function shutDownGracefully(parts: ServerParts): Promise<void> {
+export interface ShutdownOptions {
+  /**
+   * Milliseconds connections without a request in progress stay open (0:
+   * closed at once). A replaced cluster worker uses `retireGraceMs()`, so
+   * what the primary handed it just before it stopped is still answered.
+   */
+  idleGraceMs?: number;
+}
+
+export async function shutDownGracefully(parts: ServerParts, options: ShutdownOptions = {}): Promise<void> {
   const { server, http, websocket, lifespan, config } = parts;
   const log = config.logger;
-  const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const graceMs = options.idleGraceMs ?? 0;
+  const serverClosed = stopListening(server, graceMs > 0);
   http.shutdown();
   const websocketsClosed = websocket.shutdown();
   // A keep-alive connection that finished its last response would otherwise wait for its idle timeout.
-  server.closeIdleConnections();
-  const sweep = setInterval(() => {
-    server.closeIdleConnections();
-    http.shutdown();
-  }, SWEEP_MS);
-  const drained = await within(Promise.all([http.idle(), websocketsClosed]), config.gracefulTimeout * 1000);
-  clearInterval(sweep);
+  const sweep = sweepIdleConnections(server, http, graceMs);
+  // During the grace an idle connection may still bring a request: wait for it, or for every connection to go.
+  const connectionsSettled = graceMs > 0 ? Promise.race([serverClosed, sweep.graceOver]) : undefined;
+  const drained = await within(Promise.all([http.idle(), websocketsClosed, connectionsSettled]), config.gracefulTimeout * 1000);
+  sweep.stop();
   if (!drained) {
     log.warn(
       `shutdown: grace period of ${config.gracefulTimeout}s over; cutting ${http.inFlight} request(s) and ${websocket.size} WebSocket(s)`,

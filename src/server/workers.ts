@@ -8,10 +8,11 @@
  * all gone. It also runs the IPC relay (ipc-relay.ts) the workers' cluster
  * channel layer talks to.
  *
- * A worker is *replaced* (a successor is forked, and once it listens the old
- * one is asked to stop gracefully, so the port never goes unserved) when it
- * reached `limitMaxRequests`, and for every worker when `reload` sees a
- * change. A worker whose heartbeat stops (heartbeat.ts) is killed and
+ * A worker is *replaced* when it reached `limitMaxRequests`, and every
+ * worker when `reload` sees a change: a successor is forked, and once it
+ * listens the old one is asked to retire (it stops taking connections,
+ * answers the ones it holds, then exits), so the port never goes unserved
+ * and no request is lost. A worker whose heartbeat stops (heartbeat.ts) is killed and
  * restarted like a crashed one.
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -36,6 +37,8 @@ export type WorkerReport =
   | { pagi: 'heartbeat' };
 
 const SHUTDOWN_MESSAGE = { pagi: 'shutdown' } as const;
+/** A graceful stop of a worker whose successor serves already (see `onPrimaryShutdown`). */
+const RETIRE_MESSAGE = { pagi: 'retire' } as const;
 const LEFT_MESSAGE = { pagi: 'left' } as const;
 /** How long a closed worker waits for the primary's answer before it exits anyway. */
 const LEAVE_TIMEOUT_MS = 2000;
@@ -103,10 +106,17 @@ export function leaveCluster(): Promise<void> {
   });
 }
 
-/** In a cluster worker, runs `begin` when the primary asks for a graceful shutdown. */
-export function onPrimaryShutdown(begin: () => void): void {
+/**
+ * In a cluster worker, runs `begin` when the primary asks for a graceful
+ * shutdown. `retiring` is true when the worker is being replaced: its port
+ * stays served, so the connections the primary handed it get a grace to
+ * bring their request (connection-drain.ts), where a stop of the whole
+ * server closes idle ones at once.
+ */
+export function onPrimaryShutdown(begin: (retiring: boolean) => void): void {
   process.on('message', (message: unknown) => {
-    if (isMessage(message, 'shutdown')) begin();
+    if (isMessage(message, 'shutdown')) begin(false);
+    else if (isMessage(message, 'retire')) begin(true);
   });
 }
 
@@ -217,7 +227,7 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
       log.info(`worker ${slot.num} replaced (pid ${worker.process.pid})`);
       if (old) {
         retiring.add(old);
-        stopWorker(old);
+        stopWorker(old, RETIRE_MESSAGE);
       }
       if (shuttingDown) askToStop(slot);
     }
@@ -358,8 +368,8 @@ export function superviseWorkers(config: ResolvedConfig): Promise<ServerHandle> 
     if (slot.worker) stopWorker(slot.worker);
   };
 
-  const stopWorker = (worker: Worker) => {
-    if (!tellWorker(worker, SHUTDOWN_MESSAGE)) worker.process.kill('SIGTERM');
+  const stopWorker = (worker: Worker, message: object = SHUTDOWN_MESSAGE) => {
+    if (!tellWorker(worker, message)) worker.process.kill('SIGTERM');
   };
 
   const killAll = () => {

@@ -31,26 +31,13 @@ async function withApp<T>(greeting: string, run: (file: string, dir: string) => 
 }
 
 /**
- * One GET on a fresh connection. A worker being replaced closes its idle
- * keep-alive connections, and a pooled client that races that close gets
- * ECONNRESET (HTTP lets it; browsers retry): these tests are about the server
- * process, so each request gets its own connection.
+ * One GET on a fresh connection, never retried: a worker being replaced
+ * answers every connection it accepted (worker-replacement.test.ts). A
+ * pooled client could still race the close of an idle keep-alive connection
+ * (HTTP lets it; browsers retry): these tests are about the server process,
+ * so each request gets its own connection.
  */
-const text = async (url: string): Promise<string> => {
-  try {
-    return await getOnce(url);
-  } catch (err) {
-    // A connection the retiring worker accepted just before it stopped can be reset before its
-    // request is read (Node's server.close() closes connections that carry no request yet), and
-    // rarely it gets no answer at all: a client retries an idempotent request that got no
-    // response, once. Both are a known, open race of worker replacement (see the closing note).
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ECONNRESET' && code !== 'ETIMEDOUT') throw err;
-    return getOnce(url);
-  }
-};
-
-const getOnce = (url: string): Promise<string> =>
+const text = (url: string): Promise<string> =>
   new Promise((resolve, reject) => {
     const req = http.get(url, { agent: false, timeout: 5000 }, (res) => {
       let body = '';
