@@ -153,8 +153,8 @@ class Shadow {
   private inFlight = 0;
   /*
    * Comparisons not yet finished. A count, not a Set of exchanges: on Node 24 a Set that every
-   * request joins and leaves made V8 keep request graphs through scavenges (a rehashed table
-   * links to its successor; in old space that link holds the young tables and their entries),
+   * request joins and leaves made V8 keep request graphs through scavenges (measured, not
+   * explained; a rehashed table keeps a link to its successor, a likely culprit once in old space):
    * 100-230 MB promoted in 6 s of load and a 64 MB nursery (shadow of a PAGI app by itself),
    * against 6 MB without it.
    */
