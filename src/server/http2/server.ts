@@ -2,22 +2,34 @@
  * `http2: true`: HTTP/2 next to HTTP/1.1 on the server `serve()` listens
  * with. A `node:http2` server that never listens owns the HTTP/2 sessions;
  * the dispatcher hands it the connections that speak HTTP/2 (ALPN `h2`, or
- * the h2c preface). Requests reach the same listener as HTTP/1.1 through
- * Node's compatibility API (`Http2ServerRequest`/`Http2ServerResponse`),
- * so the adapter serves both; extended CONNECT (RFC 8441) reaches the
- * WebSocket handler.
+ * the h2c preface). Requests reach the same listener as HTTP/1.1 as a
+ * request/response pair made on the stream itself (stream-request.ts,
+ * stream-response.ts: Node's compat pair costs more than the rest of an
+ * exchange); extended CONNECT (RFC 8441) reaches the WebSocket handler on
+ * Node's compat pair, which the WebSocket code reads.
  *
  * Shutdown goes through the HTTP/1 server's own two hooks, which here also
  * cover HTTP/2: `closeIdleConnections()` sends GOAWAY (open streams finish),
  * `closeAllConnections()` cuts every session.
  */
-import http2, { type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Stream } from 'node:http2';
-import type { RequestListener } from 'node:http';
+import http2, {
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type Http2Session,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Server as NetServer, Socket } from 'node:net';
 import type { ResolvedConfig } from '../config.js';
 import type { ResolvedHttp2Options } from './options.js';
 import { dispatchByAlpn, dispatchByPreface } from './dispatch.js';
 import { Http2Sessions } from './sessions.js';
+import { Http2StreamRequest } from './stream-request.js';
+import { Http2StreamResponse } from './stream-response.js';
+
+const kSocket = Symbol('pagi.http2Socket');
+type SocketOwner = Http2Session & { [kSocket]?: Socket | undefined };
 
 /** What HTTP/2 needs of the HTTP/1 server it joins. */
 interface ClosingServer extends NetServer {
@@ -47,17 +59,46 @@ export function attachHttp2(
       enableConnectProtocol: true,
     },
   });
-  const compat = listener as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void;
-  h2.on('session', (session) => sessions.add(session));
-  h2.on('stream', (stream: ServerHttp2Stream) => sessions.addStream(stream));
-  h2.on('request', compat);
-  // The adapter sends `100 Continue` when the app first reads (as on HTTP/1.1).
-  h2.on('checkContinue', compat);
-  h2.on('connect', (req: Http2ServerRequest, res: Http2ServerResponse) => {
-    if (req.headers[':protocol'] !== undefined) onConnect(req, res);
-    else refuseConnect(res);
+  // The socket a session is being made for: Http2Server makes it, and emits 'session', inside emit('connection').
+  let arriving: Socket | undefined;
+  h2.on('session', (session: SocketOwner) => {
+    session[kSocket] = arriving;
+    sessions.add(session);
   });
-  const toHttp2 = (socket: Socket) => h2.emit('connection', socket);
+  // No 'request' listener: Node then builds no compat pair (it does so only for 'request' listeners).
+  h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+    sessions.addStream(stream);
+    const socket = (stream.session as SocketOwner | undefined)?.[kSocket];
+    if (headers[':method'] === 'CONNECT' || socket === undefined) {
+      const req = new http2.Http2ServerRequest(stream, headers, {}, rawHeaders);
+      const res = new http2.Http2ServerResponse(stream);
+      if (headers[':protocol'] !== undefined) onConnect(req, res);
+      else refuseConnect(res);
+      return;
+    }
+    const req = new Http2StreamRequest(stream, headers, rawHeaders, socket);
+    const res = new Http2StreamResponse(stream, req);
+    const expect = headers.expect;
+    if (expect !== undefined) {
+      // As Node's compat layer: 100-continue is the one expectation there is. The adapter
+      // sends the 100 when the app first reads (as on HTTP/1.1); anything else is a 417.
+      if (expect !== '100-continue') {
+        res.statusCode = 417;
+        res.end();
+        return;
+      }
+      res._expect_continue = true;
+    }
+    listener(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+  });
+  const toHttp2 = (socket: Socket) => {
+    arriving = socket;
+    try {
+      h2.emit('connection', socket);
+    } finally {
+      arriving = undefined;
+    }
+  };
   const dispatcher = config.tls
     ? dispatchByAlpn(server, toHttp2)
     : dispatchByPreface(server, toHttp2, config.headersTimeout * 1000);

@@ -49,6 +49,15 @@ describeIf('nghttp2-client against serve({ http2: true })', () => {
     expect(stdout).toMatch(/GOAWAY|END_STREAM/);
   });
 
+  it("a whole body is HEADERS and one DATA frame with END_STREAM (serve()'s stream pair, not Node's compat pair)", async () => {
+    const { stdout } = await run('nghttp', ['-v', `http://127.0.0.1:${plain.port}/frames`], { timeout: 10_000 });
+    // Node's compat response always waits for trailers: DATA without END_STREAM, then an empty DATA that ends it.
+    const frames = stdout.split('\n').filter((line) => /recv (DATA|HEADERS) frame/.test(line) && /stream_id=(?!0>)/.test(line));
+    expect(frames).toHaveLength(2);
+    expect(frames[0]).toMatch(/recv HEADERS frame/);
+    expect(frames[1]).toMatch(/recv DATA frame <length=10, flags=0x01/);
+  });
+
   it('nghttp -v over TLS: ALPN h2 with the test certificate', async () => {
     const { stdout } = await run('nghttp', ['-v', `https://127.0.0.1:${secure.port}/tls`], { timeout: 10_000 });
     expect(stdout).toMatch(/negotiated protocol: h2/i);
