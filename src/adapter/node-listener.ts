@@ -69,8 +69,9 @@ export function createExchange(
   const transport = new NodeTransport(res, options.logger);
   exchange.writer.transport = transport;
   scope['pagi.transport'] = transport;
-  // Hosts with hooks (toExpress) customise what the exchange writes: never handed over.
-  if (hooks === undefined) offerNativeExchange(exchange);
+  // Hosts with hooks (toExpress) customise what the exchange writes, and an HTTP/2
+  // stream is not a ServerResponse Express could answer on: never handed over.
+  if (hooks === undefined && !exchange.writer.http2) offerNativeExchange(exchange);
   return exchange;
 }
 

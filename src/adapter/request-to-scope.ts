@@ -60,8 +60,7 @@ export function requestToScope(
   const { rawPath, queryString } = splitTarget(target);
   const rootPath = options.rootPath ?? '';
   const httpVersion = httpVersionOf(incoming.httpVersion);
-  let headers = pairsFromRawHeaders(incoming.rawHeaders);
-  if (httpVersion === '2') headers = withoutPseudoHeaders(headers);
+  const headers = httpVersion === '2' ? pairsFromHttp2RawHeaders(incoming.rawHeaders) : pairsFromRawHeaders(incoming.rawHeaders);
   const socket = incoming.socket;
   const encrypted = socket?.encrypted === true;
   // Scanned once: the type and the interim extension both depend on it.
@@ -87,8 +86,8 @@ export function requestToScope(
 }
 
 /**
- * `scope.extensions` (docs/protocol.md#extensions). The common request —
- * plain HTTP/1.1, not SSE, every extension on — is one object literal, so
+ * `scope.extensions` (docs/protocol.md#extensions). The common requests —
+ * plain HTTP/1.1 or h2c, not SSE, every extension on — are one object literal, so
  * all its keys live in the object itself: adding keys one by one past V8's
  * four in-object slots allocates (and grows) a separate property store.
  */
@@ -100,7 +99,11 @@ function extensionsFor(
   tlsSocket: SocketLike | null,
   options: ScopeOptions,
 ): Extensions {
-  if (httpVersion === '1.1' && !sse && tlsSocket === null && options.fullflush !== false && options.interim !== false) {
+  const common = !sse && tlsSocket === null && options.fullflush !== false;
+  if (common && httpVersion === '2') {
+    return { fullflush: {}, request_target: { target }, request_trailers: {}, late_trailers: OFFERED };
+  }
+  if (common && httpVersion === '1.1' && options.interim !== false) {
     return {
       fullflush: {},
       interim: {},
@@ -140,11 +143,45 @@ export function withoutPseudoHeaders(headers: HeaderPair[]): HeaderPair[] {
     if (pair[0].charCodeAt(0) !== 0x3a /* : */) out.push(pair);
     else if (pair[0] === ':authority') authority = pair[1];
   }
-  if (authority === undefined) return out;
-  const host = out.findIndex(([name]) => name === 'host');
-  if (host === -1) out.unshift(['host', authority]);
-  else out[host] = ['host', authority];
-  return out;
+  return withAuthority(out, authority);
+}
+
+/**
+ * An HTTP/2 request's flat header list straight to the scope's pairs
+ * (`pairsFromRawHeaders` then `withoutPseudoHeaders`, in one pass: one array
+ * fewer per request). Cookie fields are joined as there (RFC 9113 §8.2.3).
+ */
+function pairsFromHttp2RawHeaders(raw: readonly string[]): HeaderPair[] {
+  const out: HeaderPair[] = [];
+  let authority: string | undefined;
+  let cookieIndex = -1;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const value = raw[i + 1] as string;
+    if (name.charCodeAt(0) === 0x3a /* : */) {
+      if (name === ':authority') authority = value;
+    } else if (name === 'cookie') {
+      if (cookieIndex === -1) {
+        cookieIndex = out.length;
+        out.push(['cookie', value]);
+      } else {
+        const first = out[cookieIndex] as HeaderPair;
+        first[1] = `${first[1]}; ${value}`;
+      }
+    } else {
+      // nghttp2 never passes on an upper-case field name (RFC 9113 §8.2.1: malformed): nothing to lower-case.
+      out.push([name, value]);
+    }
+  }
+  return withAuthority(out, authority);
+}
+
+function withAuthority(headers: HeaderPair[], authority: string | undefined): HeaderPair[] {
+  if (authority === undefined) return headers;
+  const host = headers.findIndex(([name]) => name === 'host');
+  if (host === -1) headers.unshift(['host', authority]);
+  else headers[host] = ['host', authority];
+  return headers;
 }
 
 /** `req.httpVersion` → the scope's spelling (`'2.0'` → `'2'`). */

@@ -13,10 +13,18 @@ import { ResetBucket } from './reset-bucket.js';
 const { NGHTTP2_NO_ERROR, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
 
 interface Tracked {
+  readonly owner: Http2Sessions;
+  readonly session: Http2Session;
   open: number;
   idleTimer: NodeJS.Timeout | undefined;
   resets: ResetBucket;
 }
+
+// A stream's 'close' finds its session's record through this symbol: one module-level
+// listener instead of a `once` wrapper and a closure per stream.
+const kTracked = Symbol('pagi.http2Tracked');
+type TrackedStream = ServerHttp2Stream & { [kTracked]?: Tracked | undefined };
+type TrackedSession = Http2Session & { [kTracked]?: Tracked | undefined };
 
 export class Http2Sessions {
   private readonly sessions = new Map<Http2Session, Tracked>();
@@ -34,8 +42,9 @@ export class Http2Sessions {
 
   /** A new session ('session' event of the Http2Server). */
   add(session: Http2Session): void {
-    const tracked: Tracked = { open: 0, idleTimer: undefined, resets: new ResetBucket(this.maxRapidResets) };
+    const tracked: Tracked = { owner: this, session, open: 0, idleTimer: undefined, resets: new ResetBucket(this.maxRapidResets) };
     this.sessions.set(session, tracked);
+    (session as TrackedSession)[kTracked] = tracked;
     // Errors end the session ('close' follows); unhandled they would end the process.
     session.on('error', (err: Error) => this.logger.debug('http2 session error', err));
     session.once('close', () => {
@@ -48,23 +57,27 @@ export class Http2Sessions {
 
   /** A new stream on a tracked session ('stream' event). */
   addStream(stream: ServerHttp2Stream): void {
-    const session = stream.session;
-    const tracked = session === undefined ? undefined : this.sessions.get(session);
-    if (session === undefined || tracked === undefined) return;
+    const tracked = (stream.session as TrackedSession | undefined)?.[kTracked];
+    if (tracked === undefined || tracked.owner !== this) return;
     tracked.open++;
     if (tracked.idleTimer !== undefined) {
       clearTimeout(tracked.idleTimer);
       tracked.idleTimer = undefined;
     }
-    stream.once('close', () => {
-      tracked.open--;
-      // A reset before the server answered is the rapid-reset pattern when it repeats.
-      if (stream.rstCode !== NGHTTP2_NO_ERROR && !stream.headersSent && !tracked.resets.take()) {
-        this.calmDown(session);
-        return;
-      }
-      if (tracked.open === 0 && !session.closed) this.armIdle(session, tracked);
-    });
+    (stream as TrackedStream)[kTracked] = tracked;
+    stream.on('close', onTrackedStreamClose);
+  }
+
+  /** @internal A tracked stream closed (its module-level 'close' listener calls this). */
+  streamClosed(stream: ServerHttp2Stream, tracked: Tracked): void {
+    tracked.open--;
+    const session = tracked.session;
+    // A reset before the server answered is the rapid-reset pattern when it repeats.
+    if (stream.rstCode !== NGHTTP2_NO_ERROR && !stream.headersSent && !tracked.resets.take()) {
+      this.calmDown(session);
+      return;
+    }
+    if (tracked.open === 0 && !session.closed) this.armIdle(session, tracked);
   }
 
   /** Graceful shutdown: GOAWAY to every session; open streams finish, then each session closes. */
@@ -95,4 +108,12 @@ export class Http2Sessions {
     // GOAWAY is queued on the socket; destroying with the same code flushes it, then closes.
     session.destroy(undefined, NGHTTP2_ENHANCE_YOUR_CALM);
   }
+}
+
+function onTrackedStreamClose(this: TrackedStream): void {
+  const tracked = this[kTracked];
+  if (tracked === undefined) return;
+  // Not removed: 'close' comes once, and removing costs more than the guard.
+  this[kTracked] = undefined;
+  tracked.owner.streamClosed(this, tracked);
 }

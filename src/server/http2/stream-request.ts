@@ -13,6 +13,9 @@ import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 
 const kRequest = Symbol('pagi.http2Request');
+// Most requests have no trailers: one shared empty value each until some arrive.
+const NO_TRAILERS: readonly string[] = Object.freeze([]);
+const NO_TRAILER_FIELDS: IncomingHttpHeaders = Object.freeze({});
 type OwnedStream = ServerHttp2Stream & { [kRequest]?: Http2StreamRequest | undefined };
 
 export class Http2StreamRequest extends EventEmitter {
@@ -26,9 +29,9 @@ export class Http2StreamRequest extends EventEmitter {
   readonly httpVersionMinor = 0;
   /** The connection's own socket (one per session), not a per-request proxy of it. */
   readonly socket: Socket;
-  /** The stream's trailing HEADERS, as Node's flat name/value list (filled before 'end'). */
-  readonly rawTrailers: string[] = [];
-  trailers: IncomingHttpHeaders = {};
+  /** The stream's trailing HEADERS, as Node's flat name/value list (set before 'end'). */
+  rawTrailers: readonly string[] = NO_TRAILERS;
+  trailers: IncomingHttpHeaders = NO_TRAILER_FIELDS;
   private bodyEventsBridged = false;
 
   constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[], socket: Socket) {
@@ -124,7 +127,7 @@ function onStreamTrailers(this: OwnedStream, trailers: IncomingHttpHeaders, _fla
   const req = this[kRequest];
   if (req === undefined) return;
   req.trailers = trailers;
-  for (const item of raw) req.rawTrailers.push(item);
+  req.rawTrailers = raw;
 }
 
 function onStreamReadable(this: OwnedStream): void {
