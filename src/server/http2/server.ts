@@ -24,9 +24,9 @@ import type { Server as NetServer, Socket } from 'node:net';
 import type { ResolvedConfig } from '../config.js';
 import type { ResolvedHttp2Options } from './options.js';
 import { dispatchByAlpn, dispatchByPreface } from './dispatch.js';
-import { Http2Sessions } from './sessions.js';
+import { closeTrackedStream, Http2Sessions } from './sessions.js';
 import { Http2StreamRequest } from './stream-request.js';
-import { Http2StreamResponse } from './stream-response.js';
+import { closeStreamResponse, Http2StreamResponse } from './stream-response.js';
 
 const kSocket = Symbol('pagi.http2Socket');
 type SocketOwner = Http2Session & { [kSocket]?: Socket | undefined };
@@ -70,6 +70,7 @@ export function attachHttp2(
     sessions.addStream(stream);
     const socket = (stream.session as SocketOwner | undefined)?.[kSocket];
     if (headers[':method'] === 'CONNECT' || socket === undefined) {
+      stream.on('close', onCompatStreamClose);
       const req = new http2.Http2ServerRequest(stream, headers, {}, rawHeaders);
       const res = new http2.Http2ServerResponse(stream);
       if (headers[':protocol'] !== undefined) onConnect(req, res);
@@ -78,6 +79,9 @@ export function attachHttp2(
     }
     const req = new Http2StreamRequest(stream, headers, rawHeaders, socket);
     const res = new Http2StreamResponse(stream, req);
+    // One 'close' listener for the session tracker and the pair: a second one would make
+    // the stream's listener list an array, copied on every emit.
+    stream.on('close', onOwnedStreamClose);
     const expect = headers.expect;
     if (expect !== undefined) {
       // As Node's compat layer: 100-continue is the one expectation there is. The adapter
@@ -116,6 +120,15 @@ export function attachHttp2(
     for (const socket of dispatcher.undecided) socket.destroy();
   };
   return sessions;
+}
+
+function onCompatStreamClose(this: ServerHttp2Stream): void {
+  closeTrackedStream(this);
+}
+
+function onOwnedStreamClose(this: ServerHttp2Stream): void {
+  closeTrackedStream(this);
+  closeStreamResponse(this);
 }
 
 /** Plain CONNECT (a tunnel) is not something this server does. */

@@ -20,8 +20,8 @@ interface Tracked {
   resets: ResetBucket;
 }
 
-// A stream's 'close' finds its session's record through this symbol: one module-level
-// listener instead of a `once` wrapper and a closure per stream.
+// A stream's 'close' finds its session's record through this symbol: the server's one
+// module-level 'close' listener per stream calls `closeTrackedStream` (no closure per stream).
 const kTracked = Symbol('pagi.http2Tracked');
 type TrackedStream = ServerHttp2Stream & { [kTracked]?: Tracked | undefined };
 type TrackedSession = Http2Session & { [kTracked]?: Tracked | undefined };
@@ -55,7 +55,7 @@ export class Http2Sessions {
     else this.armIdle(session, tracked);
   }
 
-  /** A new stream on a tracked session ('stream' event). */
+  /** A new stream on a tracked session ('stream' event); its 'close' must call `closeTrackedStream`. */
   addStream(stream: ServerHttp2Stream): void {
     const tracked = (stream.session as TrackedSession | undefined)?.[kTracked];
     if (tracked === undefined || tracked.owner !== this) return;
@@ -65,10 +65,9 @@ export class Http2Sessions {
       tracked.idleTimer = undefined;
     }
     (stream as TrackedStream)[kTracked] = tracked;
-    stream.on('close', onTrackedStreamClose);
   }
 
-  /** @internal A tracked stream closed (its module-level 'close' listener calls this). */
+  /** @internal A tracked stream closed (see `closeTrackedStream`). */
   streamClosed(stream: ServerHttp2Stream, tracked: Tracked): void {
     tracked.open--;
     const session = tracked.session;
@@ -110,10 +109,10 @@ export class Http2Sessions {
   }
 }
 
-function onTrackedStreamClose(this: TrackedStream): void {
-  const tracked = this[kTracked];
+/** A stream given to `addStream` closed: its session's count, idle timer and reset budget. */
+export function closeTrackedStream(stream: ServerHttp2Stream): void {
+  const tracked = (stream as TrackedStream)[kTracked];
   if (tracked === undefined) return;
-  // Not removed: 'close' comes once, and removing costs more than the guard.
-  this[kTracked] = undefined;
-  tracked.owner.streamClosed(this, tracked);
+  (stream as TrackedStream)[kTracked] = undefined;
+  tracked.owner.streamClosed(stream, tracked);
 }

@@ -41,8 +41,8 @@ export class Http2StreamResponse extends EventEmitter {
     super();
     this.stream = stream;
     this.req = req;
+    // The stream's 'close' reaches `closeStreamResponse` through the server's one listener per stream.
     (stream as OwnedStream)[kResponse] = this;
-    stream.on('close', onStreamClose);
   }
 
   /** The head was given (as on HTTP/1, before it reaches the wire). */
@@ -253,10 +253,11 @@ function headersSentError(): Error {
   return Object.assign(new Error('Response has already been initiated.'), { code: 'ERR_HTTP2_HEADERS_SENT' });
 }
 
-function onStreamClose(this: OwnedStream): void {
-  const res = this[kResponse];
+/** The stream of an `Http2StreamResponse` closed (finished or reset): the pair ends. */
+export function closeStreamResponse(stream: ServerHttp2Stream): void {
+  const res = (stream as OwnedStream)[kResponse];
   if (res === undefined) return;
-  this[kResponse] = undefined;
+  (stream as OwnedStream)[kResponse] = undefined;
   res.streamClosed();
 }
 
