@@ -4,7 +4,7 @@
  * named in `IncomingLike`, so tests can feed it literal objects.
  */
 import type { TLSSocket } from 'node:tls';
-import { pairsFromRawHeaders } from '../protocol/headers.js';
+import { pairsFromRawHeaders, pushRequestPair } from '../protocol/headers.js';
 import type { ConnectionState, Extensions, HTTPScope, HeaderPair, SSEScope } from '../protocol/types.js';
 import { decodePath, encodePath } from '../protocol/paths.js';
 import { splitTarget } from './paths.js';
@@ -160,17 +160,9 @@ function pairsFromHttp2RawHeaders(raw: readonly string[]): HeaderPair[] {
     const value = raw[i + 1] as string;
     if (name.charCodeAt(0) === 0x3a /* : */) {
       if (name === ':authority') authority = value;
-    } else if (name === 'cookie') {
-      if (cookieIndex === -1) {
-        cookieIndex = out.length;
-        out.push(['cookie', value]);
-      } else {
-        const first = out[cookieIndex] as HeaderPair;
-        first[1] = `${first[1]}; ${value}`;
-      }
     } else {
       // nghttp2 never passes on an upper-case field name (RFC 9113 §8.2.1: malformed): nothing to lower-case.
-      out.push([name, value]);
+      cookieIndex = pushRequestPair(out, name, value, cookieIndex);
     }
   }
   return withAuthority(out, authority);

@@ -136,21 +136,27 @@ export function pairsFromRawHeaders(raw: readonly string[]): HeaderPair[] {
   const out: HeaderPair[] = [];
   let cookieIndex = -1;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = (raw[i] as string).toLowerCase();
-    const value = raw[i + 1] as string;
-    if (name === 'cookie') {
-      if (cookieIndex === -1) {
-        cookieIndex = out.length;
-        out.push(['cookie', value]);
-      } else {
-        const first = out[cookieIndex] as HeaderPair;
-        first[1] = `${first[1]}; ${value}`;
-      }
-      continue;
-    }
-    out.push([name, value]);
+    cookieIndex = pushRequestPair(out, (raw[i] as string).toLowerCase(), raw[i + 1] as string, cookieIndex);
   }
   return out;
+}
+
+/**
+ * Appends one lower-cased request field to `out`, merging a repeated `cookie`
+ * into the pair at `cookieIndex` (§3.1). Returns the cookie pair's index (-1: none yet).
+ */
+export function pushRequestPair(out: HeaderPair[], name: string, value: string, cookieIndex: number): number {
+  if (name !== 'cookie') {
+    out.push([name, value]);
+    return cookieIndex;
+  }
+  if (cookieIndex === -1) {
+    out.push(['cookie', value]);
+    return out.length - 1;
+  }
+  const first = out[cookieIndex] as HeaderPair;
+  first[1] = `${first[1]}; ${value}`;
+  return cookieIndex;
 }
 
 /** First value of a header (names compared case-insensitively), or undefined. */
