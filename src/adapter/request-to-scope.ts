@@ -60,7 +60,7 @@ export function requestToScope(
   const { rawPath, queryString } = splitTarget(target);
   const rootPath = options.rootPath ?? '';
   const httpVersion = httpVersionOf(incoming.httpVersion);
-  const headers = httpVersion === '2' ? pairsFromHttp2RawHeaders(incoming.rawHeaders) : pairsFromRawHeaders(incoming.rawHeaders);
+  const headers = requestHeaderPairs(incoming.rawHeaders, httpVersion);
   const socket = incoming.socket;
   const encrypted = socket?.encrypted === true;
   // Scanned once: the type and the interim extension both depend on it.
@@ -135,21 +135,18 @@ function extensionsFor(
   return extensions;
 }
 
-/** HTTP/2 (§3.1): pseudo-headers removed, `:authority` becomes (or replaces) `host`. */
-export function withoutPseudoHeaders(headers: HeaderPair[]): HeaderPair[] {
-  const out: HeaderPair[] = [];
-  let authority: string | undefined;
-  for (const pair of headers) {
-    if (pair[0].charCodeAt(0) !== 0x3a /* : */) out.push(pair);
-    else if (pair[0] === ':authority') authority = pair[1];
-  }
-  return withAuthority(out, authority);
+/**
+ * A request's header pairs from Node's flat `rawHeaders` (§3.1), for `http`,
+ * `sse` and `websocket` scopes alike. HTTP/2: pseudo-headers removed,
+ * `:authority` becomes (or replaces) `host`.
+ */
+export function requestHeaderPairs(raw: readonly string[], httpVersion: '1.0' | '1.1' | '2'): HeaderPair[] {
+  return httpVersion === '2' ? pairsFromHttp2RawHeaders(raw) : pairsFromRawHeaders(raw);
 }
 
 /**
- * An HTTP/2 request's flat header list straight to the scope's pairs
- * (`pairsFromRawHeaders` then `withoutPseudoHeaders`, in one pass: one array
- * fewer per request). Cookie fields are joined as there (RFC 9113 §8.2.3).
+ * An HTTP/2 request's flat header list straight to the scope's pairs, in one
+ * pass. Cookie fields are joined as `pairsFromRawHeaders` joins them (RFC 9113 §8.2.3).
  */
 function pairsFromHttp2RawHeaders(raw: readonly string[]): HeaderPair[] {
   const out: HeaderPair[] = [];
@@ -165,15 +162,11 @@ function pairsFromHttp2RawHeaders(raw: readonly string[]): HeaderPair[] {
       cookieIndex = pushRequestPair(out, name, value, cookieIndex);
     }
   }
-  return withAuthority(out, authority);
-}
-
-function withAuthority(headers: HeaderPair[], authority: string | undefined): HeaderPair[] {
-  if (authority === undefined) return headers;
-  const host = headers.findIndex(([name]) => name === 'host');
-  if (host === -1) headers.unshift(['host', authority]);
-  else headers[host] = ['host', authority];
-  return headers;
+  if (authority === undefined) return out;
+  const host = out.findIndex(([name]) => name === 'host');
+  if (host === -1) out.unshift(['host', authority]);
+  else out[host] = ['host', authority];
+  return out;
 }
 
 /** `req.httpVersion` → the scope's spelling (`'2.0'` → `'2'`). */

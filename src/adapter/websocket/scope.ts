@@ -5,11 +5,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Extensions, WebSocketScope } from '../../protocol/types.js';
-import { pairsFromRawHeaders } from '../../protocol/headers.js';
 import type { ConnectionController } from '../../protocol/connection.js';
 import { decodePath, encodePath } from '../../protocol/paths.js';
 import { splitTarget } from '../paths.js';
-import { httpVersionOf } from '../request-to-scope.js';
+import { httpVersionOf, requestHeaderPairs } from '../request-to-scope.js';
 import { tlsExtensionFor } from '../tls-extension.js';
 
 export interface WebSocketScopeOptions {
@@ -28,11 +27,13 @@ export function websocketScope(req: IncomingMessage, options: WebSocketScopeOpti
   const encrypted = (socket as Partial<TLSSocket>).encrypted === true;
   const extensions: Extensions = {};
   if (encrypted) extensions.tls = tlsExtensionFor(socket as TLSSocket);
-  const headers = pairsFromRawHeaders(req.rawHeaders);
+  const httpVersion = httpVersionOf(req.httpVersion);
+  // Over HTTP/2 (extended CONNECT) the list carries pseudo-headers, which the scope leaves out.
+  const headers = requestHeaderPairs(req.rawHeaders, httpVersion);
   const scope: WebSocketScope = {
     type: 'websocket',
     pagi: { version: '0.5', spec_version: '0.6' },
-    http_version: httpVersionOf(req.httpVersion),
+    http_version: httpVersion,
     scheme: encrypted ? 'wss' : 'ws',
     path: decodePath(rawPath),
     raw_path: encodePath(options.rootPath) + rawPath,

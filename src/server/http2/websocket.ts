@@ -16,7 +16,6 @@ import { WebSocket } from 'ws';
 import type { ConnectionController } from '../../protocol/connection.js';
 import type { HeaderPair, WebSocketScope } from '../../protocol/types.js';
 import { websocketScope, type RefusalWriter, type WebSocketHandler, type WebSocketScopeSettings, type WebSocketTransport } from '../../adapter/websocket/index.js';
-import { withoutPseudoHeaders } from '../../adapter/request-to-scope.js';
 import { buildHead } from '../../adapter/response-head.js';
 import { headerObject, Http2Refusal } from './websocket-refusal.js';
 import type { ConnectHandler } from './server.js';
@@ -75,7 +74,6 @@ class Http2Transport implements WebSocketTransport {
       maxMessageSize: settings.maxMessageSize,
       maxQueue: settings.maxQueue,
     });
-    scope.headers = withoutPseudoHeaders(scope.headers);
     this.options.adjustScope?.(scope);
     return scope;
   }
